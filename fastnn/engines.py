@@ -1,0 +1,70 @@
+"""The two engines behind ``Network(engine=...)``, one interface.
+
+``NumbaEngine`` hands contiguous arrays to the compiled loop kernels of ``kernels``;
+``reference.NumpyEngine`` is the vectorised NumPy reference. Both take the flat parameter
+vector ``theta`` (see ``parameters``) and update it in place; neither knows about shuffling,
+epochs or validation, which the Network does once for both.
+"""
+import numpy as np
+
+from . import activations, costs, kernels
+from .parameters import layout
+from .reference import NumpyEngine
+
+CHUNK = 256
+"""Rows per chunk in predict/gradients/evaluate: enough work per parallel region, small buffers."""
+
+
+class NumbaEngine:
+    """Runs the compiled loop kernels; keeps its gradient buffer and workspaces between calls."""
+
+    def __init__(self, sizes, activation_names, cost, dtype):
+        lay = layout(sizes)
+        codes = np.array([0] + [activations.CODES[name] for name in activation_names],
+                         dtype=np.int64)
+        self.arch = kernels.Architecture(lay.sizes, lay.w_off, lay.b_off, codes,
+                                         costs.CODES[cost])
+        self.dtype = np.dtype(dtype)
+        self.grad = np.zeros(lay.size, dtype=self.dtype)
+        self._workspaces = {}
+
+    def _workspace(self, capacity):
+        """Buffers for ``capacity`` samples, allocated once and reused (fit alternates between
+        the training batch size and the evaluation chunk size)."""
+        if capacity not in self._workspaces:
+            if len(self._workspaces) >= 4:
+                self._workspaces.clear()
+            self._workspaces[capacity] = kernels.make_workspace(self.arch.sizes, capacity,
+                                                                self.dtype)
+        return self._workspaces[capacity]
+
+    def warm_up(self, theta, X, Y, batch_size, accuracy_mode):
+        """Compile (or load from cache) the training loop on one sample and a copy of
+        ``theta``, so that the first epoch's timing measures training, not compilation."""
+        self.train_epoch(theta.copy(), X, Y, np.zeros(1, dtype=np.int64),
+                         min(batch_size, X.shape[0]), 1e-3, accuracy_mode)
+
+    def train_epoch(self, theta, X, Y, order, batch_size, learning_rate, accuracy_mode):
+        batch_size = min(batch_size, len(order))
+        loss, correct = kernels.train_epoch(theta, self.grad, self.arch, self._workspace(batch_size),
+                                            X, Y, order, batch_size, float(learning_rate),
+                                            accuracy_mode)
+        return float(loss), int(correct)
+
+    def predict(self, theta, X):
+        out = np.empty((X.shape[0], int(self.arch.sizes[-1])), dtype=self.dtype)
+        kernels.predict(theta, self.arch, self._workspace(min(CHUNK, X.shape[0])), X, out)
+        return out
+
+    def gradients(self, theta, X, Y):
+        grad = np.empty_like(theta)
+        loss = kernels.gradients(theta, grad, self.arch, self._workspace(min(CHUNK, X.shape[0])), X, Y)
+        return grad, float(loss)
+
+    def evaluate(self, theta, X, Y, accuracy_mode):
+        loss, correct = kernels.evaluate(theta, self.arch, self._workspace(min(CHUNK, X.shape[0])),
+                                         X, Y, accuracy_mode)
+        return float(loss), int(correct)
+
+
+ENGINES = {"numba": NumbaEngine, "numpy": NumpyEngine}

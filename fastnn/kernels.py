@@ -1,0 +1,289 @@
+r"""The loop engine: one compiled kernel per equation of backpropagation, plus the drivers.
+
+Notation (documents' index form, rows of every batch array are samples ``x``):
+``s[x, j]`` weighted input, ``a[x, j]`` activation, ``delta[x, j]`` = :math:`\partial C_x/\partial s_j`,
+``w[j, k]`` joins neuron ``k`` of the previous layer to neuron ``j`` of this layer.
+
+==========================  ===========================================================  ======================
+equation                    formula                                                      kernel
+==========================  ===========================================================  ======================
+weighted sum                :math:`s_j = \sum_k w_{jk} a^{prev}_k + b_j`                   ``weighted_sum``
+activation                  :math:`a_j = f(s_j)`                                         ``activate``
+BP1, output delta           :math:`\delta^L_j = \partial C/\partial a^L_j \, f'(s^L_j)`     ``output_delta``
+BP2, delta recursion        :math:`\delta^l_j = f'(s^l_j) \sum_k w^{l+1}_{kj} \delta^{l+1}_k`  ``backpropagate_delta``
+BP3, BP4, gradients         :math:`\partial J/\partial b_j = \frac1m\sum_x \delta_j`,
+                            :math:`\partial J/\partial w_{jk} = \frac1m\sum_x a^{prev}_k \delta_j`  ``weight_gradient``
+update (SGD)                :math:`w \leftarrow w - \eta\, \partial J/\partial w`              ``optimizers.sgd_step``
+==========================  ===========================================================  ======================
+
+Parallelism is by ownership: ``prange`` runs over samples ``x`` where every iteration writes
+its own rows (weighted sum, activation, BP1, BP2), and over neurons ``j`` where every
+iteration writes its own row of the gradient (BP3/BP4). No two iterations write one element,
+so results are bit-identical for any number of threads.
+
+The drivers (``train_epoch``, ``predict``, ``gradients``) run whole mini-batch loops in
+compiled code over workspaces allocated once by the caller: no Python call and no
+allocation per batch. Per-layer arrays are views into flat buffers, so the depth of the
+network never triggers a recompile.
+"""
+from collections import namedtuple
+
+import numpy as np
+from numba import njit, prange
+
+from . import activations, costs, optimizers
+from ._numba import JIT, PARALLEL_JIT, typed
+
+Architecture = namedtuple("Architecture", ["sizes", "w_off", "b_off", "codes", "cost"])
+"""What the kernels need to know of a network: ``sizes``, parameter offsets ``w_off`` and
+``b_off`` (see ``parameters.layout``), activation ``codes`` per layer (entry 0 unused) and
+the ``cost`` code."""
+
+Workspace = namedtuple("Workspace", ["a_off", "A", "S", "D", "y", "sample_cost"])
+"""Buffers for batches of up to ``capacity`` samples: ``A``, ``S``, ``D`` hold every layer's
+``a``, ``s`` and ``delta`` (layer l at offset ``a_off[l]``, shape (m, sizes[l])); ``y`` the
+batch targets (capacity, sizes[-1]); ``sample_cost`` the per-sample costs (capacity,)."""
+
+NO_ACCURACY, ARGMAX_ACCURACY, THRESHOLD_ACCURACY = range(3)
+
+
+def make_workspace(sizes, capacity, dtype):
+    """Allocate a ``Workspace`` for batches of up to ``capacity`` samples."""
+    sizes = np.asarray(sizes, dtype=np.int64)
+    a_off = np.zeros(len(sizes), dtype=np.int64)
+    a_off[1:] = np.cumsum(sizes[:-1]) * capacity
+    total = int(sizes.sum()) * capacity
+    return Workspace(a_off, np.zeros(total, dtype), np.zeros(total, dtype),
+                     np.zeros(total, dtype), np.zeros((capacity, int(sizes[-1])), dtype),
+                     np.zeros(capacity, dtype))
+
+
+# --- views -------------------------------------------------------------------------------
+
+@njit(**JIT)
+def _matrix(buffer, offset, rows, cols):
+    return buffer[offset:offset + rows * cols].reshape((rows, cols))
+
+
+@njit(**JIT)
+def weights_of(theta, arch, l):
+    """:math:`w^l`, shape (sizes[l], sizes[l-1]), a view into the flat vector ``theta``."""
+    return _matrix(theta, arch.w_off[l], arch.sizes[l], arch.sizes[l - 1])
+
+
+@njit(**JIT)
+def biases_of(theta, arch, l):
+    """:math:`b^l`, shape (sizes[l],), a view into ``theta``."""
+    return theta[arch.b_off[l]:arch.b_off[l] + arch.sizes[l]]
+
+
+@njit(**JIT)
+def layer_of(buffer, arch, work, l, m):
+    """Layer ``l``'s rows of a workspace buffer (``work.A``, ``work.S`` or ``work.D``), shape (m, sizes[l])."""
+    return _matrix(buffer, work.a_off[l], m, arch.sizes[l])
+
+
+# --- one kernel per equation -------------------------------------------------------------
+
+@njit(**PARALLEL_JIT)
+def weighted_sum(w, b, a_prev, s):
+    r"""Weighted sum :math:`s_{xj} = \sum_k w_{jk} a^{prev}_{xk} + b_j`; parallel over samples x."""
+    for x in prange(a_prev.shape[0]):
+        for j in range(w.shape[0]):
+            s_j = b[j]
+            for k in range(w.shape[1]):
+                s_j += w[j, k] * a_prev[x, k]
+            s[x, j] = s_j
+
+
+@njit(**PARALLEL_JIT)
+def activate(code, s, a):
+    r"""Activation :math:`a_{xj} = f(s_{xj})`; softmax row by row,
+    :math:`a_{xj} = e^{s_{xj} - \max s_x} / \sum_i e^{s_{xi} - \max s_x}`."""
+    for x in prange(s.shape[0]):
+        if code == activations.SOFTMAX:
+            s_max = s[x, 0]
+            for j in range(s.shape[1]):
+                s_max = max(s_max, s[x, j])
+            total = typed(s_max, 0.0)
+            for j in range(s.shape[1]):
+                a[x, j] = np.exp(s[x, j] - s_max)
+                total += a[x, j]
+            for j in range(s.shape[1]):
+                a[x, j] /= total
+        else:
+            for j in range(s.shape[1]):
+                a[x, j] = activations.f(code, s[x, j])
+
+
+@njit(**PARALLEL_JIT)
+def output_delta(cost, output, s, a, y, delta, sample_cost):
+    r"""BP1 :math:`\delta^L_{xj} = \partial C_x/\partial a_{xj} \, f'(s_{xj})` and the cost
+    :math:`C_x` of every sample; parallel over samples x (see ``costs``)."""
+    for x in prange(s.shape[0]):
+        sample_cost[x] = costs.cost_of_sample(cost, s[x], a[x], y[x])
+        costs.output_delta_of_sample(cost, output, s[x], a[x], y[x], delta[x])
+
+
+@njit(**PARALLEL_JIT)
+def backpropagate_delta(code, w_next, delta_next, s, a, delta):
+    r"""BP2 :math:`\delta_{xj} = f'(s_{xj}) \sum_k w^{next}_{kj} \delta^{next}_{xk}`; parallel over samples x.
+
+    The sum runs with ``k`` outermost so the innermost loop walks row ``k`` of ``w_next``
+    with unit stride, accumulating into the sample's own row of ``delta``.
+    """
+    for x in prange(s.shape[0]):
+        for j in range(s.shape[1]):
+            delta[x, j] = 0
+        for k in range(w_next.shape[0]):
+            d_k = delta_next[x, k]
+            for j in range(s.shape[1]):
+                delta[x, j] += w_next[k, j] * d_k
+        for j in range(s.shape[1]):
+            delta[x, j] *= activations.f_prime(code, s[x, j], a[x, j])
+
+
+@njit(**PARALLEL_JIT)
+def weight_gradient(delta, a_prev, gw, gb, scale, accumulate):
+    r"""BP3 :math:`g^b_j = \mathrm{scale}\sum_x \delta_{xj}` and BP4
+    :math:`g^w_{jk} = \mathrm{scale}\sum_x a^{prev}_{xk} \delta_{xj}`; parallel over neurons j.
+
+    With ``scale = 1/m`` these are :math:`\partial J/\partial b` and :math:`\partial J/\partial w`
+    of the batch mean cost. ``accumulate`` adds to ``gw``/``gb`` instead of overwriting them
+    (used to sum a large set chunk by chunk). Iteration ``j`` owns row ``j`` of ``gw``.
+    """
+    scale = gw.dtype.type(scale)
+    for j in prange(gw.shape[0]):
+        if not accumulate:
+            gb[j] = 0
+            for k in range(gw.shape[1]):
+                gw[j, k] = 0
+        for x in range(delta.shape[0]):
+            d_j = scale * delta[x, j]
+            gb[j] += d_j
+            for k in range(gw.shape[1]):
+                gw[j, k] += d_j * a_prev[x, k]
+
+
+# --- passes over the network -------------------------------------------------------------
+
+@njit(**JIT)
+def forward_pass(theta, arch, work, a_in, m):
+    """Weighted sum and activation, layer by layer, for ``m`` samples whose inputs are ``a_in``."""
+    a_prev = a_in
+    for l in range(1, arch.sizes.shape[0]):
+        s = layer_of(work.S, arch, work, l, m)
+        a = layer_of(work.A, arch, work, l, m)
+        weighted_sum(weights_of(theta, arch, l), biases_of(theta, arch, l), a_prev, s)
+        activate(arch.codes[l], s, a)
+        a_prev = a
+
+
+@njit(**JIT)
+def backward_pass(theta, grad, arch, work, a_in, y, m, scale, accumulate):
+    """BP1 at the output, then BP3/BP4 and BP2 from the last layer back to the first hidden one.
+
+    Writes the gradient into ``grad`` (same layout as ``theta``) and per-sample costs into
+    ``work.sample_cost``. BP2 for layer l-1 reads :math:`w^l` before any update touches it.
+    """
+    L = arch.sizes.shape[0] - 1
+    output_delta(arch.cost, arch.codes[L], layer_of(work.S, arch, work, L, m),
+                 layer_of(work.A, arch, work, L, m), y,
+                 layer_of(work.D, arch, work, L, m), work.sample_cost[:m])
+    for l in range(L, 0, -1):
+        a_prev = a_in if l == 1 else layer_of(work.A, arch, work, l - 1, m)
+        delta = layer_of(work.D, arch, work, l, m)
+        weight_gradient(delta, a_prev, weights_of(grad, arch, l), biases_of(grad, arch, l),
+                        scale, accumulate)
+        if l > 1:
+            backpropagate_delta(arch.codes[l - 1], weights_of(theta, arch, l), delta,
+                                layer_of(work.S, arch, work, l - 1, m), a_prev,
+                                layer_of(work.D, arch, work, l - 1, m))
+
+
+@njit(**JIT)
+def count_correct(mode, a, y):
+    """Samples whose prediction matches the target: argmax agreement, or for a single
+    output both on the same side of 0.5."""
+    correct = 0
+    for x in range(a.shape[0]):
+        if mode == ARGMAX_ACCURACY:
+            correct += np.argmax(a[x]) == np.argmax(y[x])
+        elif mode == THRESHOLD_ACCURACY:
+            correct += (a[x, 0] >= 0.5) == (y[x, 0] >= 0.5)
+    return correct
+
+
+# --- drivers: whole loops in compiled code -----------------------------------------------
+
+@njit(**JIT)
+def train_epoch(theta, grad, arch, work, X, Y, order, batch_size, learning_rate, accuracy_mode):
+    """One epoch of mini-batch SGD over the samples in ``order``.
+
+    For each batch of (up to) ``batch_size`` samples: gather the rows, forward pass, BP1-BP4,
+    then :math:`\\theta \\leftarrow \\theta - \\eta \\nabla J`. Returns the sum of the per-sample
+    costs (each measured before its batch's update) and the number of correct predictions.
+    """
+    n = order.shape[0]
+    loss = 0.0
+    correct = 0
+    a_in_all = layer_of(work.A, arch, work, 0, batch_size)
+    for start in range(0, n, batch_size):
+        m = min(batch_size, n - start)
+        a_in = a_in_all[:m]
+        y = work.y[:m]
+        for x in range(m):
+            a_in[x, :] = X[order[start + x]]
+            y[x, :] = Y[order[start + x]]
+        forward_pass(theta, arch, work, a_in, m)
+        backward_pass(theta, grad, arch, work, a_in, y, m, 1.0 / m, False)
+        for x in range(m):
+            loss += work.sample_cost[x]
+        correct += count_correct(accuracy_mode, layer_of(work.A, arch, work, arch.sizes.shape[0] - 1, m), y)
+        optimizers.sgd_step(theta, grad, learning_rate)
+    return loss, correct
+
+
+@njit(**JIT)
+def predict(theta, arch, work, X, out):
+    """Output activations of every row of ``X`` into ``out``, in chunks of the workspace size."""
+    capacity = work.y.shape[0]
+    L = arch.sizes.shape[0] - 1
+    for start in range(0, X.shape[0], capacity):
+        m = min(capacity, X.shape[0] - start)
+        forward_pass(theta, arch, work, X[start:start + m], m)
+        out[start:start + m] = layer_of(work.A, arch, work, L, m)
+
+
+@njit(**JIT)
+def gradients(theta, grad, arch, work, X, Y):
+    """Gradient of the mean cost over all rows of ``X`` into ``grad``; returns the summed cost."""
+    capacity = work.y.shape[0]
+    n = X.shape[0]
+    loss = 0.0
+    for start in range(0, n, capacity):
+        m = min(capacity, n - start)
+        forward_pass(theta, arch, work, X[start:start + m], m)
+        backward_pass(theta, grad, arch, work, X[start:start + m], Y[start:start + m], m,
+                      1.0 / n, start > 0)
+        for x in range(m):
+            loss += work.sample_cost[x]
+    return loss
+
+
+@njit(**JIT)
+def evaluate(theta, arch, work, X, Y, accuracy_mode):
+    """Summed cost and number of correct predictions over all rows of ``X``."""
+    capacity = work.y.shape[0]
+    L = arch.sizes.shape[0] - 1
+    loss = 0.0
+    correct = 0
+    for start in range(0, X.shape[0], capacity):
+        m = min(capacity, X.shape[0] - start)
+        forward_pass(theta, arch, work, X[start:start + m], m)
+        s = layer_of(work.S, arch, work, L, m)
+        a = layer_of(work.A, arch, work, L, m)
+        for x in range(m):
+            loss += costs.cost_of_sample(arch.cost, s[x], a[x], Y[start + x])
+        correct += count_correct(accuracy_mode, a, Y[start:start + m])
+    return loss, correct

@@ -1,0 +1,112 @@
+r"""The NumPy engine: vectorised reference for the loop kernels, written to be read.
+
+Rows are samples. For a batch ``x`` of shape (m, n_in), layer by layer:
+``s = a_prev @ w.T + b``, ``a = f(s)``; then BP1 ``delta = dC/da * f'(s)`` at the output,
+BP2 ``delta_prev = (delta @ w) * f'(s_prev)``, BP3 ``gb = delta.mean(0)``, BP4
+``gw = delta.T @ a_prev / m``. Same interface as ``engines.NumbaEngine``; the tests hold the
+loop kernels to this engine.
+"""
+import numpy as np
+
+from . import activations, costs
+from .kernels import ARGMAX_ACCURACY, THRESHOLD_ACCURACY
+from .parameters import layout, views
+
+CHUNK = 1024
+"""Rows per chunk in predict/gradients/evaluate, bounding memory on large inputs."""
+
+
+def count_correct(mode, a, y):
+    """Same rule as ``kernels.count_correct``."""
+    if mode == ARGMAX_ACCURACY:
+        return int((a.argmax(axis=1) == y.argmax(axis=1)).sum())
+    if mode == THRESHOLD_ACCURACY:
+        return int(((a[:, 0] >= 0.5) == (y[:, 0] >= 0.5)).sum())
+    return 0
+
+
+class NumpyEngine:
+    """Vectorised forward pass, backpropagation and SGD over the views of ``theta``."""
+
+    def __init__(self, sizes, activation_names, cost, dtype):
+        self.layout = layout(sizes)
+        self.activations = [activations.NUMPY[name] for name in activation_names]
+        self.output = activation_names[-1]
+        self.cost = cost
+        self.dtype = np.dtype(dtype)
+
+    def _forward(self, weights, biases, x):
+        """Lists of every layer's ``s`` and ``a`` (``a[0]`` is the input, ``s[0]`` is None)."""
+        s_list, a_list = [None], [x]
+        for (f, _), w, b in zip(self.activations, weights, biases):
+            s = a_list[-1] @ w.T + b
+            s_list.append(s)
+            a_list.append(f(s))
+        return s_list, a_list
+
+    def _backprop(self, weights, s_list, a_list, y, scale):
+        """BP1-BP4: gradients ``(gw, gb)`` per layer of ``scale * sum over samples`` and C_x."""
+        s, a = s_list[-1], a_list[-1]
+        sample_cost = costs.NUMPY_COST[self.cost](s, a, y)
+        delta = costs.numpy_output_delta(self.cost, self.output, s, a, y)
+        gw, gb = [None] * len(weights), [None] * len(weights)
+        for i in range(len(weights) - 1, -1, -1):
+            gw[i] = (delta.T @ a_list[i]) * scale
+            gb[i] = delta.sum(axis=0) * scale
+            if i > 0:
+                f_prime = self.activations[i - 1][1]
+                delta = (delta @ weights[i]) * f_prime(s_list[i], a_list[i])
+        return gw, gb, sample_cost
+
+    def warm_up(self, theta, X, Y, batch_size, accuracy_mode):
+        """Nothing to compile."""
+
+    def train_epoch(self, theta, X, Y, order, batch_size, learning_rate, accuracy_mode):
+        """One epoch of mini-batch SGD; returns (summed per-sample cost, correct count)."""
+        weights, biases = views(theta, self.layout)
+        eta = self.dtype.type(learning_rate)
+        loss, correct = 0.0, 0
+        for start in range(0, len(order), batch_size):
+            batch = order[start:start + batch_size]
+            x, y = X[batch], Y[batch]
+            s_list, a_list = self._forward(weights, biases, x)
+            gw, gb, sample_cost = self._backprop(weights, s_list, a_list, y,
+                                                 self.dtype.type(1 / len(batch)))
+            loss += float(sample_cost.sum(dtype=np.float64))
+            correct += count_correct(accuracy_mode, a_list[-1], y)
+            for w, b, g_w, g_b in zip(weights, biases, gw, gb):
+                w -= eta * g_w
+                b -= eta * g_b
+        return loss, correct
+
+    def predict(self, theta, X):
+        weights, biases = views(theta, self.layout)
+        out = np.empty((X.shape[0], int(self.layout.sizes[-1])), dtype=self.dtype)
+        for start in range(0, X.shape[0], CHUNK):
+            out[start:start + CHUNK] = self._forward(weights, biases, X[start:start + CHUNK])[1][-1]
+        return out
+
+    def gradients(self, theta, X, Y):
+        """Flat gradient of the mean cost over all rows, and the summed cost."""
+        weights, biases = views(theta, self.layout)
+        grad = np.zeros_like(theta)
+        grad_w, grad_b = views(grad, self.layout)
+        loss = 0.0
+        for start in range(0, X.shape[0], CHUNK):
+            s_list, a_list = self._forward(weights, biases, X[start:start + CHUNK])
+            gw, gb, sample_cost = self._backprop(weights, s_list, a_list, Y[start:start + CHUNK],
+                                                 self.dtype.type(1 / X.shape[0]))
+            loss += float(sample_cost.sum(dtype=np.float64))
+            for total, part in zip(grad_w + grad_b, gw + gb):
+                total += part
+        return grad, loss
+
+    def evaluate(self, theta, X, Y, accuracy_mode):
+        weights, biases = views(theta, self.layout)
+        loss, correct = 0.0, 0
+        for start in range(0, X.shape[0], CHUNK):
+            y = Y[start:start + CHUNK]
+            s_list, a_list = self._forward(weights, biases, X[start:start + CHUNK])
+            loss += float(costs.NUMPY_COST[self.cost](s_list[-1], a_list[-1], y).sum(dtype=np.float64))
+            correct += count_correct(accuracy_mode, a_list[-1], y)
+        return loss, correct

@@ -1,0 +1,139 @@
+"""Checks of user input, run in Python before any compiled code sees it.
+
+Every failure is a ``ValueError`` or ``TypeError`` whose message names the argument and
+says what was expected. Accepted input is returned in the form the engines need:
+C-contiguous arrays of the network's dtype.
+"""
+import numbers
+
+import numpy as np
+
+from . import kernels
+
+
+def positive_int(name, value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be a positive integer, got {value!r}")
+    if value <= 0:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def positive_float(name, value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a positive number, got {value!r}")
+    if not np.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be a positive, finite number, got {value!r}")
+    return float(value)
+
+
+def choice(name, value, options):
+    if not isinstance(value, str) or value not in options:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, options))}; got {value!r}")
+    return value
+
+
+def float_dtype(value):
+    """"float32" or "float64" (or the NumPy dtype / type), as a NumPy dtype."""
+    try:
+        dtype = np.dtype(value)
+    except TypeError:
+        dtype = None
+    if dtype not in (np.float32, np.float64):
+        raise ValueError(f"dtype must be 'float32' or 'float64', got {value!r}")
+    return dtype
+
+
+def sizes(value):
+    """Layer sizes: a sequence of at least two positive integers."""
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__len__"):
+        raise TypeError(f"sizes must be a sequence of layer sizes such as [784, 30, 10], got {value!r}")
+    if len(value) < 2:
+        raise ValueError(f"sizes needs at least 2 layers (input and output), got {list(value)!r}")
+    for n in value:
+        if isinstance(n, bool) or not isinstance(n, numbers.Integral):
+            raise TypeError(f"sizes must contain integers, got {n!r} in {list(value)!r}")
+        if n < 1:
+            raise ValueError(f"sizes must contain positive integers, got {n!r} in {list(value)!r}")
+    return tuple(int(n) for n in value)
+
+
+def _numeric(name, value):
+    array = np.asarray(value)
+    if array.dtype == object or not (np.issubdtype(array.dtype, np.number)
+                                     or array.dtype == bool):
+        raise TypeError(f"{name} must hold numbers, got an array of dtype {array.dtype}")
+    if np.issubdtype(array.dtype, np.complexfloating):
+        raise TypeError(f"{name} must hold real numbers, got dtype {array.dtype}")
+    return array
+
+
+def _finite(name, array):
+    if np.issubdtype(array.dtype, np.floating) and not np.isfinite(array).all():
+        raise ValueError(f"{name} contains NaN or infinity")
+
+
+def inputs(X, n_features, dtype, name="X"):
+    """``X`` of shape (n_samples, n_features), finite, returned C-contiguous in ``dtype``."""
+    X = _numeric(name, X)
+    if X.ndim != 2:
+        hint = " (use X.reshape(1, -1) for a single sample)" if X.ndim == 1 else ""
+        raise ValueError(f"{name} must be 2-D (n_samples, {n_features}), got shape {X.shape}{hint}")
+    if X.shape[0] == 0:
+        raise ValueError(f"{name} is empty: it has 0 samples")
+    if X.shape[1] != n_features:
+        raise ValueError(f"{name} has {X.shape[1]} features per sample, but the network's "
+                         f"input layer has {n_features}")
+    _finite(name, X)
+    X = np.ascontiguousarray(X, dtype=dtype)
+    _finite(name, X)  # float64 values beyond float32's range become inf
+    return X
+
+
+def targets(y, n_samples, n_outputs, cost, dtype, name="y"):
+    """Targets as a C-contiguous (n_samples, n_outputs) array of ``dtype`` and the accuracy mode.
+
+    ``y`` is either targets of shape (n_samples, n_outputs) or, for a network with more than
+    one output, integer class labels of shape (n_samples,), one-hot encoded here. A network
+    with one output also takes targets of shape (n_samples,).
+    """
+    y = _numeric(name, y)
+    if y.ndim not in (1, 2):
+        raise ValueError(f"{name} must be 1-D labels or 2-D targets, got shape {y.shape}")
+    if y.shape[0] != n_samples:
+        raise ValueError(f"{name} has {y.shape[0]} samples but X has {n_samples}")
+    _finite(name, y)
+    if y.ndim == 1 and n_outputs > 1:
+        if not (np.issubdtype(y.dtype, np.integer) or np.all(np.mod(y, 1) == 0)):
+            raise TypeError(f"{name}: 1-D class labels must be integers, got dtype {y.dtype}")
+        labels = y.astype(np.int64)
+        if labels.min() < 0 or labels.max() >= n_outputs:
+            raise ValueError(f"{name}: class labels must lie in [0, {n_outputs - 1}] for a "
+                             f"network with {n_outputs} outputs, got labels from "
+                             f"{labels.min()} to {labels.max()}")
+        Y = np.zeros((n_samples, n_outputs), dtype=dtype)
+        Y[np.arange(n_samples), labels] = 1
+    else:
+        if y.ndim == 1:
+            y = y.reshape(-1, 1)
+        if y.shape[1] != n_outputs:
+            raise ValueError(f"{name} has {y.shape[1]} targets per sample, but the network "
+                             f"has {n_outputs} outputs")
+        Y = np.ascontiguousarray(y, dtype=dtype)
+        _finite(name, Y)
+    if cost == "cross_entropy" and (Y.min() < 0 or Y.max() > 1):
+        raise ValueError(f"{name}: cross_entropy needs targets in [0, 1]")
+    if cost == "log_likelihood" and (Y.min() < 0 or not np.allclose(Y.sum(axis=1), 1, atol=1e-5)):
+        raise ValueError(f"{name}: log_likelihood needs class labels or one-hot / probability "
+                         f"rows that sum to 1")
+    return Y, accuracy_mode(Y)
+
+
+def accuracy_mode(Y):
+    """Argmax agreement for one-hot targets, a 0.5 threshold for one 0/1 output, else none."""
+    is_binary = np.isin(Y, (0, 1)).all()
+    if Y.shape[1] > 1 and is_binary and (Y.sum(axis=1) == 1).all():
+        return kernels.ARGMAX_ACCURACY
+    if Y.shape[1] == 1 and is_binary:
+        return kernels.THRESHOLD_ACCURACY
+    return kernels.NO_ACCURACY
