@@ -7,7 +7,7 @@ epochs or validation, which the Network does once for both.
 """
 import numpy as np
 
-from . import activations, costs, kernels
+from . import activations, costs, drivers, kernels
 from .parameters import layout
 from .reference import NumpyEngine
 
@@ -46,23 +46,23 @@ class NumbaEngine:
 
     def train_epoch(self, theta, X, Y, order, batch_size, learning_rate, accuracy_mode):
         batch_size = min(batch_size, len(order))
-        loss, correct = kernels.train_epoch(theta, self.grad, self.arch, self._workspace(batch_size),
+        loss, correct = drivers.train_epoch(theta, self.grad, self.arch, self._workspace(batch_size),
                                             X, Y, order, batch_size, float(learning_rate),
                                             accuracy_mode)
         return float(loss), int(correct)
 
     def predict(self, theta, X):
         out = np.empty((X.shape[0], int(self.arch.sizes[-1])), dtype=self.dtype)
-        kernels.predict(theta, self.arch, self._workspace(min(CHUNK, X.shape[0])), X, out)
+        drivers.predict(theta, self.arch, self._workspace(min(CHUNK, X.shape[0])), X, out)
         return out
 
     def gradients(self, theta, X, Y):
         grad = np.empty_like(theta)
-        loss = kernels.gradients(theta, grad, self.arch, self._workspace(min(CHUNK, X.shape[0])), X, Y)
+        loss = drivers.gradients(theta, grad, self.arch, self._workspace(min(CHUNK, X.shape[0])), X, Y)
         return grad, float(loss)
 
     def evaluate(self, theta, X, Y, accuracy_mode):
-        loss, correct = kernels.evaluate(theta, self.arch, self._workspace(min(CHUNK, X.shape[0])),
+        loss, correct = drivers.evaluate(theta, self.arch, self._workspace(min(CHUNK, X.shape[0])),
                                          X, Y, accuracy_mode)
         return float(loss), int(correct)
 

@@ -21,17 +21,16 @@ its own rows (weighted sum, activation, BP1, BP2), and over neurons ``j`` where 
 iteration writes its own row of the gradient (BP3/BP4). No two iterations write one element,
 so results are bit-identical for any number of threads.
 
-The drivers (``train_epoch``, ``predict``, ``gradients``) run whole mini-batch loops in
-compiled code over workspaces allocated once by the caller: no Python call and no
-allocation per batch. Per-layer arrays are views into flat buffers, so the depth of the
-network never triggers a recompile.
+``forward_pass`` and ``backward_pass`` chain the kernels over the layers; the compiled loops
+over batches that call them are in ``drivers``. Per-layer arrays are views into flat
+buffers (``Workspace``), so the depth of the network never triggers a recompile.
 """
 from collections import namedtuple
 
 import numpy as np
 from numba import njit, prange
 
-from . import activations, costs, optimizers
+from . import activations, costs
 from ._numba import JIT, PARALLEL_JIT, typed
 
 Architecture = namedtuple("Architecture", ["sizes", "w_off", "b_off", "codes", "cost"])
@@ -43,9 +42,6 @@ Workspace = namedtuple("Workspace", ["a_off", "A", "S", "D", "y", "sample_cost"]
 """Buffers for batches of up to ``capacity`` samples: ``A``, ``S``, ``D`` hold every layer's
 ``a``, ``s`` and ``delta`` (layer l at offset ``a_off[l]``, shape (m, sizes[l])); ``y`` the
 batch targets (capacity, sizes[-1]); ``sample_cost`` the per-sample costs (capacity,)."""
-
-NO_ACCURACY, ARGMAX_ACCURACY, THRESHOLD_ACCURACY = range(3)
-
 
 def make_workspace(sizes, capacity, dtype):
     """Allocate a ``Workspace`` for batches of up to ``capacity`` samples."""
@@ -199,91 +195,3 @@ def backward_pass(theta, grad, arch, work, a_in, y, m, scale, accumulate):
             backpropagate_delta(arch.codes[l - 1], weights_of(theta, arch, l), delta,
                                 layer_of(work.S, arch, work, l - 1, m), a_prev,
                                 layer_of(work.D, arch, work, l - 1, m))
-
-
-@njit(**JIT)
-def count_correct(mode, a, y):
-    """Samples whose prediction matches the target: argmax agreement, or for a single
-    output both on the same side of 0.5."""
-    correct = 0
-    for x in range(a.shape[0]):
-        if mode == ARGMAX_ACCURACY:
-            correct += np.argmax(a[x]) == np.argmax(y[x])
-        elif mode == THRESHOLD_ACCURACY:
-            correct += (a[x, 0] >= 0.5) == (y[x, 0] >= 0.5)
-    return correct
-
-
-# --- drivers: whole loops in compiled code -----------------------------------------------
-
-@njit(**JIT)
-def train_epoch(theta, grad, arch, work, X, Y, order, batch_size, learning_rate, accuracy_mode):
-    """One epoch of mini-batch SGD over the samples in ``order``.
-
-    For each batch of (up to) ``batch_size`` samples: gather the rows, forward pass, BP1-BP4,
-    then :math:`\\theta \\leftarrow \\theta - \\eta \\nabla J`. Returns the sum of the per-sample
-    costs (each measured before its batch's update) and the number of correct predictions.
-    """
-    n = order.shape[0]
-    loss = 0.0
-    correct = 0
-    a_in_all = layer_of(work.A, arch, work, 0, batch_size)
-    for start in range(0, n, batch_size):
-        m = min(batch_size, n - start)
-        a_in = a_in_all[:m]
-        y = work.y[:m]
-        for x in range(m):
-            a_in[x, :] = X[order[start + x]]
-            y[x, :] = Y[order[start + x]]
-        forward_pass(theta, arch, work, a_in, m)
-        backward_pass(theta, grad, arch, work, a_in, y, m, 1.0 / m, False)
-        for x in range(m):
-            loss += work.sample_cost[x]
-        correct += count_correct(accuracy_mode, layer_of(work.A, arch, work, arch.sizes.shape[0] - 1, m), y)
-        optimizers.sgd_step(theta, grad, learning_rate)
-    return loss, correct
-
-
-@njit(**JIT)
-def predict(theta, arch, work, X, out):
-    """Output activations of every row of ``X`` into ``out``, in chunks of the workspace size."""
-    capacity = work.y.shape[0]
-    L = arch.sizes.shape[0] - 1
-    for start in range(0, X.shape[0], capacity):
-        m = min(capacity, X.shape[0] - start)
-        forward_pass(theta, arch, work, X[start:start + m], m)
-        out[start:start + m] = layer_of(work.A, arch, work, L, m)
-
-
-@njit(**JIT)
-def gradients(theta, grad, arch, work, X, Y):
-    """Gradient of the mean cost over all rows of ``X`` into ``grad``; returns the summed cost."""
-    capacity = work.y.shape[0]
-    n = X.shape[0]
-    loss = 0.0
-    for start in range(0, n, capacity):
-        m = min(capacity, n - start)
-        forward_pass(theta, arch, work, X[start:start + m], m)
-        backward_pass(theta, grad, arch, work, X[start:start + m], Y[start:start + m], m,
-                      1.0 / n, start > 0)
-        for x in range(m):
-            loss += work.sample_cost[x]
-    return loss
-
-
-@njit(**JIT)
-def evaluate(theta, arch, work, X, Y, accuracy_mode):
-    """Summed cost and number of correct predictions over all rows of ``X``."""
-    capacity = work.y.shape[0]
-    L = arch.sizes.shape[0] - 1
-    loss = 0.0
-    correct = 0
-    for start in range(0, X.shape[0], capacity):
-        m = min(capacity, X.shape[0] - start)
-        forward_pass(theta, arch, work, X[start:start + m], m)
-        s = layer_of(work.S, arch, work, L, m)
-        a = layer_of(work.A, arch, work, L, m)
-        for x in range(m):
-            loss += costs.cost_of_sample(arch.cost, s[x], a[x], Y[start + x])
-        correct += count_correct(accuracy_mode, a, Y[start:start + m])
-    return loss, correct

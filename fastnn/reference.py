@@ -9,7 +9,7 @@ loop kernels to this engine.
 import numpy as np
 
 from . import activations, costs
-from .kernels import ARGMAX_ACCURACY, THRESHOLD_ACCURACY
+from .drivers import ARGMAX_ACCURACY, THRESHOLD_ACCURACY
 from .parameters import layout, views
 
 CHUNK = 1024
@@ -17,7 +17,7 @@ CHUNK = 1024
 
 
 def count_correct(mode, a, y):
-    """Same rule as ``kernels.count_correct``."""
+    """Same rule as ``drivers.count_correct``."""
     if mode == ARGMAX_ACCURACY:
         return int((a.argmax(axis=1) == y.argmax(axis=1)).sum())
     if mode == THRESHOLD_ACCURACY:

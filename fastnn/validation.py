@@ -8,7 +8,7 @@ import numbers
 
 import numpy as np
 
-from . import kernels
+from . import drivers
 
 
 def positive_int(name, value):
@@ -133,7 +133,7 @@ def accuracy_mode(Y):
     """Argmax agreement for one-hot targets, a 0.5 threshold for one 0/1 output, else none."""
     is_binary = np.isin(Y, (0, 1)).all()
     if Y.shape[1] > 1 and is_binary and (Y.sum(axis=1) == 1).all():
-        return kernels.ARGMAX_ACCURACY
+        return drivers.ARGMAX_ACCURACY
     if Y.shape[1] == 1 and is_binary:
-        return kernels.THRESHOLD_ACCURACY
-    return kernels.NO_ACCURACY
+        return drivers.THRESHOLD_ACCURACY
+    return drivers.NO_ACCURACY

@@ -1,0 +1,101 @@
+"""Compiled drivers: whole loops over mini-batches, so no Python runs per batch.
+
+``train_epoch``, ``predict``, ``gradients`` and ``evaluate`` chain ``kernels.forward_pass``
+and ``kernels.backward_pass`` over the batches of an epoch (or chunks of a data set), over
+workspaces the engine allocated once (``kernels.make_workspace``): no allocation per batch.
+"""
+import numpy as np
+from numba import njit
+
+from . import costs, optimizers
+from ._numba import JIT
+from .kernels import backward_pass, forward_pass, layer_of
+
+NO_ACCURACY, ARGMAX_ACCURACY, THRESHOLD_ACCURACY = range(3)
+"""How ``count_correct`` compares predictions with targets."""
+
+
+@njit(**JIT)
+def count_correct(mode, a, y):
+    """Samples whose prediction matches the target: argmax agreement, or for a single
+    output both on the same side of 0.5."""
+    correct = 0
+    for x in range(a.shape[0]):
+        if mode == ARGMAX_ACCURACY:
+            correct += np.argmax(a[x]) == np.argmax(y[x])
+        elif mode == THRESHOLD_ACCURACY:
+            correct += (a[x, 0] >= 0.5) == (y[x, 0] >= 0.5)
+    return correct
+
+
+@njit(**JIT)
+def train_epoch(theta, grad, arch, work, X, Y, order, batch_size, learning_rate, accuracy_mode):
+    """One epoch of mini-batch SGD over the samples in ``order``.
+
+    For each batch of (up to) ``batch_size`` samples: gather the rows, forward pass, BP1-BP4,
+    then :math:`\\theta \\leftarrow \\theta - \\eta \\nabla J`. Returns the sum of the per-sample
+    costs (each measured before its batch's update) and the number of correct predictions.
+    """
+    n = order.shape[0]
+    loss = 0.0
+    correct = 0
+    a_in_all = layer_of(work.A, arch, work, 0, batch_size)
+    for start in range(0, n, batch_size):
+        m = min(batch_size, n - start)
+        a_in = a_in_all[:m]
+        y = work.y[:m]
+        for x in range(m):
+            a_in[x, :] = X[order[start + x]]
+            y[x, :] = Y[order[start + x]]
+        forward_pass(theta, arch, work, a_in, m)
+        backward_pass(theta, grad, arch, work, a_in, y, m, 1.0 / m, False)
+        for x in range(m):
+            loss += work.sample_cost[x]
+        correct += count_correct(accuracy_mode, layer_of(work.A, arch, work, arch.sizes.shape[0] - 1, m), y)
+        optimizers.sgd_step(theta, grad, learning_rate)
+    return loss, correct
+
+
+@njit(**JIT)
+def predict(theta, arch, work, X, out):
+    """Output activations of every row of ``X`` into ``out``, in chunks of the workspace size."""
+    capacity = work.y.shape[0]
+    L = arch.sizes.shape[0] - 1
+    for start in range(0, X.shape[0], capacity):
+        m = min(capacity, X.shape[0] - start)
+        forward_pass(theta, arch, work, X[start:start + m], m)
+        out[start:start + m] = layer_of(work.A, arch, work, L, m)
+
+
+@njit(**JIT)
+def gradients(theta, grad, arch, work, X, Y):
+    """Gradient of the mean cost over all rows of ``X`` into ``grad``; returns the summed cost."""
+    capacity = work.y.shape[0]
+    n = X.shape[0]
+    loss = 0.0
+    for start in range(0, n, capacity):
+        m = min(capacity, n - start)
+        forward_pass(theta, arch, work, X[start:start + m], m)
+        backward_pass(theta, grad, arch, work, X[start:start + m], Y[start:start + m], m,
+                      1.0 / n, start > 0)
+        for x in range(m):
+            loss += work.sample_cost[x]
+    return loss
+
+
+@njit(**JIT)
+def evaluate(theta, arch, work, X, Y, accuracy_mode):
+    """Summed cost and number of correct predictions over all rows of ``X``."""
+    capacity = work.y.shape[0]
+    L = arch.sizes.shape[0] - 1
+    loss = 0.0
+    correct = 0
+    for start in range(0, X.shape[0], capacity):
+        m = min(capacity, X.shape[0] - start)
+        forward_pass(theta, arch, work, X[start:start + m], m)
+        s = layer_of(work.S, arch, work, L, m)
+        a = layer_of(work.A, arch, work, L, m)
+        for x in range(m):
+            loss += costs.cost_of_sample(arch.cost, s[x], a[x], Y[start + x])
+        correct += count_correct(accuracy_mode, a, Y[start:start + m])
+    return loss, correct

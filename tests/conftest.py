@@ -1,0 +1,39 @@
+"""Shared helpers: random problems for every activation/cost pairing."""
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import fastnn
+from fastnn import activations, costs
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+OUTPUT_PAIRS = [(cost, output)
+                for cost in costs.CODES
+                for output in activations.OUTPUT_NAMES
+                if costs.REQUIRED_OUTPUT.get(cost, output) == output]
+"""Every valid (cost, output activation) pairing."""
+
+
+def random_problem(rng, sizes, cost, output, n_samples, dtype=np.float64):
+    """Inputs and targets that suit ``cost`` with ``output`` activation."""
+    X = rng.standard_normal((n_samples, sizes[0]))
+    if cost == "log_likelihood" or output == "softmax":
+        Y = np.eye(sizes[-1])[rng.integers(0, sizes[-1], n_samples)]
+    elif cost == "cross_entropy" or output == "sigmoid":
+        Y = rng.uniform(0.05, 0.95, (n_samples, sizes[-1]))
+    else:
+        Y = rng.standard_normal((n_samples, sizes[-1]))
+    return X.astype(dtype), Y.astype(dtype)
+
+
+def make_pair(sizes, **kwargs):
+    """The same network twice, once per engine."""
+    return (fastnn.Network(sizes, engine="numba", **kwargs),
+            fastnn.Network(sizes, engine="numpy", **kwargs))
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(12345)
