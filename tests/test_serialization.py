@@ -1,0 +1,108 @@
+"""Save/load: round trip, no pickle, clear errors, never a half-written file."""
+import json
+import zipfile
+
+import numpy as np
+import pytest
+
+import fastnn
+from fastnn import serialization
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_round_trip(tmp_path, rng, dtype):
+    net = fastnn.Network([5, 4, 3], activation="tanh", output_activation="softmax",
+                         cost="log_likelihood", init="he", dtype=dtype, seed=4, engine="numpy")
+    X, y = rng.standard_normal((20, 5)), rng.integers(0, 3, 20)
+    net.fit(X, y, epochs=2)
+    path = tmp_path / "model.npz"
+    net.save(path)
+    loaded = fastnn.load(path)
+    assert repr(loaded) == repr(net)
+    assert (loaded.sizes, loaded.init, loaded.seed, loaded.dtype) == (net.sizes, net.init, net.seed, net.dtype)
+    for a, b in zip(loaded.weights + loaded.biases, net.weights + net.biases):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(loaded.predict(X), net.predict(X))
+    # shuffling resumes: the generator state was saved too
+    net.fit(X, y, epochs=1)
+    loaded.fit(X, y, epochs=1)
+    np.testing.assert_array_equal(loaded._theta, net._theta)
+    assert fastnn.load(path, engine="numba").engine == "numba"
+
+
+def test_file_loads_without_pickle_and_records_metadata(tmp_path):
+    path = tmp_path / "m"
+    fastnn.Network([3, 2], seed=0).save(path)
+    assert path.exists()  # written to exactly the path given
+    with np.load(path, allow_pickle=False) as archive:
+        assert str(archive["format"]) == "fastnn.Network"
+        assert int(archive["version"]) == serialization.VERSION
+        config = json.loads(str(archive["config"]))
+    assert config["sizes"] == [3, 2] and config["dtype"] == "float64"
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no fastnn network file"):
+        fastnn.load(tmp_path / "nothing.npz")
+
+
+def test_truncated_file(tmp_path):
+    path = tmp_path / "model.npz"
+    fastnn.Network([30, 20, 10], seed=0).save(path)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError, match="not a readable fastnn network file"):
+        fastnn.load(path)
+
+
+@pytest.mark.parametrize("content", [b"", b"hello, not a model", b"\x93NUMPY garbage"])
+def test_foreign_bytes(tmp_path, content):
+    path = tmp_path / "foreign.npz"
+    path.write_bytes(content)
+    with pytest.raises(ValueError, match="not a readable fastnn network file"):
+        fastnn.load(path)
+
+
+def test_foreign_npz_and_pickled_npy(tmp_path):
+    np.savez(tmp_path / "other.npz", a=np.arange(3))
+    with pytest.raises(ValueError, match="not a fastnn network"):
+        fastnn.load(tmp_path / "other.npz")
+    np.save(tmp_path / "obj.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    with pytest.raises(ValueError, match="not a readable fastnn network file"):
+        fastnn.load(tmp_path / "obj.npy")
+
+
+def test_newer_version_and_inconsistent_parameters(tmp_path):
+    path = tmp_path / "model.npz"
+    fastnn.Network([3, 2], seed=0).save(path)
+    with np.load(path) as archive:
+        arrays = dict(archive)
+    np.savez(path, **{**arrays, "version": np.array(serialization.VERSION + 1)})
+    with pytest.raises(ValueError, match="newer"):
+        fastnn.load(path)
+    np.savez(path, **{**arrays, "theta": np.zeros(5)})
+    with pytest.raises(ValueError, match="do not fit"):
+        fastnn.load(path)
+    np.savez(path, **{**arrays, "theta": np.full(8, np.nan)})
+    with pytest.raises(ValueError, match="NaN"):
+        fastnn.load(path)
+
+
+def test_failed_save_keeps_the_previous_file(tmp_path, monkeypatch):
+    path = tmp_path / "model.npz"
+    good = fastnn.Network([3, 2], seed=0)
+    good.save(path)
+    before = path.read_bytes()
+
+    def crash(file, **arrays):
+        file.write(b"partial")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(np, "savez", crash)
+    with pytest.raises(OSError, match="disk full"):
+        fastnn.Network([3, 2], seed=1).save(path)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["model.npz"]  # no temporary left behind
+    monkeypatch.undo()
+    np.testing.assert_array_equal(fastnn.load(path).weights[0], good.weights[0])
+    assert zipfile.is_zipfile(path)
