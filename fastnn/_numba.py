@@ -7,7 +7,11 @@ k-loop reductions, which is why kernels are tested against the NumPy engine with
 tolerances while the same build stays bit-identical run to run and for any thread count
 (every ``prange`` iteration writes only the elements it owns).
 """
+import hashlib
+import os
+
 from numba import types
+from numba.core import caching
 from numba.extending import overload
 from numba.np import numpy_support
 
@@ -34,6 +38,51 @@ def _typed_overload(like, value):
 
         return impl
     return None
+
+
+# --- cache invalidation across modules ----------------------------------------------------
+# numba's on-disk cache checks only the source file of the function it caches, but a cached
+# function carries the compiled code of every njit function it calls. After an edit to
+# kernels.py, a cached driver in drivers.py would still run the old kernels, or crash when a
+# namedtuple's fields changed. fastnn's functions are therefore stamped with a hash of every
+# module in the package that holds compiled code: any such edit recompiles them all.
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _compiled_sources_digest():
+    digest = hashlib.sha256()
+    for name in sorted(os.listdir(_PACKAGE)):
+        if name.endswith(".py"):
+            with open(os.path.join(_PACKAGE, name), "rb") as file:
+                source = file.read()
+            if b"njit" in source:
+                digest.update(name.encode() + b"\0" + source)
+    return digest.hexdigest()
+
+
+_DIGEST = _compiled_sources_digest()
+
+
+def _package_wide(locator):
+    class PackageWideStamp(locator):
+        @classmethod
+        def from_function(cls, py_func, py_file):
+            if os.path.dirname(os.path.abspath(py_file)) != _PACKAGE:
+                return None
+            return super().from_function(py_func, py_file)
+
+        def get_source_stamp(self):
+            return (super().get_source_stamp(), _DIGEST)
+
+    PackageWideStamp.__name__ = "PackageWide" + locator.__name__
+    return PackageWideStamp
+
+
+caching.CacheImpl._locator_classes[:0] = [
+    _package_wide(locator) for locator in (caching.UserProvidedCacheLocator,
+                                           caching.InTreeCacheLocator,
+                                           caching.UserWideCacheLocator)]
 
 
 __all__ = ["FASTMATH", "JIT", "PARALLEL_JIT", "typed"]

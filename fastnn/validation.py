@@ -85,8 +85,10 @@ def inputs(X, n_features, dtype, name="X"):
         raise ValueError(f"{name} has {X.shape[1]} features per sample, but the network's "
                          f"input layer has {n_features}")
     _finite(name, X)
-    X = np.ascontiguousarray(X, dtype=dtype)
-    _finite(name, X)  # float64 values beyond float32's range become inf
+    with np.errstate(over="ignore"):
+        X = np.ascontiguousarray(X, dtype=dtype)
+    if not np.isfinite(X).all():
+        raise ValueError(f"{name} has values beyond the range of {np.dtype(dtype).name}")
     return X
 
 
