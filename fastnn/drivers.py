@@ -29,12 +29,16 @@ def count_correct(mode, a, y):
 
 
 @njit(**JIT)
-def train_epoch(theta, grad, arch, work, X, Y, order, batch_size, learning_rate, accuracy_mode):
-    """One epoch of mini-batch SGD over the samples in ``order``.
+def train_epoch(theta, grad, arch, work, X, Y, order, batch_size, update, accuracy_mode):
+    """One epoch of mini-batch training over the samples in ``order``.
 
-    For each batch of (up to) ``batch_size`` samples: gather the rows, forward pass, BP1-BP4,
-    then :math:`\\theta \\leftarrow \\theta - \\eta \\nabla J`. Returns the sum of the per-sample
+    For each batch of (up to) ``batch_size`` samples: gather the rows, forward pass, BP1-BP4
+    (``grad`` = gradient of the batch mean cost), then one step of the update rule
+    ``update`` (an ``optimizers.Update``: rule, hyperparameters, penalty, state), e.g. SGD
+    :math:`\\theta \\leftarrow \\theta - \\eta \\nabla J`. Returns the sum of the per-sample
     costs (each measured before its batch's update) and the number of correct predictions.
+    Stops early, after the batch concerned, once the summed cost is no longer finite (the
+    caller raises ``TrainingDiverged``).
     """
     n = order.shape[0]
     loss = 0.0
@@ -52,7 +56,9 @@ def train_epoch(theta, grad, arch, work, X, Y, order, batch_size, learning_rate,
         for x in range(m):
             loss += work.sample_cost[x]
         correct += count_correct(accuracy_mode, layer_of(work.A, arch, work, arch.sizes.shape[0] - 1, m), y)
-        optimizers.sgd_step(theta, grad, learning_rate)
+        if not np.isfinite(loss):
+            break
+        optimizers.step(update, theta, grad)
     return loss, correct
 
 

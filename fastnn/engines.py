@@ -7,7 +7,7 @@ epochs or validation, which the Network does once for both.
 """
 import numpy as np
 
-from . import activations, costs, drivers, kernels
+from . import activations, costs, drivers, kernels, optimizers
 from .parameters import layout
 from .reference import NumpyEngine
 
@@ -38,17 +38,20 @@ class NumbaEngine:
                                                                 self.dtype)
         return self._workspaces[capacity]
 
-    def warm_up(self, theta, X, Y, batch_size, accuracy_mode):
-        """Compile (or load from cache) the training loop on one sample and a copy of
-        ``theta``, so that the first epoch's timing measures training, not compilation."""
+    def warm_up(self, theta, X, Y, batch_size, update, accuracy_mode):
+        """Compile (or load from cache) the training loop on one sample and copies of
+        ``theta`` and the optimizer state, so that the first epoch's timing measures
+        training, not compilation."""
         self.train_epoch(theta.copy(), X, Y, np.zeros(1, dtype=np.int64),
-                         min(batch_size, X.shape[0]), 1e-3, accuracy_mode)
+                         min(batch_size, X.shape[0]), optimizers.scratch_copy(update),
+                         accuracy_mode)
 
-    def train_epoch(self, theta, X, Y, order, batch_size, learning_rate, accuracy_mode):
+    def train_epoch(self, theta, X, Y, order, batch_size, update, accuracy_mode):
+        """One epoch (or a run of whole batches of one) over ``order``; ``update`` is an
+        ``optimizers.Update`` whose state arrays and step counter are updated in place."""
         batch_size = min(batch_size, len(order))
         loss, correct = drivers.train_epoch(theta, self.grad, self.arch, self._workspace(batch_size),
-                                            X, Y, order, batch_size, float(learning_rate),
-                                            accuracy_mode)
+                                            X, Y, order, batch_size, update, accuracy_mode)
         return float(loss), int(correct)
 
     def predict(self, theta, X):

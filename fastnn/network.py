@@ -14,7 +14,7 @@ import time
 
 import numpy as np
 
-from . import activations, costs, parameters, validation
+from . import activations, costs, optimizers, parameters, validation
 from .engines import ENGINES
 from .history import History
 
@@ -150,13 +150,15 @@ class Network:
         if not np.isfinite(theta).all():
             raise ValueError("the network's weights or biases contain NaN or infinity")
         n = X.shape[0]
-        self._engine.warm_up(theta, X, Y, batch_size, accuracy_mode)
+        optimizer = optimizers.SGD(learning_rate).bind(theta.shape[0], self.dtype)
+        update = optimizer.update(learning_rate, optimizers.weight_mask(self._layout))
+        self._engine.warm_up(theta, X, Y, batch_size, update, accuracy_mode)
         history = History()
         for epoch in range(1, epochs + 1):
             order = self._rng.permutation(n) if shuffle else np.arange(n)
             start = time.perf_counter()
             loss, correct = self._engine.train_epoch(theta, X, Y, order, batch_size,
-                                                     learning_rate, accuracy_mode)
+                                                     update, accuracy_mode)
             seconds = time.perf_counter() - start
             history.record(epoch=epoch, loss=loss / n,
                            accuracy=correct / n if accuracy_mode else None,

@@ -1,18 +1,392 @@
-r"""Update rules, kept apart from the layers: an optimizer owns its state, the network owns
-the parameters.
+r"""Update rules, kept apart from the layers: an optimizer owns its state (velocities,
+moments), the network owns the parameters.
 
-``sgd_step`` is the per-weight loop of plain (mini-batch) gradient descent,
-:math:`w \leftarrow w - \eta\, \partial J/\partial w`, applied to the whole flat parameter
-vector (weights and biases alike).
+Every rule is one loop over the flat parameter vector ``theta`` (the per-weight loop of the
+documents), ``g_i`` the backpropagated gradient of the batch mean cost plus the gradient of
+the penalty (see below), :math:`\eta` the learning rate of the epoch:
+
+===========  ===============================================================================
+rule         per parameter i
+===========  ===============================================================================
+SGD          :math:`\theta_i \leftarrow \theta_i - \eta g_i`
+Momentum     :math:`V_i \leftarrow \mu V_i - \eta g_i;\ \theta_i \leftarrow \theta_i + V_i` (doc 001)
+Nesterov     :math:`V_i \leftarrow \mu V_i - \eta g_i;\ \theta_i \leftarrow \theta_i + \mu V_i - \eta g_i`
+Adagrad      :math:`G_i \leftarrow G_i + g_i^2;\ \theta_i \leftarrow \theta_i - \eta g_i / (\sqrt{G_i} + \epsilon)`
+RMSProp      :math:`E_i \leftarrow \rho E_i + (1-\rho) g_i^2;\ \theta_i \leftarrow \theta_i - \eta g_i / (\sqrt{E_i} + \epsilon)`
+Adam         :math:`m_i \leftarrow \beta_1 m_i + (1-\beta_1) g_i;\ v_i \leftarrow \beta_2 v_i + (1-\beta_2) g_i^2;`
+             :math:`\theta_i \leftarrow \theta_i - \eta \hat m_i / (\sqrt{\hat v_i} + \epsilon)`,
+             :math:`\hat m_i = m_i / (1-\beta_1^t)`, :math:`\hat v_i = v_i / (1-\beta_2^t)`, t the step count
+===========  ===============================================================================
+
+Nesterov is written in its look-ahead-free form (Bengio et al. 2013): with the gradient taken
+at the current parameters, :math:`\theta + \mu V_{new} - \eta g` equals Sutskever's update
+with the gradient taken at the look-ahead point :math:`\theta + \mu V`, in shifted variables.
+
+Regularisation enters every rule through ``g_i``. For a weight (never a bias), with n the
+training-set size: L2 (Nielsen's :math:`\frac{\lambda}{2n}\sum w^2`) adds
+:math:`\frac{\lambda}{n} w_i`, L1 (:math:`\frac{\lambda_1}{n}\sum |w|`) adds
+:math:`\frac{\lambda_1}{n}\,\mathrm{sign}(w_i)`. ``Update.decay`` marks the weights.
+
+The compiled kernels take one ``Update`` (a namedtuple: rule code, hyperparameters, state
+arrays); ``step`` dispatches on the rule and each rule kernel is a ``prange`` loop in which
+iteration i writes only ``theta[i]`` and its own state entries, so the result does not depend
+on the number of threads. Each kernel exists as a vectorised NumPy form too (``numpy_step``),
+the reference the tests hold the loops to.
 """
+from collections import namedtuple
+
+import numpy as np
 from numba import njit, prange
 
-from ._numba import PARALLEL_JIT
+from . import validation
+from ._numba import JIT, PARALLEL_JIT
+
+SGD_RULE, MOMENTUM_RULE, NESTEROV_RULE, ADAGRAD_RULE, RMSPROP_RULE, ADAM_RULE = range(6)
+
+Update = namedtuple("Update", ["rule", "learning_rate", "mu", "rho", "beta1", "beta2", "eps",
+                               "l2", "l1", "decay", "v", "s", "t"])
+"""Everything a step kernel needs. ``rule`` int code; ``learning_rate``, ``mu``, ``rho``,
+``beta1``, ``beta2``, ``eps`` float; ``l2``, ``l1`` the per-weight penalty coefficients
+:math:`\\lambda/n` and :math:`\\lambda_1/n`; ``decay`` uint8 (n_parameters,), 1 for weights and
+0 for biases; ``v``, ``s`` first and second state arrays in theta's dtype (length 0 when the
+rule has none); ``t`` int64 (1,), the number of steps taken (incremented by ``step``)."""
+
+
+# --- compiled per-weight kernels -----------------------------------------------------------
+
+@njit(**JIT)
+def penalised(theta_i, grad_i, decay_i, l2, l1):
+    r""":math:`g_i = \partial J/\partial\theta_i + \frac{\lambda}{n}\theta_i + \frac{\lambda_1}{n}\mathrm{sign}(\theta_i)`
+    for a weight (``decay_i`` = 1); the plain gradient for a bias."""
+    g = grad_i
+    if decay_i:
+        g += l2 * theta_i
+        if theta_i > 0:
+            g += l1
+        elif theta_i < 0:
+            g -= l1
+    return g
+
+
+@njit(**PARALLEL_JIT)
+def add_penalty_gradient(theta, grad, decay, l2, l1):
+    """``grad += gradient of the penalty`` (weights only): the gradient of the regularised
+    cost, from the same per-weight function the update rules use."""
+    l2, l1 = theta.dtype.type(l2), theta.dtype.type(l1)
+    for i in prange(theta.shape[0]):
+        grad[i] = penalised(theta[i], grad[i], decay[i], l2, l1)
 
 
 @njit(**PARALLEL_JIT)
 def sgd_step(theta, grad, learning_rate):
-    r"""SGD :math:`\theta_i \leftarrow \theta_i - \eta\, g_i`; parallel over parameters i."""
+    r"""Plain SGD :math:`\theta_i \leftarrow \theta_i - \eta\, g_i`, no penalty; parallel over i."""
     eta = theta.dtype.type(learning_rate)
     for i in prange(theta.shape[0]):
         theta[i] -= eta * grad[i]
+
+
+@njit(**PARALLEL_JIT)
+def _sgd(u, theta, grad):
+    r""":math:`\theta_i \leftarrow \theta_i - \eta g_i`."""
+    f = theta.dtype.type
+    eta, l2, l1 = f(u.learning_rate), f(u.l2), f(u.l1)
+    for i in prange(theta.shape[0]):
+        theta[i] -= eta * penalised(theta[i], grad[i], u.decay[i], l2, l1)
+
+
+@njit(**PARALLEL_JIT)
+def _momentum(u, theta, grad, nesterov):
+    r"""Momentum (doc 001): :math:`V_i \leftarrow \mu V_i - \eta g_i;\ \theta_i \leftarrow \theta_i + V_i`;
+    Nesterov: :math:`\theta_i \leftarrow \theta_i + \mu V_i - \eta g_i` with the new V."""
+    f = theta.dtype.type
+    eta, mu, l2, l1 = f(u.learning_rate), f(u.mu), f(u.l2), f(u.l1)
+    V = u.v
+    for i in prange(theta.shape[0]):
+        g = penalised(theta[i], grad[i], u.decay[i], l2, l1)
+        V[i] = mu * V[i] - eta * g
+        if nesterov:
+            theta[i] += mu * V[i] - eta * g
+        else:
+            theta[i] += V[i]
+
+
+@njit(**PARALLEL_JIT)
+def _adagrad(u, theta, grad):
+    r""":math:`G_i \leftarrow G_i + g_i^2;\ \theta_i \leftarrow \theta_i - \eta g_i/(\sqrt{G_i}+\epsilon)`."""
+    f = theta.dtype.type
+    eta, eps, l2, l1 = f(u.learning_rate), f(u.eps), f(u.l2), f(u.l1)
+    G = u.s
+    for i in prange(theta.shape[0]):
+        g = penalised(theta[i], grad[i], u.decay[i], l2, l1)
+        G[i] += g * g
+        theta[i] -= eta * g / (np.sqrt(G[i]) + eps)
+
+
+@njit(**PARALLEL_JIT)
+def _rmsprop(u, theta, grad):
+    r""":math:`E_i \leftarrow \rho E_i + (1-\rho) g_i^2;\ \theta_i \leftarrow \theta_i - \eta g_i/(\sqrt{E_i}+\epsilon)`."""
+    f = theta.dtype.type
+    eta, rho, eps, l2, l1 = f(u.learning_rate), f(u.rho), f(u.eps), f(u.l2), f(u.l1)
+    one_minus_rho = f(1.0 - u.rho)
+    E = u.s
+    for i in prange(theta.shape[0]):
+        g = penalised(theta[i], grad[i], u.decay[i], l2, l1)
+        E[i] = rho * E[i] + one_minus_rho * g * g
+        theta[i] -= eta * g / (np.sqrt(E[i]) + eps)
+
+
+@njit(**PARALLEL_JIT)
+def _adam(u, theta, grad):
+    r"""Adam with bias-corrected moments :math:`\hat m = m/(1-\beta_1^t)`, :math:`\hat v = v/(1-\beta_2^t)`."""
+    f = theta.dtype.type
+    t = u.t[0]
+    eta, eps, l2, l1 = f(u.learning_rate), f(u.eps), f(u.l2), f(u.l1)
+    beta1, beta2 = f(u.beta1), f(u.beta2)
+    one_minus_beta1, one_minus_beta2 = f(1.0 - u.beta1), f(1.0 - u.beta2)
+    correct1, correct2 = f(1.0 / (1.0 - u.beta1 ** t)), f(1.0 / (1.0 - u.beta2 ** t))
+    m, v = u.v, u.s
+    for i in prange(theta.shape[0]):
+        g = penalised(theta[i], grad[i], u.decay[i], l2, l1)
+        m[i] = beta1 * m[i] + one_minus_beta1 * g
+        v[i] = beta2 * v[i] + one_minus_beta2 * g * g
+        theta[i] -= eta * (m[i] * correct1) / (np.sqrt(v[i] * correct2) + eps)
+
+
+@njit(**JIT)
+def step(u, theta, grad):
+    """One update of ``theta`` from the gradient ``grad`` by the rule ``u.rule``; counts the
+    step in ``u.t``. Called once per mini-batch by ``drivers.train_epoch``."""
+    u.t[0] += 1
+    if u.rule == SGD_RULE:
+        _sgd(u, theta, grad)
+    elif u.rule == MOMENTUM_RULE:
+        _momentum(u, theta, grad, False)
+    elif u.rule == NESTEROV_RULE:
+        _momentum(u, theta, grad, True)
+    elif u.rule == ADAGRAD_RULE:
+        _adagrad(u, theta, grad)
+    elif u.rule == RMSPROP_RULE:
+        _rmsprop(u, theta, grad)
+    else:
+        _adam(u, theta, grad)
+
+
+# --- vectorised NumPy forms (reference engine) ---------------------------------------------
+
+def numpy_penalised(u, theta, grad):
+    """The penalised gradient of every parameter, vectorised (see ``penalised``)."""
+    f = theta.dtype.type
+    if u.l2 == 0 and u.l1 == 0:
+        return grad.copy()
+    decay = u.decay.astype(bool)
+    return grad + decay * (f(u.l2) * theta + f(u.l1) * np.sign(theta))
+
+
+def numpy_step(u, theta, grad):
+    """The rule ``u.rule`` as whole-array NumPy operations, in place on ``theta`` and state."""
+    f = theta.dtype.type
+    u.t[0] += 1
+    g = numpy_penalised(u, theta, grad)
+    eta = f(u.learning_rate)
+    if u.rule == SGD_RULE:
+        theta -= eta * g
+    elif u.rule in (MOMENTUM_RULE, NESTEROV_RULE):
+        u.v[...] = f(u.mu) * u.v - eta * g
+        theta += f(u.mu) * u.v - eta * g if u.rule == NESTEROV_RULE else u.v
+    elif u.rule == ADAGRAD_RULE:
+        u.s[...] += g * g
+        theta -= eta * g / (np.sqrt(u.s) + f(u.eps))
+    elif u.rule == RMSPROP_RULE:
+        u.s[...] = f(u.rho) * u.s + f(1 - u.rho) * g * g
+        theta -= eta * g / (np.sqrt(u.s) + f(u.eps))
+    else:
+        t = int(u.t[0])
+        u.v[...] = f(u.beta1) * u.v + f(1 - u.beta1) * g
+        u.s[...] = f(u.beta2) * u.s + f(1 - u.beta2) * g * g
+        m_hat = u.v * f(1 / (1 - u.beta1 ** t))
+        v_hat = u.s * f(1 / (1 - u.beta2 ** t))
+        theta -= eta * m_hat / (np.sqrt(v_hat) + f(u.eps))
+
+
+# --- the optimizer objects -----------------------------------------------------------------
+
+class Optimizer:
+    """Base class: hyperparameters, the state arrays and the counters of one training run.
+
+    State is allocated when the optimizer first meets a network (``bind``) and then belongs
+    to that network's parameter vector; ``reset()`` forgets it.
+
+    Attributes
+    ----------
+    learning_rate : float
+        The base learning rate :math:`\\eta` (a schedule scales it per epoch).
+    iterations : int
+        Update steps taken (the ``t`` of Adam's bias correction).
+    epochs : int
+        Epochs trained with this optimizer (the epoch index of learning-rate schedules).
+    """
+
+    name = None
+    rule = None
+    default_learning_rate = 0.01
+    hyperparameters = ()
+    slots = (None, None)
+    """Names of the state held in ``Update.v`` and ``Update.s`` (None: unused, length 0)."""
+
+    def __init__(self, learning_rate=None):
+        self.learning_rate = validation.positive_float(
+            "learning_rate", self.default_learning_rate if learning_rate is None else learning_rate)
+        self.iterations = 0
+        self.epochs = 0
+        self._state = None
+        self._n_parameters = None
+
+    # state
+    def bind(self, n_parameters, dtype):
+        """Allocate zeroed state for a parameter vector of this size and dtype, or check the
+        existing state fits it."""
+        dtype = np.dtype(dtype)
+        if self._state is None:
+            self._state = [np.zeros(n_parameters if name else 0, dtype) for name in self.slots]
+            self._n_parameters = n_parameters
+        elif self._n_parameters != n_parameters or self._state[0].dtype != dtype:
+            raise ValueError(f"this {type(self).__name__} holds state for {self._n_parameters} "
+                             f"{self._state[0].dtype} parameters, not {n_parameters} {dtype.name}; "
+                             f"use a new optimizer or call reset()")
+        return self
+
+    def reset(self):
+        """Forget state and counters: the next fit starts this rule afresh."""
+        self._state = None
+        self.iterations = 0
+        self.epochs = 0
+
+    @property
+    def state(self):
+        """The state arrays by name (empty for SGD), e.g. ``{"velocity": V}``."""
+        if self._state is None:
+            return {}
+        return {name: array for name, array in zip(self.slots, self._state) if name}
+
+    def update(self, learning_rate, decay, l2=0.0, l1=0.0):
+        """The ``Update`` record for the kernels; shares this optimizer's state arrays and a
+        one-element step counter (copy ``iterations`` back with ``collect``)."""
+        if self._state is None:
+            raise RuntimeError("optimizer not bound to a network yet; call bind()")
+        h = self.get_config()
+        return Update(self.rule, float(learning_rate), float(h.get("mu", 0.0)),
+                      float(h.get("rho", 0.0)), float(h.get("beta1", 0.0)),
+                      float(h.get("beta2", 0.0)), float(h.get("eps", 0.0)), float(l2),
+                      float(l1), decay, self._state[0], self._state[1],
+                      np.array([self.iterations], dtype=np.int64))
+
+    def collect(self, update):
+        """Take the step count back from an ``Update`` the kernels have used."""
+        self.iterations = int(update.t[0])
+
+    def get_config(self):
+        """Hyperparameters as a dict (``type(opt)(**opt.get_config())`` rebuilds it, stateless)."""
+        return {"learning_rate": self.learning_rate,
+                **{name: getattr(self, name) for name in self.hyperparameters}}
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
+
+
+def _unit_interval(name, value):
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
+        raise TypeError(f"{name} must be a number in [0, 1), got {value!r}")
+    if not 0 <= value < 1:
+        raise ValueError(f"{name} must lie in [0, 1), got {value!r}")
+    return float(value)
+
+
+class SGD(Optimizer):
+    r"""Stochastic gradient descent, :math:`\theta \leftarrow \theta - \eta\, \partial J/\partial\theta`."""
+
+    name, rule, default_learning_rate = "sgd", SGD_RULE, 0.1
+
+
+class Momentum(Optimizer):
+    r"""Momentum exactly as doc 001 writes it: :math:`V = \mu V - \alpha\, \partial J/\partial W;\ W = W + V`."""
+
+    name, rule, default_learning_rate = "momentum", MOMENTUM_RULE, 0.01
+    hyperparameters = ("mu",)
+    slots = ("velocity", None)
+
+    def __init__(self, learning_rate=None, mu=0.9):
+        super().__init__(learning_rate)
+        self.mu = _unit_interval("mu", mu)
+
+
+class Nesterov(Momentum):
+    r"""Nesterov's accelerated gradient: :math:`V = \mu V - \eta g;\ \theta = \theta + \mu V - \eta g`."""
+
+    name, rule = "nesterov", NESTEROV_RULE
+
+
+class Adagrad(Optimizer):
+    r"""Adagrad: :math:`G = G + g^2;\ \theta = \theta - \eta g / (\sqrt G + \epsilon)`."""
+
+    name, rule, default_learning_rate = "adagrad", ADAGRAD_RULE, 0.01
+    hyperparameters = ("eps",)
+    slots = (None, "sum_of_squares")
+
+    def __init__(self, learning_rate=None, eps=1e-8):
+        super().__init__(learning_rate)
+        self.eps = validation.positive_float("eps", eps)
+
+
+class RMSProp(Optimizer):
+    r"""RMSProp: :math:`E = \rho E + (1-\rho) g^2;\ \theta = \theta - \eta g / (\sqrt E + \epsilon)`."""
+
+    name, rule, default_learning_rate = "rmsprop", RMSPROP_RULE, 0.001
+    hyperparameters = ("rho", "eps")
+    slots = (None, "mean_square")
+
+    def __init__(self, learning_rate=None, rho=0.9, eps=1e-8):
+        super().__init__(learning_rate)
+        self.rho = _unit_interval("rho", rho)
+        self.eps = validation.positive_float("eps", eps)
+
+
+class Adam(Optimizer):
+    r"""Adam (Kingma & Ba): bias-corrected first and second moments of the gradient."""
+
+    name, rule, default_learning_rate = "adam", ADAM_RULE, 0.001
+    hyperparameters = ("beta1", "beta2", "eps")
+    slots = ("first_moment", "second_moment")
+
+    def __init__(self, learning_rate=None, beta1=0.9, beta2=0.999, eps=1e-8):
+        super().__init__(learning_rate)
+        self.beta1 = _unit_interval("beta1", beta1)
+        self.beta2 = _unit_interval("beta2", beta2)
+        self.eps = validation.positive_float("eps", eps)
+
+
+OPTIMIZERS = {cls.name: cls for cls in (SGD, Momentum, Nesterov, Adagrad, RMSProp, Adam)}
+"""Optimizer classes by the names ``fit(optimizer=...)`` accepts."""
+
+
+def get(optimizer, learning_rate=None):
+    """An optimizer from a name (new instance) or an instance (returned as is)."""
+    if isinstance(optimizer, Optimizer):
+        if learning_rate is not None:
+            optimizer.learning_rate = validation.positive_float("learning_rate", learning_rate)
+        return optimizer
+    name = validation.choice("optimizer", optimizer, tuple(OPTIMIZERS))
+    return OPTIMIZERS[name](learning_rate)
+
+
+def weight_mask(lay):
+    """uint8 (n_parameters,): 1 where theta holds a weight, 0 where it holds a bias."""
+    decay = np.zeros(lay.size, dtype=np.uint8)
+    for l in range(1, len(lay.sizes)):
+        decay[lay.w_off[l]:lay.b_off[l]] = 1
+    return decay
+
+
+def scratch_copy(update):
+    """The same ``Update`` over copies of its state arrays (for compiling on throwaway data)."""
+    return update._replace(v=update.v.copy(), s=update.s.copy(), t=update.t.copy())

@@ -8,7 +8,7 @@ loop kernels to this engine.
 """
 import numpy as np
 
-from . import activations, costs
+from . import activations, costs, optimizers
 from .drivers import ARGMAX_ACCURACY, THRESHOLD_ACCURACY
 from .parameters import layout, views
 
@@ -58,13 +58,15 @@ class NumpyEngine:
                 delta = (delta @ weights[i]) * f_prime(s_list[i], a_list[i])
         return gw, gb, sample_cost
 
-    def warm_up(self, theta, X, Y, batch_size, accuracy_mode):
+    def warm_up(self, theta, X, Y, batch_size, update, accuracy_mode):
         """Nothing to compile."""
 
-    def train_epoch(self, theta, X, Y, order, batch_size, learning_rate, accuracy_mode):
-        """One epoch of mini-batch SGD; returns (summed per-sample cost, correct count)."""
+    def train_epoch(self, theta, X, Y, order, batch_size, update, accuracy_mode):
+        """One epoch of mini-batch training with the rule ``update`` (``optimizers.numpy_step``);
+        returns (summed per-sample cost, correct count), stopping once the cost is not finite."""
         weights, biases = views(theta, self.layout)
-        eta = self.dtype.type(learning_rate)
+        grad = np.empty_like(theta)
+        grad_w, grad_b = views(grad, self.layout)
         loss, correct = 0.0, 0
         for start in range(0, len(order), batch_size):
             batch = order[start:start + batch_size]
@@ -74,9 +76,11 @@ class NumpyEngine:
                                                  self.dtype.type(1 / len(batch)))
             loss += float(sample_cost.sum(dtype=np.float64))
             correct += count_correct(accuracy_mode, a_list[-1], y)
-            for w, b, g_w, g_b in zip(weights, biases, gw, gb):
-                w -= eta * g_w
-                b -= eta * g_b
+            if not np.isfinite(loss):
+                break
+            for total, part in zip(grad_w + grad_b, gw + gb):
+                total[...] = part
+            optimizers.numpy_step(update, theta, grad)
         return loss, correct
 
     def predict(self, theta, X):
