@@ -1,0 +1,228 @@
+"""fastnn.sklearn: scikit-learn's estimator contract, pipelines, grid search, label handling.
+
+scikit-learn is an optional extra: every test here except the import check is skipped,
+with the reason, when it is not installed.
+"""
+import inspect
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import fastnn
+
+sklearn = pytest.importorskip("sklearn", reason="scikit-learn not installed "
+                              "(pip install 'fastnn[sklearn]'); fastnn.sklearn is untested")
+
+from sklearn.datasets import load_digits, make_blobs, make_regression  # noqa: E402
+from sklearn.model_selection import GridSearchCV, cross_val_score  # noqa: E402
+from sklearn.pipeline import make_pipeline  # noqa: E402
+from sklearn.preprocessing import StandardScaler  # noqa: E402
+from sklearn.utils.estimator_checks import check_estimator  # noqa: E402
+
+from fastnn.sklearn import MLPClassifier, MLPRegressor  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+HAS_OPTIMIZERS = "optimizer" in inspect.signature(fastnn.Network.fit).parameters
+HAS_L2 = "l2" in inspect.signature(fastnn.Network.fit).parameters
+
+# Small, fast settings for check_estimator's few hundred fits (defaults are scikit-learn's:
+# 100 hidden neurons, 200 epochs). The checks include training-accuracy floors (> 0.83 on
+# blobs, R^2 > 0.5 on a regression problem), which these settings clear.
+FAST = dict(hidden_layer_sizes=(10,), max_iter=40, random_state=0)
+if not HAS_OPTIMIZERS:
+    FAST.update(solver="sgd", momentum=0.0, learning_rate_init=0.1)
+else:
+    FAST.update(solver="adam", learning_rate_init=0.02)
+if not HAS_L2:
+    FAST.update(alpha=0.0)
+
+ALLOWED_SKIPS = {
+    "check_array_api_input":
+        "scikit-learn runs it only with SCIPY_ARRAY_API=1 and an array-API library; fastnn "
+        "computes on NumPy arrays (other arrays are converted by np.asarray)",
+    "check_classifier_data_not_an_array":
+        "needs pandas, which fastnn does not depend on (list inputs are checked elsewhere)",
+    "check_regressor_data_not_an_array":
+        "needs pandas, which fastnn does not depend on (list inputs are checked elsewhere)",
+    "check_classifiers_multilabel_output_format_decision_function":
+        "no decision_function: the classifier exposes predict_proba instead, as scikit-learn's "
+        "MLPClassifier does",
+}
+"""Checks scikit-learn may skip for these estimators, and why. Anything else skipped fails."""
+
+
+def test_import_fastnn_does_not_import_sklearn():
+    code = ("import sys, fastnn, fastnn.datasets; "
+            "print(any(m == 'sklearn' or m.startswith('sklearn.') for m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                         text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("estimator", [MLPClassifier(**FAST), MLPRegressor(**FAST)],
+                         ids=["MLPClassifier", "MLPRegressor"])
+def test_check_estimator(estimator):
+    if not HAS_L2:
+        estimator.set_params(alpha=0.0)  # check_regressors_train sets alpha=0.01 itself
+    failed, skipped = {}, {}
+
+    def record(*, estimator, check_name, exception, status, expected_to_fail,
+               expected_to_fail_reason):
+        if status == "failed":
+            failed[check_name] = repr(exception)[:500]
+        elif status == "skipped":
+            skipped[check_name] = str(exception)
+
+    check_estimator(estimator, on_fail=None, on_skip=None, callback=record)
+    if not HAS_L2:
+        failed.pop("check_regressors_train", None)
+    assert failed == {}
+    unexplained = {name: why for name, why in skipped.items() if name not in ALLOWED_SKIPS}
+    assert unexplained == {}
+
+
+def test_arbitrary_labels_and_probabilities():
+    X, y = make_blobs(150, centers=3, random_state=1)
+    names = np.array(["emu", "cat", "dog"])[y]
+    clf = MLPClassifier(**FAST).fit(X, names)
+    assert list(clf.classes_) == ["cat", "dog", "emu"]
+    proba = clf.predict_proba(X)
+    assert proba.shape == (150, 3)
+    np.testing.assert_allclose(proba.sum(axis=1), 1)
+    np.testing.assert_array_equal(clf.classes_[proba.argmax(axis=1)], clf.predict(X))
+    assert clf.score(X, names) > 0.9
+    np.testing.assert_allclose(np.exp(clf.predict_log_proba(X)), proba)
+
+
+def test_binary_uses_one_sigmoid_output():
+    X, y = make_blobs(100, centers=2, random_state=2)
+    labels = np.where(y == 1, 10, -3)
+    clf = MLPClassifier(**FAST).fit(X, labels)
+    assert clf.network_.sizes[-1] == 1 and clf.out_activation_ == "logistic"
+    assert clf.network_.cost == "cross_entropy"
+    proba = clf.predict_proba(X)
+    assert proba.shape == (100, 2)
+    np.testing.assert_allclose(proba.sum(axis=1), 1)
+    assert set(clf.predict(X)) <= {10, -3} and clf.score(X, labels) > 0.9
+
+
+def test_multilabel_indicator_targets():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((120, 4))
+    Y = np.column_stack([X[:, 0] > 0, X[:, 1] + X[:, 2] > 0, X[:, 3] > 0.5]).astype(int)
+    clf = MLPClassifier(**dict(FAST, max_iter=80)).fit(X, Y)
+    assert clf.predict(X).shape == (120, 3)
+    assert clf.predict_proba(X).shape == (120, 3)
+    assert (clf.predict(X) == Y).mean() > 0.85
+
+
+def test_regressor_output_shapes():
+    X, y = make_regression(80, n_features=3, noise=1.0, random_state=0)
+    y = (y - y.mean()) / y.std()
+    reg = MLPRegressor(**FAST).fit(X, y)
+    assert reg.predict(X).shape == (80,)
+    assert reg.score(X, y) > 0.8
+    Y = np.column_stack([y, -y])
+    reg2 = MLPRegressor(**FAST).fit(X, Y)
+    assert reg2.predict(X).shape == (80, 2) and reg2.n_outputs_ == 2
+    assert reg2.network_.output_activation == "identity"
+
+
+def test_pipeline_and_grid_search():
+    X, y = load_digits(return_X_y=True)
+    X, y = X[:600], y[:600]
+    pipe = make_pipeline(StandardScaler(), MLPClassifier(**dict(FAST, max_iter=20, batch_size=32)))
+    search = GridSearchCV(pipe, {"mlpclassifier__hidden_layer_sizes": [(8,), (32,)]}, cv=3)
+    search.fit(X, y)
+    assert search.best_params_["mlpclassifier__hidden_layer_sizes"] == (32,)
+    assert search.best_score_ > 0.85
+    assert search.score(X, y) > 0.9
+    assert cross_val_score(make_pipeline(StandardScaler(), MLPRegressor(**FAST)),
+                           X, X[:, 20], cv=2).mean() > 0.5
+
+
+def test_matches_network_fit():
+    """The estimator is fastnn underneath: the same seed, optimizer and epochs give the same
+    parameters as Network.fit called directly (alpha enters as the book's lambda = alpha n/m)."""
+    X, y = make_blobs(60, centers=3, random_state=3)
+    params = dict(hidden_layer_sizes=(5,), activation="logistic", solver="sgd", momentum=0.0,
+                  learning_rate_init=0.3, batch_size=12, max_iter=4, tol=0.0, random_state=7,
+                  alpha=0.01 if HAS_L2 else 0.0, init="scaled_normal")
+    clf = MLPClassifier(**params).fit(X, y)
+    seed = np.random.RandomState(7).randint(np.iinfo(np.int32).max)
+    net = fastnn.Network([2, 5, 3], activation="sigmoid", output_activation="softmax",
+                         cost="log_likelihood", init="scaled_normal", seed=int(seed))
+    extra = {"l2": 0.01 * 60 / 12} if HAS_L2 else {}
+    for _ in range(4):
+        net.fit(X, y, epochs=1, batch_size=12, learning_rate=0.3, **extra)
+    for mine, theirs in zip(clf.coefs_, net.weights):
+        np.testing.assert_allclose(mine, theirs.T, rtol=1e-12)
+    assert clf.n_iter_ == 4 and len(clf.loss_curve_) == 4
+
+
+def test_pickle_round_trip_keeps_predictions_and_training():
+    X, y = make_blobs(90, centers=3, random_state=4)
+    clf = MLPClassifier(**FAST).fit(X, y)
+    copy = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(copy.predict_proba(X), clf.predict_proba(X))
+    assert copy.network_.weights[0].base is not None  # views into the parameter vector again
+    copy.partial_fit(X, y)  # still trainable
+    assert not np.allclose(copy.predict_proba(X), clf.predict_proba(X))
+
+
+def test_early_stopping_and_stopping_rule():
+    X, y = load_digits(return_X_y=True)
+    X = X / 16
+    clf = MLPClassifier(**dict(FAST, hidden_layer_sizes=(30,), max_iter=200, early_stopping=True,
+                               n_iter_no_change=3, validation_fraction=0.2)).fit(X, y)
+    assert clf.n_iter_ < 200
+    assert len(clf.validation_scores_) == clf.n_iter_
+    assert clf.best_validation_score_ == max(clf.validation_scores_) > 0.85
+    assert clf.best_loss_ is None
+    reg = MLPRegressor(**dict(FAST, max_iter=500, tol=1e-2, n_iter_no_change=2))
+    reg.fit(X, X[:, 20])
+    assert reg.n_iter_ < 500 and reg.validation_scores_ is None
+    assert reg.best_loss_ == min(reg.loss_curve_)
+
+
+def test_partial_fit_and_warm_start():
+    X, y = make_blobs(100, centers=3, random_state=1)
+    X = StandardScaler().fit_transform(X)
+    clf = MLPClassifier(**dict(FAST, batch_size=10))
+    with pytest.raises(ValueError, match="classes"):
+        clf.partial_fit(X, y)
+    clf.partial_fit(X[:50], y[:50], classes=[0, 1, 2])
+    for _ in range(20):
+        clf.partial_fit(X, y)
+    assert clf.n_iter_ == 21 and clf.score(X, y) > 0.9
+    warm = MLPClassifier(**dict(FAST, max_iter=5, warm_start=True)).fit(X, y)
+    first = [w.copy() for w in warm.coefs_]
+    warm.fit(X, y)
+    assert warm.n_iter_ == 10 and not np.allclose(first[0], warm.coefs_[0])
+    with pytest.raises(ValueError, match="classes"):
+        warm.fit(X, (y + 1) % 4)
+
+
+@pytest.mark.parametrize("name, value, error", [
+    ("hidden_layer_sizes", (0,), ValueError), ("hidden_layer_sizes", "ten", TypeError),
+    ("activation", "softsign", ValueError), ("solver", "lbfgs", ValueError),
+    ("alpha", -1.0, ValueError), ("batch_size", 0, ValueError), ("max_iter", 0, ValueError),
+    ("learning_rate", "cyclic", ValueError), ("validation_fraction", 1.0, ValueError),
+    ("momentum", 1.5, ValueError), ("engine", "gpu", ValueError), ("dtype", "int8", ValueError),
+])
+def test_bad_parameters_name_the_parameter(name, value, error):
+    X, y = make_blobs(20, random_state=0)
+    with pytest.raises(error, match=name):
+        MLPClassifier(**dict(FAST, **{name: value})).fit(X, y)
+
+
+def test_fit_on_mnist_sample():
+    """Real data through the estimator: 1,000 shipped MNIST digits, a few epochs."""
+    from fastnn.datasets import load_mnist_sample
+    (X, y), (X_test, y_test) = load_mnist_sample()
+    clf = MLPClassifier(**dict(FAST, hidden_layer_sizes=(30,), max_iter=8)).fit(X[:2000], y[:2000])
+    assert clf.score(X_test, y_test) > 0.8
