@@ -1,0 +1,478 @@
+"""The ``fastnn`` command: train a network on a data set, evaluate a saved one, benchmark.
+
+    fastnn train                       # [784, 30, 10] on the MNIST sample shipped with fastnn
+    fastnn train mnist --data ~/mnist --hidden 100 --epochs 30 --output mnist.npz --plot curves.png
+    fastnn evaluate mnist.npz mnist --data ~/mnist
+    fastnn bench                       # the benchmark report (from a source checkout)
+
+Also runnable as ``python -m fastnn``. Results go to standard output, progress to standard
+error. A bad argument, a missing data file or a value fastnn refuses prints one line on
+standard error and exits with status 2 (``FASTNN_DEBUG=1`` shows the traceback instead).
+"""
+import argparse
+import inspect
+import math
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+DATASETS = {
+    # name: defaults of the training options, chosen so that the default run works well
+    "mnist-sample": dict(hidden=[30], activation="sigmoid", cost="quadratic", learning_rate=3.0,
+                         batch_size=10, epochs=10, init="scaled_normal"),
+    "mnist": dict(hidden=[30], activation="sigmoid", cost="quadratic", learning_rate=3.0,
+                  batch_size=10, epochs=10, init="scaled_normal"),
+    "fashion-mnist": dict(hidden=[100], activation="sigmoid", cost="quadratic",
+                          learning_rate=3.0, batch_size=10, epochs=10, init="scaled_normal"),
+    "xor": dict(hidden=[4], activation="tanh", output_activation="sigmoid",
+                cost="cross_entropy", learning_rate=1.0, batch_size=4, epochs=500,
+                init="normal"),
+    "spirals": dict(hidden=[32, 32], activation="tanh", output_activation="softmax",
+                    cost="log_likelihood", learning_rate=0.1, batch_size=10, epochs=300,
+                    init="scaled_normal"),
+}
+DESCRIPTIONS = {
+    "mnist-sample": "5,000 training / 1,000 test MNIST digits shipped inside fastnn",
+    "mnist": "MNIST digits (60,000 / 10,000) from --data or $FASTNN_DATA",
+    "fashion-mnist": "Fashion-MNIST clothes (60,000 / 10,000) from --data or $FASTNN_DATA",
+    "xor": "the four XOR points (the classic non-linearly-separable problem)",
+    "spirals": "two interleaved spirals, 1,000 training / 1,000 test points",
+}
+REQUIRED_OUTPUT = {"cross_entropy": "sigmoid", "log_likelihood": "softmax"}
+
+
+class UsageError(Exception):
+    """A bad command line: reported in one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors instead of usage + error + exit."""
+
+    def error(self, message):
+        raise UsageError(f"{self.prog}: error: {message} (see '{self.prog} --help')")
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _nonnegative_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
+    return value
+
+
+def _positive_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive, finite number, got {text!r}")
+    return value
+
+
+def _nonnegative_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"expected a finite number >= 0, got {text!r}")
+    return value
+
+
+def _fit_parameters():
+    from .network import Network
+    return set(inspect.signature(Network.fit).parameters)
+
+
+def _names():
+    """Choices for the options, from the library's own tables."""
+    from . import activations, costs, parameters
+    try:
+        from .optimizers import OPTIMIZERS
+        optimizers = tuple(OPTIMIZERS)
+    except ImportError:  # pragma: no cover - a fastnn without optimizer objects
+        optimizers = ("sgd",)
+    return dict(activation=activations.HIDDEN_NAMES, output=activations.OUTPUT_NAMES,
+                cost=tuple(costs.CODES), init=parameters.INITS, optimizer=optimizers)
+
+
+# --- the parser -----------------------------------------------------------------------------
+
+def build_parser():
+    names = _names()
+    parser = _Parser(
+        prog="fastnn",
+        description="Feed-forward neural networks trained by backpropagation "
+                    "(textbook loops compiled with numba).",
+        epilog="Run 'fastnn COMMAND --help' for the options of a command. Quick start:\n"
+               "  fastnn train                      # trains on the MNIST sample shipped with fastnn\n"
+               "  fastnn train mnist --data DIR     # the full MNIST files in DIR",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"fastnn {_version()}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.required = True
+
+    datasets = "\n".join(f"  {name:14s} {text}" for name, text in DESCRIPTIONS.items())
+    defaults = "\n".join(
+        f"  {name:14s} --hidden {' '.join(map(str, d['hidden']))} --activation {d['activation']}"
+        f" --cost {d['cost']} -lr {d['learning_rate']:g} --batch-size {d['batch_size']}"
+        f" --epochs {d['epochs']}" for name, d in DATASETS.items())
+    train = commands.add_parser(
+        "train", help="train a network on a data set and report its test accuracy",
+        description="Train a fully connected network on a data set by mini-batch gradient "
+                    "descent, then print its accuracy on the test set and the training "
+                    "speed in samples per second.",
+        epilog=f"data sets:\n{datasets}\n\ndefaults per data set (any option overrides them):\n"
+               f"{defaults}\n\n"
+               "MNIST and Fashion-MNIST are read from the four standard files\n"
+               "(train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz,\n"
+               "t10k-labels-idx1-ubyte.gz) in --data or $FASTNN_DATA; nothing is downloaded.\n\n"
+               "examples:\n"
+               "  fastnn train\n"
+               "  fastnn train mnist --data ~/mnist --hidden 100 --epochs 30 -o mnist.npz\n"
+               "  fastnn train fashion-mnist --data ~/fashion --plot curves.png\n"
+               "  fastnn train spirals --hidden 64 64 --optimizer adam -lr 0.01",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    train.add_argument("dataset", nargs="?", default="mnist-sample", choices=list(DATASETS),
+                       metavar="DATASET", help="one of: " + ", ".join(DATASETS) +
+                       " (default: mnist-sample)")
+    train.add_argument("--data", metavar="DIR",
+                       help="folder holding the MNIST / Fashion-MNIST files (default: $FASTNN_DATA)")
+    shape = train.add_argument_group("network")
+    shape.add_argument("--hidden", type=_positive_int, nargs="+", metavar="N",
+                       help="hidden layer sizes, e.g. --hidden 100 or --hidden 64 32 "
+                            "(input and output sizes come from the data)")
+    shape.add_argument("--sizes", type=_positive_int, nargs="+", metavar="N",
+                       help="all layer sizes, input first, e.g. --sizes 784 30 10 "
+                            "(instead of --hidden; must fit the data)")
+    shape.add_argument("--activation", choices=names["activation"],
+                       help="hidden-layer activation")
+    shape.add_argument("--output-activation", choices=names["output"],
+                       help="output-layer activation (default: the cost's, else --activation)")
+    shape.add_argument("--cost", choices=names["cost"], help="cost function")
+    shape.add_argument("--init", choices=names["init"], help="weight initialisation")
+    shape.add_argument("--dtype", choices=["float64", "float32"], default="float64",
+                       help="floating-point type of weights and arithmetic (default: float64)")
+    shape.add_argument("--engine", choices=["numba", "numpy"], default="numba",
+                       help="numba: compiled loop kernels; numpy: the vectorised reference "
+                            "(default: numba)")
+    training = train.add_argument_group("training")
+    training.add_argument("--optimizer", choices=names["optimizer"], default="sgd",
+                          help="update rule (default: sgd)")
+    training.add_argument("--epochs", type=_positive_int, metavar="N")
+    training.add_argument("--batch-size", type=_positive_int, metavar="M",
+                          help="samples per update (1: per-sample SGD)")
+    training.add_argument("--learning-rate", "-lr", "--eta", type=_positive_float, metavar="ETA",
+                          dest="learning_rate")
+    training.add_argument("--l2", type=_nonnegative_float, default=0.0, metavar="LAMBDA",
+                          help="L2 regularisation lambda, the book's (lambda/2n) sum w^2 "
+                               "(default: 0)")
+    training.add_argument("--validation-size", type=_nonnegative_int, metavar="N",
+                          help="MNIST / Fashion-MNIST: hold out the last N training images and "
+                               "report accuracy on them every epoch (default: 10000, the "
+                               "book's split; 0 trains on all 60,000)")
+    training.add_argument("--seed", type=_nonnegative_int, default=0,
+                          help="random seed of initialisation, shuffling and toy data (default: 0)")
+    training.add_argument("--threads", type=_positive_int, metavar="N",
+                          help="threads of the numba engine (default: numba's, one per core)")
+    out = train.add_argument_group("output")
+    out.add_argument("--output", "-o", metavar="PATH", help="save the trained network there "
+                     "(load it with fastnn.load or 'fastnn evaluate')")
+    out.add_argument("--plot", metavar="PATH", help="save training curves (loss and accuracy per "
+                     "epoch) as a PNG image; needs matplotlib ('pip install fastnn[plot]')")
+    out.add_argument("--no-progress", action="store_true", help="no progress bar")
+    train.set_defaults(run=run_train)
+
+    evaluate = commands.add_parser(
+        "evaluate", help="report a saved network's accuracy on a data set's test images",
+        description="Load a network saved with 'fastnn train --output' (or Network.save) and "
+                    "print its loss and accuracy on the test set of a data set.",
+        epilog="example:\n  fastnn evaluate mnist.npz mnist --data ~/mnist",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    evaluate.add_argument("model", metavar="MODEL", help="file written by Network.save")
+    evaluate.add_argument("dataset", nargs="?", default="mnist-sample", choices=list(DATASETS),
+                          metavar="DATASET", help="data set whose test split to use "
+                          "(default: mnist-sample)")
+    evaluate.add_argument("--data", metavar="DIR", help="folder of the MNIST files")
+    evaluate.add_argument("--engine", choices=["numba", "numpy"],
+                          help="engine to evaluate with (default: the saved one)")
+    evaluate.add_argument("--seed", type=_nonnegative_int, default=0,
+                          help="seed of the toy data sets' test points (default: 0)")
+    evaluate.set_defaults(run=run_evaluate)
+
+    bench = commands.add_parser(
+        "bench", help="run the benchmark report (engines, peers, GFLOP/s)",
+        description="Run fastnn's benchmark report (benchmarks/report.py in a source checkout, "
+                    "run as 'python -m benchmarks'). Everything after 'bench' is passed to it; "
+                    "'fastnn bench -- --help' shows its own options.",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    bench.add_argument("arguments", nargs=argparse.REMAINDER, metavar="...",
+                       help="options of the benchmark report")
+    bench.set_defaults(run=run_bench)
+    return parser
+
+
+def _version():
+    from . import __version__
+    return __version__
+
+
+# --- data -----------------------------------------------------------------------------------
+
+def load_dataset(name, data=None, validation_size=None, seed=0, dtype="float64"):
+    """``(train, held_out, held_out_name, test)`` as (X, y) pairs; ``held_out`` may be None."""
+    from . import datasets
+    if name in ("mnist", "fashion-mnist"):
+        if validation_size is None:
+            validation_size = 10000
+        try:
+            splits = datasets.load_mnist(data, kind=name,
+                                         validation_size=validation_size or None, dtype=dtype)
+        except FileNotFoundError as error:
+            raise FileNotFoundError(f"{error} On the command line: --data DIR.") from None
+        if validation_size:
+            train, validation, test = splits
+            return train, validation, "validation", test
+        train, test = splits
+        return train, None, None, test
+    if data is not None:
+        raise ValueError(f"--data applies to mnist and fashion-mnist, not {name}")
+    if validation_size:
+        raise ValueError(f"--validation-size applies to mnist and fashion-mnist, not {name}")
+    if name == "mnist-sample":
+        train, test = datasets.load_mnist_sample(dtype=dtype)
+    elif name == "xor":
+        train = test = datasets.make_xor(dtype=dtype)
+    else:
+        train = datasets.make_spirals(1000, seed=seed, dtype=dtype)
+        test = datasets.make_spirals(1000, seed=seed + 1, dtype=dtype)
+    return train, None, None, test
+
+
+# --- train ----------------------------------------------------------------------------------
+
+class Progress:
+    """One line per epoch on a pipe, a bar redrawn in place on a terminal."""
+
+    def __init__(self, epochs, stream=None, enabled=True):
+        self.epochs, self.stream, self.enabled = epochs, stream or sys.stderr, enabled
+        self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
+        self.every = 1 if self.tty or epochs <= 30 else math.ceil(epochs / 20)
+        self.last_draw = 0.0
+
+    def update(self, epoch, text):
+        if not self.enabled:
+            return
+        if self.tty:
+            now = time.perf_counter()
+            if epoch < self.epochs and now - self.last_draw < 0.1:
+                return
+            self.last_draw = now
+            width = 24
+            done = round(width * epoch / self.epochs)
+            bar = "=" * max(done - 1, 0) + (">" if done < width else "=") + " " * (width - done)
+            end = "\n" if epoch == self.epochs else ""
+            self.stream.write(f"\r  epoch {epoch:>{len(str(self.epochs))}}/{self.epochs} "
+                              f"[{bar}] {text}\x1b[K{end}")
+        elif epoch % self.every == 0 or epoch == self.epochs:
+            self.stream.write(f"  epoch {epoch:>{len(str(self.epochs))}}/{self.epochs}  {text}\n")
+        self.stream.flush()
+
+
+def _network_sizes(args, defaults, n_features, n_classes):
+    if args.sizes is not None:
+        if args.hidden is not None:
+            raise UsageError("fastnn train: error: give --sizes or --hidden, not both")
+        sizes = list(args.sizes)
+        if len(sizes) < 2 or sizes[0] != n_features or sizes[-1] != n_classes:
+            raise ValueError(f"--sizes {' '.join(map(str, sizes))} does not fit {args.dataset}: "
+                             f"it needs {n_features} inputs and {n_classes} outputs, e.g. "
+                             f"--sizes {n_features} {' '.join(map(str, defaults['hidden']))} "
+                             f"{n_classes}")
+        return sizes
+    hidden = args.hidden if args.hidden is not None else defaults["hidden"]
+    return [n_features, *hidden, n_classes]
+
+
+def run_train(args, out):
+    from .network import Network
+    defaults = DATASETS[args.dataset]
+    options = {name: getattr(args, name) if getattr(args, name) is not None else defaults[name]
+               for name in ("activation", "cost", "init", "epochs", "batch_size",
+                            "learning_rate")}
+    output_activation = args.output_activation or REQUIRED_OUTPUT.get(
+        options["cost"], defaults.get("output_activation") if args.cost is None else None)
+    accepted = _fit_parameters()
+    fit_options = {}
+    if args.optimizer != "sgd":
+        if "optimizer" not in accepted:
+            raise NotImplementedError(f"--optimizer {args.optimizer} needs a fastnn whose "
+                                      f"Network.fit takes optimizer=; only sgd is available")
+        from .optimizers import get
+        fit_options["optimizer"] = get(args.optimizer, options["learning_rate"])
+    if args.l2 > 0:
+        if "l2" not in accepted:
+            raise NotImplementedError("--l2 needs a fastnn whose Network.fit takes l2=")
+        fit_options["l2"] = args.l2
+    if "progress" in accepted:
+        fit_options["progress"] = False
+    if args.threads is not None and args.engine == "numba":
+        import numba
+        if args.threads > numba.config.NUMBA_NUM_THREADS:
+            raise ValueError(f"--threads {args.threads} is more than the "
+                             f"{numba.config.NUMBA_NUM_THREADS} numba started with (set "
+                             f"NUMBA_NUM_THREADS to raise the limit)")
+        numba.set_num_threads(args.threads)
+
+    started = time.perf_counter()
+    (X, y), held_out, held_out_name, (X_test, y_test) = load_dataset(
+        args.dataset, args.data, args.validation_size, args.seed, args.dtype)
+    n_classes = int(max(y.max(), y_test.max())) + 1
+    sizes = _network_sizes(args, defaults, X.shape[1], n_classes)
+    net = Network(sizes, activation=options["activation"], output_activation=output_activation,
+                  cost=options["cost"], init=options["init"], dtype=args.dtype, seed=args.seed,
+                  engine=args.engine)
+    held = f", {held_out_name} {len(held_out[1]):,}" if held_out else ""
+    print(f"{args.dataset}: {len(y):,} training{held}, {len(y_test):,} test samples "
+          f"(loaded in {time.perf_counter() - started:.1f} s)", file=out)
+    print(f"{net}\noptimizer {args.optimizer}, learning rate {options['learning_rate']:g}, "
+          f"mini-batch {options['batch_size']}, {options['epochs']} epochs"
+          + (f", L2 lambda {args.l2:g}" if args.l2 else ""), file=out, flush=True)
+
+    curves = {"epoch": [], "loss": [], "accuracy": [], "val_loss": [], "val_accuracy": []}
+    curve_set = held_out if held_out is not None else (X_test, y_test)
+    curve_name = held_out_name or "test"
+    progress = Progress(options["epochs"], enabled=not args.no_progress)
+    training_seconds = 0.0
+    for epoch in range(1, options["epochs"] + 1):
+        history = net.fit(X, y, epochs=1, batch_size=options["batch_size"],
+                          learning_rate=options["learning_rate"], **fit_options)
+        training_seconds += history.seconds[-1]
+        scores = net.evaluate(*curve_set)
+        curves["epoch"].append(epoch)
+        curves["loss"].append(history.loss[-1])
+        curves["accuracy"].append(history.accuracy[-1])
+        curves["val_loss"].append(scores["loss"])
+        curves["val_accuracy"].append(scores["accuracy"])
+        progress.update(epoch, f"loss {history.loss[-1]:.4f}  accuracy {history.accuracy[-1]:.2%}"
+                               f"  {curve_name} {scores['accuracy']:.2%}")
+
+    test = net.evaluate(X_test, y_test)
+    correct = round(test["accuracy"] * len(y_test))
+    samples_per_second = len(y) * options["epochs"] / training_seconds
+    print(f"test accuracy: {test['accuracy']:.2%} ({correct:,} of {len(y_test):,})  "
+          f"test loss: {test['loss']:.4f}", file=out)
+    print(f"training: {options['epochs']} epochs in {training_seconds:.1f} s, "
+          f"{samples_per_second:,.0f} samples/s ({args.engine} engine)", file=out)
+    if args.output:
+        net.save(args.output)
+        print(f"network saved to {args.output}", file=out)
+    if args.plot:
+        from .plot import training_curves
+        training_curves(curves, args.plot, validation_label=curve_name,
+                        title=f"{args.dataset}: {list(sizes)}, {options['activation']}, "
+                              f"{options['cost']}, {args.optimizer} lr={options['learning_rate']:g}")
+        print(f"training curves saved to {args.plot}", file=out)
+    return 0
+
+
+def run_evaluate(args, out):
+    from .serialization import load
+    net = load(args.model, engine=args.engine)
+    dtype = net.dtype.name
+    _, _, _, (X_test, y_test) = load_dataset(args.dataset, args.data, None, args.seed, dtype)
+    if X_test.shape[1] != net.sizes[0]:
+        raise ValueError(f"{args.model} takes {net.sizes[0]} inputs but {args.dataset} has "
+                         f"{X_test.shape[1]} features")
+    scores = net.evaluate(X_test, y_test)
+    print(f"{net}", file=out)
+    print(f"{args.dataset} test set: accuracy {scores['accuracy']:.2%}, loss {scores['loss']:.4f} "
+          f"({len(y_test):,} samples)", file=out)
+    return 0
+
+
+# --- bench ----------------------------------------------------------------------------------
+
+def find_benchmarks():
+    """The benchmark report's command, from the current folder or the source checkout that
+    holds this package; None when neither has one."""
+    here = Path(__file__).resolve().parent.parent
+    for root in dict.fromkeys([Path.cwd(), here]):
+        folder = root / "benchmarks"
+        if (folder / "__main__.py").is_file():
+            return [sys.executable, "-m", "benchmarks"], root
+        if (folder / "report.py").is_file():
+            return [sys.executable, str(folder / "report.py")], root
+    return None, None
+
+
+def run_bench(args, out):
+    command, root = find_benchmarks()
+    if command is None:
+        raise FileNotFoundError(
+            "the benchmark report is not here: it lives in benchmarks/ of fastnn's source "
+            "checkout (not in the installed package); run 'fastnn bench' from the checkout")
+    arguments = list(args.arguments)
+    if arguments[:1] == ["--"]:
+        arguments = arguments[1:]
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH", "")]))
+    out.flush()
+    return subprocess.run(command + arguments, cwd=root, env=env).returncode
+
+
+# --- main -----------------------------------------------------------------------------------
+
+def main(argv=None, out=None):
+    """Run the command line ``argv`` (default ``sys.argv[1:]``); returns the exit status."""
+    out = out or sys.stdout
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except UsageError as error:
+        print(error, file=sys.stderr)
+        return 2
+    except SystemExit as done:  # --help, --version
+        return done.code if isinstance(done.code, int) else 0
+    prog = f"fastnn {args.command}"
+    try:
+        return args.run(args, out)
+    except UsageError as error:
+        print(error, file=sys.stderr)
+        return 2
+    except (ValueError, TypeError, FileNotFoundError, NotImplementedError, ImportError,
+            OSError) as error:
+        if os.environ.get("FASTNN_DEBUG"):
+            raise
+        message = " ".join(str(error).split()) or type(error).__name__
+        print(f"{prog}: error: {message}", file=sys.stderr)
+        return 2
+    except FloatingPointError as error:  # fastnn.TrainingDiverged
+        if os.environ.get("FASTNN_DEBUG"):
+            raise
+        print(f"{prog}: {' '.join(str(error).split())}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"\n{prog}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

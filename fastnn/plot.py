@@ -1,0 +1,130 @@
+"""Training curves: loss and accuracy per epoch, drawn with matplotlib.
+
+matplotlib is an optional extra (``pip install 'fastnn[plot]'``); it is imported when a plot
+is drawn, never by ``import fastnn``.
+
+>>> history = net.fit(X, y, epochs=30, batch_size=10, learning_rate=3.0)   # doctest: +SKIP
+>>> fastnn.plot.training_curves(history, "curves.png")                     # doctest: +SKIP
+"""
+import os
+
+__all__ = ["training_curves"]
+
+VALIDATION_FIELDS = {
+    "loss": ("val_loss", "validation_loss"),
+    "accuracy": ("val_accuracy", "validation_accuracy"),
+}
+"""Names under which a history may hold the held-out curve of each metric."""
+
+
+def _figure(to_file, **kwargs):
+    """A new figure: a plain ``Figure`` when it goes to a file (no GUI backend, no pyplot
+    state), a pyplot figure otherwise (so it shows in notebooks and interactive sessions)."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError as error:
+        raise ImportError("fastnn.plot needs matplotlib: pip install 'fastnn[plot]' "
+                          "(or pip install matplotlib)") from error
+    if to_file:
+        from matplotlib.figure import Figure
+        return Figure(**kwargs)
+    import matplotlib.pyplot as plt
+    return plt.figure(**kwargs)
+
+
+def _as_dict(history):
+    """``{field: list}`` from a ``fastnn.History`` (``as_dict``), a mapping or an object with
+    list attributes."""
+    if hasattr(history, "as_dict"):
+        data = dict(history.as_dict())
+        for names in VALIDATION_FIELDS.values():  # histories that keep extra curves as attributes
+            for name in names:
+                if name not in data and isinstance(getattr(history, name, None), list):
+                    data[name] = getattr(history, name)
+        return data
+    if hasattr(history, "keys"):
+        return dict(history)
+    raise TypeError(f"history must be a fastnn History or a mapping of per-epoch lists, "
+                    f"got {type(history).__name__}")
+
+
+def _series(data, name, n):
+    values = data.get(name)
+    if values is None or len(values) == 0 or all(v is None for v in values):
+        return None
+    if len(values) != n:
+        raise ValueError(f"history[{name!r}] has {len(values)} values but there are {n} epochs")
+    return [float("nan") if v is None else float(v) for v in values]
+
+
+def training_curves(history, path=None, *, title=None, validation_label="validation"):
+    """Draw training loss and accuracy per epoch, with the held-out curves when present.
+
+    Parameters
+    ----------
+    history : fastnn.History or mapping of str to list
+        Per-epoch records: ``loss`` (required), ``accuracy`` (drawn when not None), optional
+        ``epoch`` (default 1, 2, ...), and held-out curves under ``val_loss`` /
+        ``validation_loss`` and ``val_accuracy`` / ``validation_accuracy``.
+    path : str or path-like, optional
+        Save the figure there (PNG, or any format matplotlib infers from the suffix); it is
+        drawn without pyplot, so no display is needed. Without a path the figure is a
+        pyplot figure (shown by notebooks, or by ``matplotlib.pyplot.show()``).
+    title : str, optional
+        Figure title (e.g. the network and data set).
+    validation_label : str
+        Legend label of the held-out curves, e.g. "validation" or "test".
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure: one panel for the loss, one for the accuracy when there is one.
+
+    Raises
+    ------
+    ImportError
+        matplotlib is not installed (the message names the ``plot`` extra).
+    ValueError, TypeError
+        The history has no epochs, no ``loss``, or curves of different lengths.
+    """
+    data = _as_dict(history)
+    if not data.get("loss"):
+        raise ValueError("history has no epochs to plot (its 'loss' list is empty or missing)")
+    n = len(data["loss"])
+    epochs = data.get("epoch") or list(range(1, n + 1))
+    if len(epochs) != n:
+        raise ValueError(f"history['epoch'] has {len(epochs)} values but 'loss' has {n}")
+    panels = [("loss", "loss (mean cost)"), ("accuracy", "accuracy")]
+    curves = []
+    for name, label in panels:
+        train = _series(data, name, n)
+        held_out = next((s for s in (_series(data, v, n) for v in VALIDATION_FIELDS[name])
+                         if s is not None), None)
+        if train is not None or held_out is not None:
+            curves.append((name, label, train, held_out))
+
+    fig = _figure(path is not None, figsize=(5.5 * len(curves), 4))
+    from matplotlib.ticker import MaxNLocator
+    axes = fig.subplots(1, len(curves), squeeze=False)
+    marker = "o" if n <= 30 else None
+    for ax, (name, label, train, held_out) in zip(axes[0], curves):
+        if train is not None:
+            ax.plot(epochs, train, marker=marker, markersize=3, label="training")
+        if held_out is not None:
+            ax.plot(epochs, held_out, marker=marker, markersize=3, label=validation_label)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(label)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.grid(True, alpha=0.3)
+        if name == "accuracy":
+            ax.yaxis.set_major_formatter(lambda v, _: f"{v:.0%}" if v * 100 % 1 == 0
+                                         else f"{v:.1%}")
+        ax.legend()
+        if n > 1:
+            ax.set_xlim(epochs[0], epochs[-1])
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    if path is not None:
+        fig.savefig(os.fspath(path), dpi=110)
+    return fig
