@@ -1,34 +1,45 @@
 r"""The gradient check of doc 001: backpropagation against central differences.
 
 .. math:: \frac{\partial J}{\partial \theta_i} \approx \frac{J(\theta + \epsilon e_i) - J(\theta - \epsilon e_i)}{2\epsilon}
+
+``J`` is the mean cost, or with ``l2``/``l1`` the regularised cost
+:math:`J + \frac{\lambda}{2n}\sum w^2 + \frac{\lambda_1}{n}\sum |w|` that training minimises.
 """
 import numpy as np
 
-from . import validation
+from . import optimizers, validation
 from .parameters import views
 from .reference import NumpyEngine
 
 
-def numerical_gradient(net, X, Y, eps=1e-6):
-    """Central-difference gradient of the mean cost, flat, computed in float64 with the NumPy
-    engine whatever the network's dtype (2 cost evaluations per parameter)."""
+def numerical_gradient(net, X, Y, eps=1e-6, l2=0.0, l1=0.0, n=None):
+    """Central-difference gradient of the mean cost (plus the penalty with ``l2``/``l1``,
+    ``n`` defaulting to ``len(X)``), flat, computed in float64 with the NumPy engine whatever
+    the network's dtype (2 cost evaluations per parameter)."""
     engine = NumpyEngine(net.sizes, net.layer_activations, net.cost, np.float64)
     theta = net._parameters().astype(np.float64)
     X, Y = X.astype(np.float64), Y.astype(np.float64)
-    n = X.shape[0]
+    m = X.shape[0]
+    n = m if n is None else n
+    decay = net._weight_mask()
+
+    def J(theta):
+        cost = engine.evaluate(theta, X, Y, 0)[0] / m
+        return cost + optimizers.penalty(theta, decay, l2, l1, n) if (l2 or l1) else cost
+
     numeric = np.empty_like(theta)
     for i in range(theta.size):
         original = theta[i]
         theta[i] = original + eps
-        cost_plus = engine.evaluate(theta, X, Y, 0)[0] / n
+        cost_plus = J(theta)
         theta[i] = original - eps
-        cost_minus = engine.evaluate(theta, X, Y, 0)[0] / n
+        cost_minus = J(theta)
         theta[i] = original
         numeric[i] = (cost_plus - cost_minus) / (2 * eps)
     return numeric
 
 
-def gradient_check(net, X, Y, eps=1e-6):
+def gradient_check(net, X, Y, eps=1e-6, *, l2=0.0, l1=0.0, n=None):
     r"""Largest relative error between backpropagation and central differences.
 
     The error of each parameter array (each :math:`w^l` and :math:`b^l`) is
@@ -44,6 +55,13 @@ def gradient_check(net, X, Y, eps=1e-6):
     Y : array-like, targets or labels as for ``Network.fit``
     eps : float
         Step of the central difference.
+    l2, l1 : float
+        Check the gradient of the regularised cost
+        :math:`J + \frac{\lambda}{2n}\sum w^2 + \frac{\lambda_1}{n}\sum|w|` instead
+        (``Network.gradients(..., l2=, l1=, n=)``, the gradient the optimizers follow). L1 is
+        not differentiable at 0: weights closer to 0 than ``eps`` give a false alarm.
+    n : int or None
+        The n of the penalty (the training-set size); None: ``len(X)``.
 
     Returns
     -------
@@ -51,8 +69,9 @@ def gradient_check(net, X, Y, eps=1e-6):
     """
     eps = validation.positive_float("eps", eps)
     X, Y, _ = net._data(X, Y)
-    dW, db = net.gradients(X, Y)
-    numeric_W, numeric_b = views(numerical_gradient(net, X, Y, eps), net._layout)
+    l2, l1, n = net._penalty_coefficients(l2, l1, n, X.shape[0])
+    dW, db = net.gradients(X, Y, l2=l2, l1=l1, n=n) if (l2 or l1) else net.gradients(X, Y)
+    numeric_W, numeric_b = views(numerical_gradient(net, X, Y, eps, l2, l1, n), net._layout)
     worst = 0.0
     for g, n in zip(dW + db, numeric_W + numeric_b):
         g = g.astype(np.float64)

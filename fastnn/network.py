@@ -10,8 +10,6 @@ Layer indices: the documents number layers from 1 (the input); Python lists star
 ``weights[0]`` is the documents' :math:`w^2` (input -> first hidden layer), of shape
 ``(sizes[1], sizes[0])``, and ``weights[l][j, k]`` is :math:`w^{l+2}_{jk}`.
 """
-import time
-
 import numpy as np
 
 from . import activations, costs, optimizers, parameters, validation
@@ -78,6 +76,11 @@ class Network:
         self.weights, self.biases = list(self._weight_views), list(self._bias_views)
         self._engine = ENGINES[self.engine](self.sizes, self.layer_activations, self.cost,
                                             self.dtype)
+        self.optimizer = None
+        """The optimizer of the last fit (state and counters); None before any training."""
+        self._penalty = None  # (l2, l1, n) of the last fit, for evaluate
+        self._split_seed = None  # validation split of a seed=None network, drawn once
+        self._decay = None
 
     @property
     def layer_activations(self):
@@ -120,8 +123,11 @@ class Network:
 
     # --- the algorithm -------------------------------------------------------------------
 
-    def fit(self, X, y, epochs=1, batch_size=10, learning_rate=0.1, shuffle=True):
-        """Train by mini-batch stochastic gradient descent.
+    def fit(self, X, y, epochs=1, batch_size=10, learning_rate=None, shuffle=True, *,
+            optimizer=None, schedule=None, l2=0.0, l1=0.0, validation_data=None,
+            validation_fraction=None, early_stopping=False, patience=5, min_delta=0.0,
+            callbacks=None, progress=False):
+        """Train by backpropagation and mini-batch updates (the epoch loop is in ``training``).
 
         Parameters
         ----------
@@ -130,65 +136,127 @@ class Network:
         epochs : int
         batch_size : int
             Samples per update: 1 is per-sample SGD, ``>= n_samples`` full-batch gradient descent.
-        learning_rate : float
-            :math:`\\eta` in :math:`w \\leftarrow w - \\eta\\, \\partial J/\\partial w`, J the
-            batch mean cost.
+        learning_rate : float or None
+            The base rate :math:`\\eta` of the optimizer (SGD:
+            :math:`w \\leftarrow w - \\eta\\, \\partial J/\\partial w`, J the batch mean cost).
+            None keeps the optimizer's current rate: its default for a new optimizer
+            (SGD 0.1, Momentum/Nesterov/Adagrad 0.01, RMSProp/Adam 0.001).
         shuffle : bool
             Visit the samples in a new random order (from the network's seed) every epoch.
+        optimizer : str, fastnn.optimizers.Optimizer or None
+            "sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam" or an instance. A name
+            equal to the current optimizer's continues it (its state carries over, so
+            ``fit(epochs=5)`` twice equals ``fit(epochs=10)``); another name starts a new one.
+            None continues the current optimizer, or starts SGD. The optimizer used is kept in
+            ``net.optimizer`` (and saved with the network).
+        schedule : str, fastnn.schedules.Schedule, callable or None
+            Learning rate per epoch: "constant" (None), "step", "exponential",
+            "inverse_time", "cosine", a ``Schedule`` or ``f(t, base_rate) -> rate`` with t the
+            optimizer's epoch index from 0 (see ``fastnn.schedules``).
+        l2 : float
+            L2 weight decay :math:`\\lambda`: the cost minimised is
+            :math:`J + \\frac{\\lambda}{2n}\\sum w^2`, n the number of training samples; biases
+            are not decayed.
+        l1 : float
+            L1 penalty :math:`\\lambda_1`: adds :math:`\\frac{\\lambda_1}{n}\\sum |w|` (weights only).
+        validation_data : (X_val, y_val) or None
+            Evaluated after every epoch: ``History.val_loss`` and ``val_accuracy``.
+        validation_fraction : float in (0, 1) or None
+            Set this fraction of (X, y) aside as validation data instead; the split depends
+            only on the network's seed, so every fit call of one network splits alike.
+        early_stopping : bool
+            Stop once the validation loss has not improved by more than ``min_delta`` for
+            ``patience`` epochs, and give the network back the weights of its best epoch
+            (``History.best_epoch``). Without validation data 10% of (X, y) is set aside.
+        patience : int
+        min_delta : float
+        callbacks : callable, fastnn.callbacks.Callback or a list of them
+            Called after every epoch with a ``fastnn.callbacks.EpochEnd`` event
+            (``event.logs``, ``event.stop()``).
+        progress : bool
+            Show a tqdm progress bar per epoch (loss, accuracy, samples/s); only on a terminal.
 
         Returns
         -------
         History
+
+        Raises
+        ------
+        fastnn.TrainingDiverged
+            The cost or a parameter became NaN or infinite; the network keeps the parameters
+            from the end of the previous epoch.
         """
-        epochs = validation.positive_int("epochs", epochs)
-        batch_size = validation.positive_int("batch_size", batch_size)
-        learning_rate = validation.positive_float("learning_rate", learning_rate)
-        if not isinstance(shuffle, (bool, np.bool_)):
-            raise TypeError(f"shuffle must be True or False, got {shuffle!r}")
-        X, Y, accuracy_mode = self._data(X, y)
-        theta = self._parameters()
-        if not np.isfinite(theta).all():
-            raise ValueError("the network's weights or biases contain NaN or infinity")
-        n = X.shape[0]
-        optimizer = optimizers.SGD(learning_rate).bind(theta.shape[0], self.dtype)
-        update = optimizer.update(learning_rate, optimizers.weight_mask(self._layout))
-        self._engine.warm_up(theta, X, Y, batch_size, update, accuracy_mode)
-        history = History()
-        for epoch in range(1, epochs + 1):
-            order = self._rng.permutation(n) if shuffle else np.arange(n)
-            start = time.perf_counter()
-            loss, correct = self._engine.train_epoch(theta, X, Y, order, batch_size,
-                                                     update, accuracy_mode)
-            seconds = time.perf_counter() - start
-            history.record(epoch=epoch, loss=loss / n,
-                           accuracy=correct / n if accuracy_mode else None,
-                           samples_per_second=n / seconds, seconds=seconds)
-        return history
+        from .training import fit
+        return fit(self, X, y, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
+                   shuffle=shuffle, optimizer=optimizer, schedule=schedule, l2=l2, l1=l1,
+                   validation_data=validation_data, validation_fraction=validation_fraction,
+                   early_stopping=early_stopping, patience=patience, min_delta=min_delta,
+                   callbacks=callbacks, progress=progress)
+
+    def _weight_mask(self):
+        """uint8 mask over theta: 1 for weights (regularised), 0 for biases."""
+        if self._decay is None:
+            self._decay = optimizers.weight_mask(self._layout)
+        return self._decay
+
+    def _penalty_coefficients(self, l2, l1, n, n_samples):
+        from .training import non_negative_float
+        l2, l1 = non_negative_float("l2", l2), non_negative_float("l1", l1)
+        n = n_samples if n is None else validation.positive_int("n", n)
+        return l2, l1, n
 
     def predict(self, X):
         """Output activations :math:`a^L`, shape (n_samples, sizes[-1])."""
         X = validation.inputs(X, self.sizes[0], self.dtype)
         return self._engine.predict(self._parameters(), X)
 
-    def evaluate(self, X, y):
-        """Mean cost over the samples (``"loss"``) and, for class targets, ``"accuracy"``."""
+    def evaluate(self, X, y, *, l2=None, l1=None, n=None):
+        """Mean cost over the samples and, for class targets, accuracy.
+
+        Returns a dict: ``"loss"``, the mean data cost :math:`J = \\frac1m\\sum_x C_x` (no
+        penalty); ``"accuracy"`` for class targets; and, when a penalty applies,
+        ``"penalty"`` (:math:`\\frac{\\lambda}{2n}\\sum w^2 + \\frac{\\lambda_1}{n}\\sum|w|`) and
+        ``"regularized_loss"`` (``loss + penalty``, the cost the training minimised).
+
+        ``l2``, ``l1`` and ``n`` default to those of the last ``fit`` (n its number of
+        training samples); given explicitly, ``n`` defaults to ``len(X)``.
+        """
         X, Y, accuracy_mode = self._data(X, y)
-        loss, correct = self._engine.evaluate(self._parameters(), X, Y, accuracy_mode)
+        theta = self._parameters()
+        loss, correct = self._engine.evaluate(theta, X, Y, accuracy_mode)
         result = {"loss": loss / X.shape[0]}
         if accuracy_mode:
             result["accuracy"] = correct / X.shape[0]
+        if l2 is None and l1 is None and n is None:
+            l2, l1, n = self._penalty or (0.0, 0.0, 1)
+        else:
+            last_l2, last_l1, _ = self._penalty or (0.0, 0.0, 1)
+            l2, l1, n = self._penalty_coefficients(last_l2 if l2 is None else l2,
+                                                   last_l1 if l1 is None else l1, n, X.shape[0])
+        if l2 or l1:
+            result["penalty"] = optimizers.penalty(theta, self._weight_mask(), l2, l1, n)
+            result["regularized_loss"] = result["loss"] + result["penalty"]
         return result
 
-    def gradients(self, X, y):
+    def gradients(self, X, y, *, l2=0.0, l1=0.0, n=None):
         """Backpropagated :math:`\\partial J/\\partial w` and :math:`\\partial J/\\partial b` of the
-        mean cost over the samples given (no regularisation).
+        mean cost over the samples given. Unregularised by default; with ``l2``/``l1`` the
+        gradient of :math:`J + \\frac{\\lambda}{2n}\\sum w^2 + \\frac{\\lambda_1}{n}\\sum|w|`
+        (``n`` defaults to ``len(X)``), computed by the same per-weight function the
+        optimizers apply during training.
 
         Returns
         -------
         (list_dW, list_db) : lists of ndarray, shaped like ``weights`` and ``biases``
         """
         X, Y, _ = self._data(X, y)
-        grad, _ = self._engine.gradients(self._parameters(), X, Y)
+        l2, l1, n = self._penalty_coefficients(l2, l1, n, X.shape[0])
+        theta = self._parameters()
+        grad, _ = self._engine.gradients(theta, X, Y)
+        if l2 or l1:
+            add = (optimizers.add_penalty_gradient if self.engine == "numba"
+                   else optimizers.numpy_add_penalty_gradient)
+            add(theta, grad, self._weight_mask(), l2 / n, l1 / n)
         dW, db = parameters.views(grad, self._layout)
         return dW, db
 

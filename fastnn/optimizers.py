@@ -41,6 +41,13 @@ from numba import njit, prange
 from . import validation
 from ._numba import JIT, PARALLEL_JIT
 
+EXACT_JIT = dict(JIT, fastmath=False)
+EXACT_PARALLEL_JIT = dict(PARALLEL_JIT, fastmath=False)
+"""The update loops are elementwise: they vectorise without fastmath, and with it (``afn``,
+``arcp``, ``contract``) a parameter could be rounded differently in a SIMD lane than in the
+scalar remainder loop, whose position moves with the number of threads, breaking the
+same-bits-for-any-thread-count guarantee (seen with Adam's division and square root)."""
+
 SGD_RULE, MOMENTUM_RULE, NESTEROV_RULE, ADAGRAD_RULE, RMSPROP_RULE, ADAM_RULE = range(6)
 
 Update = namedtuple("Update", ["rule", "learning_rate", "mu", "rho", "beta1", "beta2", "eps",
@@ -54,7 +61,7 @@ rule has none); ``t`` int64 (1,), the number of steps taken (incremented by ``st
 
 # --- compiled per-weight kernels -----------------------------------------------------------
 
-@njit(**JIT)
+@njit(**EXACT_JIT)
 def penalised(theta_i, grad_i, decay_i, l2, l1):
     r""":math:`g_i = \partial J/\partial\theta_i + \frac{\lambda}{n}\theta_i + \frac{\lambda_1}{n}\mathrm{sign}(\theta_i)`
     for a weight (``decay_i`` = 1); the plain gradient for a bias."""
@@ -68,7 +75,7 @@ def penalised(theta_i, grad_i, decay_i, l2, l1):
     return g
 
 
-@njit(**PARALLEL_JIT)
+@njit(**EXACT_PARALLEL_JIT)
 def add_penalty_gradient(theta, grad, decay, l2, l1):
     """``grad += gradient of the penalty`` (weights only): the gradient of the regularised
     cost, from the same per-weight function the update rules use."""
@@ -77,7 +84,7 @@ def add_penalty_gradient(theta, grad, decay, l2, l1):
         grad[i] = penalised(theta[i], grad[i], decay[i], l2, l1)
 
 
-@njit(**PARALLEL_JIT)
+@njit(**EXACT_PARALLEL_JIT)
 def sgd_step(theta, grad, learning_rate):
     r"""Plain SGD :math:`\theta_i \leftarrow \theta_i - \eta\, g_i`, no penalty; parallel over i."""
     eta = theta.dtype.type(learning_rate)
@@ -85,7 +92,7 @@ def sgd_step(theta, grad, learning_rate):
         theta[i] -= eta * grad[i]
 
 
-@njit(**PARALLEL_JIT)
+@njit(**EXACT_PARALLEL_JIT)
 def _sgd(u, theta, grad):
     r""":math:`\theta_i \leftarrow \theta_i - \eta g_i`."""
     f = theta.dtype.type
@@ -94,7 +101,7 @@ def _sgd(u, theta, grad):
         theta[i] -= eta * penalised(theta[i], grad[i], u.decay[i], l2, l1)
 
 
-@njit(**PARALLEL_JIT)
+@njit(**EXACT_PARALLEL_JIT)
 def _momentum(u, theta, grad, nesterov):
     r"""Momentum (doc 001): :math:`V_i \leftarrow \mu V_i - \eta g_i;\ \theta_i \leftarrow \theta_i + V_i`;
     Nesterov: :math:`\theta_i \leftarrow \theta_i + \mu V_i - \eta g_i` with the new V."""
@@ -110,7 +117,7 @@ def _momentum(u, theta, grad, nesterov):
             theta[i] += V[i]
 
 
-@njit(**PARALLEL_JIT)
+@njit(**EXACT_PARALLEL_JIT)
 def _adagrad(u, theta, grad):
     r""":math:`G_i \leftarrow G_i + g_i^2;\ \theta_i \leftarrow \theta_i - \eta g_i/(\sqrt{G_i}+\epsilon)`."""
     f = theta.dtype.type
@@ -122,7 +129,7 @@ def _adagrad(u, theta, grad):
         theta[i] -= eta * g / (np.sqrt(G[i]) + eps)
 
 
-@njit(**PARALLEL_JIT)
+@njit(**EXACT_PARALLEL_JIT)
 def _rmsprop(u, theta, grad):
     r""":math:`E_i \leftarrow \rho E_i + (1-\rho) g_i^2;\ \theta_i \leftarrow \theta_i - \eta g_i/(\sqrt{E_i}+\epsilon)`."""
     f = theta.dtype.type
@@ -135,7 +142,7 @@ def _rmsprop(u, theta, grad):
         theta[i] -= eta * g / (np.sqrt(E[i]) + eps)
 
 
-@njit(**PARALLEL_JIT)
+@njit(**EXACT_PARALLEL_JIT)
 def _adam(u, theta, grad):
     r"""Adam with bias-corrected moments :math:`\hat m = m/(1-\beta_1^t)`, :math:`\hat v = v/(1-\beta_2^t)`."""
     f = theta.dtype.type
@@ -173,13 +180,25 @@ def step(u, theta, grad):
 
 # --- vectorised NumPy forms (reference engine) ---------------------------------------------
 
+def numpy_add_penalty_gradient(theta, grad, decay, l2, l1):
+    """``grad += gradient of the penalty`` (weights only), vectorised."""
+    f = theta.dtype.type
+    if l2 or l1:
+        grad += decay.astype(bool) * (f(l2) * theta + f(l1) * np.sign(theta))
+
+
 def numpy_penalised(u, theta, grad):
     """The penalised gradient of every parameter, vectorised (see ``penalised``)."""
-    f = theta.dtype.type
-    if u.l2 == 0 and u.l1 == 0:
-        return grad.copy()
-    decay = u.decay.astype(bool)
-    return grad + decay * (f(u.l2) * theta + f(u.l1) * np.sign(theta))
+    g = grad.copy()
+    numpy_add_penalty_gradient(theta, g, u.decay, u.l2, u.l1)
+    return g
+
+
+def penalty(theta, decay, l2, l1, n):
+    r"""The penalty :math:`\frac{\lambda}{2n}\sum w^2 + \frac{\lambda_1}{n}\sum |w|` over the
+    weights (``decay`` = 1), in float64."""
+    w = theta[decay.astype(bool)].astype(np.float64)
+    return float(l2 / (2 * n) * np.dot(w, w) + l1 / n * np.abs(w).sum())
 
 
 def numpy_step(u, theta, grad):

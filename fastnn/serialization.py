@@ -1,12 +1,22 @@
 """Saving and loading networks: a NumPy ``.npz`` archive readable without pickle.
 
-Format (version 1), one archive with these arrays:
+Format (version 2), one archive with these arrays:
 
 ``format``   the string "fastnn.Network"
 ``version``  int, the format version (files from newer versions are refused)
 ``config``   JSON string: sizes, activation, output_activation, cost, init, dtype, seed, engine
 ``theta``    the flat parameter vector in the network's dtype (layout: ``fastnn.parameters``)
 ``rng``      JSON string: the state of the network's random generator (shuffling resumes)
+``training`` JSON string (version 2): ``{"optimizer": null | {"name", "config", "iterations",
+             "epochs"}, "penalty": null | [l2, l1, n]}``, what training needs to resume
+``optimizer_v``, ``optimizer_s``  (version 2) the optimizer's two state arrays (velocity or
+             first moment; squared-gradient statistics), in the network's dtype, length 0
+             when the rule keeps no such state or the network was never trained
+
+Version 1 files (no ``training``) still load, as networks with no optimizer yet. Saving then
+loading a network and calling ``fit`` continues exactly where the saved one would have:
+parameters, optimizer state and counters (schedules and Adam's bias correction), and the
+shuffling generator all carry over.
 
 ``save`` writes to a temporary file in the target's folder and renames it over the target,
 so an interrupted save never leaves a half-written file at ``path``. The file is written to
@@ -20,8 +30,47 @@ import zipfile
 import numpy as np
 
 FORMAT = "fastnn.Network"
-VERSION = 1
+VERSION = 2
 KEYS = ("format", "version", "config", "theta", "rng")
+"""Arrays every version has."""
+KEYS_V2 = ("training", "optimizer_v", "optimizer_s")
+"""Arrays added in version 2."""
+
+
+def _training_state(net):
+    """The ``training`` JSON record and the two optimizer state arrays of ``net``."""
+    opt = net.optimizer
+    empty = np.zeros(0, dtype=net.dtype)
+    record = {"optimizer": None, "penalty": None if net._penalty is None else list(net._penalty)}
+    if opt is None:
+        return record, empty, empty
+    record["optimizer"] = {"name": opt.name, "config": opt.get_config(),
+                           "iterations": opt.iterations, "epochs": opt.epochs}
+    v, s = opt._state if opt._state is not None else (empty, empty)
+    return record, v, s
+
+
+def _restore_training(net, record, v, s, path):
+    """Give ``net`` the optimizer and penalty of a version-2 ``training`` record."""
+    from .optimizers import OPTIMIZERS
+    if record.get("penalty") is not None:
+        l2, l1, n = record["penalty"]
+        net._penalty = (float(l2), float(l1), int(n))
+    spec = record.get("optimizer")
+    if spec is None:
+        return
+    if spec.get("name") not in OPTIMIZERS:
+        raise ValueError(f"{path!r}: unknown optimizer {spec.get('name')!r}")
+    opt = OPTIMIZERS[spec["name"]](**spec["config"]).bind(net.n_parameters, net.dtype)
+    for array, stored in zip(opt._state, (v, s)):
+        if stored.size == 0 and int(spec["iterations"]) == 0:
+            continue  # an optimizer that never stepped: zero state
+        if stored.shape != array.shape or stored.dtype != array.dtype:
+            raise ValueError(f"{path!r}: optimizer state of shape {stored.shape} and dtype "
+                             f"{stored.dtype} does not fit a {spec['name']} optimizer of this network")
+        array[...] = stored
+    opt.iterations, opt.epochs = int(spec["iterations"]), int(spec["epochs"])
+    net.optimizer = opt
 
 
 def save(net, path):
@@ -33,6 +82,8 @@ def save(net, path):
     arrays = {"format": np.array(FORMAT), "version": np.array(VERSION),
               "config": np.array(json.dumps(config)), "theta": net._parameters(),
               "rng": np.array(json.dumps(net._rng.bit_generator.state))}
+    training, v, s = _training_state(net)
+    arrays.update(training=np.array(json.dumps(training)), optimizer_v=v, optimizer_s=s)
     folder = os.path.dirname(os.path.abspath(path))
     handle, temporary = tempfile.mkstemp(dir=folder, prefix=".fastnn-", suffix=".tmp")
     try:
@@ -82,6 +133,13 @@ def load(path, engine=None):
             config = json.loads(str(archive["config"]))
             theta = archive["theta"]
             rng_state = json.loads(str(archive["rng"]))
+            training = None
+            if version >= 2:
+                missing = [key for key in KEYS_V2 if key not in archive.files]
+                if missing:
+                    raise ValueError(f"version {version} file without {', '.join(missing)}")
+                training = (json.loads(str(archive["training"])), archive["optimizer_v"],
+                            archive["optimizer_s"])
     except (zipfile.BadZipFile, EOFError, OSError, KeyError, json.JSONDecodeError,
             ValueError) as error:
         raise ValueError(f"{path!r} is not a readable fastnn network file: {error}") from error
@@ -95,4 +153,9 @@ def load(path, engine=None):
         raise ValueError(f"{path!r}: the stored parameters contain NaN or infinity")
     net._theta[...] = theta
     net._rng.bit_generator.state = rng_state
+    if training is not None:
+        try:
+            _restore_training(net, *training, path)
+        except (KeyError, TypeError) as error:
+            raise ValueError(f"{path!r}: unreadable training state: {error}") from error
     return net

@@ -1,0 +1,144 @@
+"""Random restarts (doc 003): train from several initial weights, keep the best network.
+
+The restarts are the parallel unit: each runs in its own Python thread, and the compiled
+drivers release the GIL (``nogil=True``), so two restarts train at once on two cores. Inside
+a worker thread numba is told to use one thread (``numba.set_num_threads`` is thread-local),
+so the cores are not oversubscribed; the kernels give the same bits for any thread count, and
+every restart has its own seed and generator, so the result does not depend on ``n_jobs`` or
+on which thread ran what. Numba's ``omp`` and ``tbb`` threading layers accept parallel calls
+from several threads at once; its ``workqueue`` layer does not (it aborts), so under it the
+restarts run one after another.
+"""
+import copy
+import numbers
+import os
+import threading
+from collections import namedtuple
+from concurrent.futures import ThreadPoolExecutor
+
+import numba
+import numpy as np
+
+from . import optimizers, validation
+from .errors import TrainingDiverged
+
+BestOf = namedtuple("BestOf", ["network", "scores", "seeds", "histories", "best_index"])
+"""Result of ``best_of``: the best trained ``network``; every restart's ``scores`` (None for
+a restart that diverged), ``seeds`` and ``histories``; ``best_index`` into them."""
+
+METRICS = {"loss": False, "regularized_loss": False, "accuracy": True}
+"""Built-in metrics (keys of ``Network.evaluate``) and whether greater is better."""
+
+_layer_lock = threading.Lock()
+
+
+def _threads_are_safe():
+    """True unless numba runs its ``workqueue`` layer, which aborts on concurrent use."""
+    with _layer_lock:
+        try:
+            layer = numba.threading_layer()
+        except ValueError:  # no parallel function has run yet: run one to pick the layer
+            optimizers.sgd_step(np.zeros(1), np.zeros(1), 0.0)
+            layer = numba.threading_layer()
+    return layer != "workqueue"
+
+
+def restart_seeds(seed, n_restarts):
+    """``n_restarts`` independent seeds derived from one (numpy's SeedSequence)."""
+    state = np.random.SeedSequence(seed).generate_state(n_restarts, dtype=np.uint32)
+    return [int(s) for s in state]
+
+
+def best_of(n_restarts, make_network, X, y, *, seed=0, metric="loss", greater_is_better=None,
+            validation_data=None, n_jobs=None, **fit_kwargs):
+    """Train ``n_restarts`` networks from different initial weights; return the best.
+
+    Parameters
+    ----------
+    n_restarts : int
+    make_network : callable
+        ``make_network(seed) -> Network``, e.g. ``lambda seed: fastnn.Network([2, 3, 1], seed=seed)``.
+        Called with each restart's seed, which seeds initialisation and shuffling.
+    X, y : training data, as for ``Network.fit``
+    seed : int
+        The one seed every restart's seed is derived from: same seed, same result.
+    metric : str or callable
+        "loss", "regularized_loss" or "accuracy" of ``Network.evaluate`` on the validation data
+        (or on X, y without it), or ``metric(network, X, y) -> float``.
+    greater_is_better : bool or None
+        For a callable metric (default False: lower is better); implied by a named one.
+    validation_data : (X_val, y_val) or None
+        The data the restarts are scored on (also passed to fit).
+    n_jobs : int or None
+        Restarts trained at once (threads); None: as many as there are cores.
+    **fit_kwargs
+        Passed to every ``Network.fit`` (epochs, batch_size, optimizer, l2, ...). An optimizer
+        instance is copied, never shared between restarts.
+
+    Returns
+    -------
+    BestOf
+        ``(network, scores, seeds, histories, best_index)``.
+    """
+    n_restarts = validation.positive_int("n_restarts", n_restarts)
+    if not callable(make_network):
+        raise TypeError(f"make_network must be a callable seed -> Network, got {make_network!r}")
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise TypeError(f"seed must be a non-negative integer, got {seed!r}")
+    if isinstance(metric, str):
+        validation.choice("metric", metric, tuple(METRICS))
+        if greater_is_better is not None and greater_is_better != METRICS[metric]:
+            raise ValueError(f"metric={metric!r} fixes greater_is_better={METRICS[metric]}")
+        greater_is_better = METRICS[metric]
+    elif callable(metric):
+        greater_is_better = bool(greater_is_better) if greater_is_better is not None else False
+    else:
+        raise TypeError(f"metric must be 'loss', 'regularized_loss', 'accuracy' or a callable, "
+                        f"got {metric!r}")
+    n_jobs = min(n_restarts, os.cpu_count() or 1) if n_jobs is None \
+        else validation.positive_int("n_jobs", n_jobs)
+    if "validation_fraction" in fit_kwargs and validation_data is not None:
+        raise ValueError("give validation_data or validation_fraction, not both")
+    if validation_data is not None:
+        fit_kwargs["validation_data"] = validation_data
+        score_X, score_y = validation_data
+    else:
+        score_X, score_y = X, y
+    seeds = restart_seeds(seed, n_restarts)
+    from .network import Network
+
+    def one_restart(index):
+        if n_jobs > 1:
+            numba.set_num_threads(1)  # thread-local: the restarts are the parallel unit
+        net = make_network(seeds[index])
+        if not isinstance(net, Network):
+            raise TypeError(f"make_network must return a fastnn.Network, got {type(net).__name__}")
+        kwargs = dict(fit_kwargs)
+        if isinstance(kwargs.get("optimizer"), optimizers.Optimizer):
+            kwargs["optimizer"] = copy.deepcopy(kwargs["optimizer"])
+        try:
+            history = net.fit(X, y, **kwargs)
+        except TrainingDiverged as error:
+            return net, None, error.history
+        if callable(metric):
+            score = float(metric(net, score_X, score_y))
+        else:
+            result = net.evaluate(score_X, score_y)
+            if metric not in result:
+                raise ValueError(f"metric={metric!r} is not available for these targets/settings "
+                                 f"(evaluate gives {sorted(result)})")
+            score = float(result[metric])
+        return net, score, history
+
+    if n_jobs > 1 and _threads_are_safe():
+        with ThreadPoolExecutor(max_workers=n_jobs, thread_name_prefix="fastnn-restart") as pool:
+            results = list(pool.map(one_restart, range(n_restarts)))
+    else:
+        results = [one_restart(i) for i in range(n_restarts)]
+    scores = [score for _, score, _ in results]
+    finite = [i for i, s in enumerate(scores) if s is not None and np.isfinite(s)]
+    if not finite:
+        raise TrainingDiverged(None, None, f"training of every one of the {n_restarts} restarts")
+    pick = max if greater_is_better else min
+    best = pick(finite, key=lambda i: (scores[i], -i) if greater_is_better else (scores[i], i))
+    return BestOf(results[best][0], scores, seeds, [h for _, _, h in results], best)
