@@ -50,7 +50,10 @@ and ``init`` (weight initialisation, default "xavier", Glorot's uniform as sciki
 Outputs: the classifier uses a softmax output with the log-likelihood cost for more than two
 classes, one sigmoid output with the cross-entropy cost for two classes (as scikit-learn
 does) and one sigmoid output per label for multilabel indicator targets; the regressor an
-identity output with the quadratic cost :math:`\\frac12\\sum_j (a_j - y_j)^2`.
+identity output with the quadratic cost :math:`\\frac12\\sum_j (a_j - y_j)^2`, averaged over
+the samples. That is scikit-learn's squared error / 2 for one target; for several targets
+scikit-learn also averages over the targets where fastnn sums, so ``loss_`` (and the plain-SGD
+step) is n_targets times scikit-learn's.
 """
 import numbers
 
@@ -85,7 +88,7 @@ ACTIVATIONS = {"identity": "identity", "logistic": "sigmoid", "sigmoid": "sigmoi
 SOLVERS = ("adam", "sgd", "momentum", "nesterov", "adagrad", "rmsprop")
 LEARNING_RATES = ("constant", "invscaling", "adaptive")
 _MIN_ADAPTIVE_LEARNING_RATE = 1e-6
-"""scikit-learn stops "adaptive" training once the learning rate falls below this."""
+"""scikit-learn stops "adaptive" training instead of dividing a rate this small by 5."""
 
 
 # --- parameter checks: ValueError/TypeError naming the parameter ---------------------------
@@ -302,7 +305,7 @@ class _BaseMLP(BaseEstimator):
             if self.validation_scores_ is None:
                 self.validation_scores_ = []
                 self.best_validation_score_ = -np.inf
-            best_theta = None
+            best = None
         else:
             self.validation_scores_ = self.best_validation_score_ = None
         n = X.shape[0]
@@ -347,7 +350,7 @@ class _BaseMLP(BaseEstimator):
                     self._no_improvement_count = 0
                 if score > self.best_validation_score_:
                     self.best_validation_score_ = score
-                    best_theta = net._parameters().copy()
+                    best = [array.copy() for array in net.weights + net.biases]
             else:
                 if loss > self.best_loss_ - p["tol"]:
                     self._no_improvement_count += 1
@@ -356,21 +359,23 @@ class _BaseMLP(BaseEstimator):
                 self.best_loss_ = min(self.best_loss_, loss)
             if self._no_improvement_count > p["n_iter_no_change"]:
                 if p["solver"] == "sgd" and p["learning_rate"] == "adaptive" and \
-                        self._learning_rate / 5 > _MIN_ADAPTIVE_LEARNING_RATE:
+                        self._learning_rate > _MIN_ADAPTIVE_LEARNING_RATE:
                     self._learning_rate /= 5
                     self._no_improvement_count = 0
                     if p["verbose"]:
                         print(f"Setting learning rate to {self._learning_rate:f}")
                     continue
                 if p["verbose"]:
-                    print(f"Training loss did not improve more than tol={p['tol']} for "
+                    what = "Validation score" if early_stopping else "Training loss"
+                    print(f"{what} did not improve more than tol={p['tol']} for "
                           f"{p['n_iter_no_change']} consecutive epochs. Stopping.")
                 break
         self.loss_ = self.loss_curve_[-1]
         if early_stopping:
             self.best_loss_ = None
-            if best_theta is not None:
-                net._parameters()[...] = best_theta
+            if best is not None:  # scikit-learn keeps the parameters of the best epoch
+                for array, saved in zip(net.weights + net.biases, best):
+                    array[...] = saved
         elif incremental:
             self.best_loss_ = min(self.best_loss_, self.loss_)
         return self

@@ -226,6 +226,23 @@ def test_partial_fit_and_warm_start():
         warm.fit(X, (y + 1) % 4)
 
 
+def test_learning_rate_schedules_follow_sklearn():
+    X, y = make_blobs(80, centers=2, random_state=6)
+    params = dict(FAST, solver="sgd", learning_rate_init=0.2, batch_size=20)
+    inv = MLPClassifier(**dict(params, learning_rate="invscaling", power_t=0.5,
+                               max_iter=3)).fit(X, y)
+    assert inv.t_ == 240
+    assert inv._learning_rate == pytest.approx(0.2 / 241 ** 0.5)
+    # adaptive: lr / 5 whenever the loss stalls for n_iter_no_change epochs, until <= 1e-6
+    ada = MLPClassifier(**dict(params, learning_rate="adaptive", tol=1e9, n_iter_no_change=1,
+                               max_iter=500)).fit(X, y)
+    expected_divisions = int(np.ceil(np.log(0.2 / 1e-6) / np.log(5)))
+    assert ada._learning_rate == pytest.approx(0.2 / 5 ** expected_divisions)
+    # epoch 1 sets best_loss_; from then on every 2nd epoch exceeds n_iter_no_change=1 and
+    # divides, and the trigger after the last division stops: 1 + 2 * (divisions + 1) epochs
+    assert ada.n_iter_ == 2 * expected_divisions + 3
+
+
 @pytest.mark.parametrize("name, value, error", [
     ("hidden_layer_sizes", (0,), ValueError), ("hidden_layer_sizes", "ten", TypeError),
     ("activation", "softsign", ValueError), ("solver", "lbfgs", ValueError),
