@@ -13,8 +13,10 @@ from .network import Network
 from .optimizers import SGD, Adagrad, Adam, Momentum, Nesterov, RMSProp
 from .restarts import best_of
 from .serialization import load
+from .threads import get_num_threads, set_num_threads
 
 __version__ = "0.1.0"
 __all__ = ["Network", "History", "load", "gradient_check", "best_of", "TrainingDiverged",
            "SGD", "Momentum", "Nesterov", "Adagrad", "RMSProp", "Adam",
-           "optimizers", "schedules", "callbacks", "__version__"]
+           "optimizers", "schedules", "callbacks", "set_num_threads", "get_num_threads",
+           "__version__"]

@@ -5,9 +5,10 @@
 vector ``theta`` (see ``parameters``) and update it in place; neither knows about shuffling,
 epochs or validation, which the Network does once for both.
 """
+import numba
 import numpy as np
 
-from . import activations, costs, drivers, kernels, optimizers
+from . import activations, costs, drivers, fast_drivers, kernels, optimizers
 from .parameters import layout
 from .reference import NumpyEngine
 
@@ -16,7 +17,16 @@ CHUNK = 256
 
 
 class NumbaEngine:
-    """Runs the compiled loop kernels; keeps its gradient buffer and workspaces between calls."""
+    """Runs the compiled loop kernels; keeps its gradient buffer and workspaces between calls.
+
+    ``fast`` (default True) selects the tiled, fused kernels of ``fast_drivers``; False runs
+    the plain per-equation kernels of ``drivers`` (the readable form, kept as the oracle).
+    ``parallel_work`` is the work size (multiply-adds per layer and batch) from which a layer
+    runs in parallel (``fast_drivers.PARALLEL_WORK``).
+    """
+
+    fast = True
+    parallel_work = fast_drivers.PARALLEL_WORK
 
     def __init__(self, sizes, activation_names, cost, dtype):
         lay = layout(sizes)
@@ -27,6 +37,14 @@ class NumbaEngine:
         self.dtype = np.dtype(dtype)
         self.grad = np.zeros(lay.size, dtype=self.dtype)
         self._workspaces = {}
+        self._transposed = np.zeros(lay.size, dtype=self.dtype)
+
+    def _plan(self, m):
+        """Which layers run in parallel for batches of ``m`` samples, on the threads numba
+        has now (``fastnn.set_num_threads``); see ``fast_drivers.Plan``."""
+        flags = fast_drivers.parallel_layers(self.arch.sizes, m, numba.get_num_threads(),
+                                             self.parallel_work)
+        return fast_drivers.Plan(flags, self._transposed)
 
     def _workspace(self, capacity):
         """Buffers for ``capacity`` samples, allocated once and reused (fit alternates between
@@ -50,23 +68,43 @@ class NumbaEngine:
         """One epoch (or a run of whole batches of one) over ``order``; ``update`` is an
         ``optimizers.Update`` whose state arrays and step counter are updated in place."""
         batch_size = min(batch_size, len(order))
+        if self.fast:
+            loss, correct = fast_drivers.train_epoch(theta, self.grad, self.arch,
+                                                     self._plan(batch_size),
+                                                     self._workspace(batch_size), X, Y, order,
+                                                     batch_size, update, accuracy_mode)
+            return float(loss), int(correct)
         loss, correct = drivers.train_epoch(theta, self.grad, self.arch, self._workspace(batch_size),
                                             X, Y, order, batch_size, update, accuracy_mode)
         return float(loss), int(correct)
 
     def predict(self, theta, X):
         out = np.empty((X.shape[0], int(self.arch.sizes[-1])), dtype=self.dtype)
-        drivers.predict(theta, self.arch, self._workspace(min(CHUNK, X.shape[0])), X, out)
+        m = min(CHUNK, X.shape[0])
+        if self.fast:
+            fast_drivers.predict(theta, self.arch, self._plan(m), self._workspace(m), X, out)
+        else:
+            drivers.predict(theta, self.arch, self._workspace(m), X, out)
         return out
 
     def gradients(self, theta, X, Y):
         grad = np.empty_like(theta)
-        loss = drivers.gradients(theta, grad, self.arch, self._workspace(min(CHUNK, X.shape[0])), X, Y)
+        m = min(CHUNK, X.shape[0])
+        if self.fast:
+            loss = fast_drivers.gradients(theta, grad, self.arch, self._plan(m), self._workspace(m),
+                                          X, Y)
+        else:
+            loss = drivers.gradients(theta, grad, self.arch, self._workspace(m), X, Y)
         return grad, float(loss)
 
     def evaluate(self, theta, X, Y, accuracy_mode):
-        loss, correct = drivers.evaluate(theta, self.arch, self._workspace(min(CHUNK, X.shape[0])),
-                                         X, Y, accuracy_mode)
+        m = min(CHUNK, X.shape[0])
+        if self.fast:
+            loss, correct = fast_drivers.evaluate(theta, self.arch, self._plan(m), self._workspace(m),
+                                                  X, Y, accuracy_mode)
+        else:
+            loss, correct = drivers.evaluate(theta, self.arch, self._workspace(m), X, Y,
+                                             accuracy_mode)
         return float(loss), int(correct)
 
 

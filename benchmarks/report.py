@@ -1,0 +1,341 @@
+"""The benchmark report: every case on every engine, back to back in one process, one table.
+
+    python -m benchmarks                      # fast profile (a few minutes)
+    python -m benchmarks --profile full       # more samples and rounds, every sweep point
+    python benchmarks/report.py --help
+
+Protocol (GUIDE.md section 4): same data, hyperparameters and dtype for every engine; each
+engine warmed up (compiled) before timing; the engines of a case are timed in interleaved
+rounds (engine 1, engine 2, ..., then again), so that a burst of load from elsewhere on the
+machine hits them alike; the median round counts. Throughput excludes compilation, which is
+measured separately in fresh processes, with an empty and with a filled numba cache.
+Writes ``<out>/report-<profile>.json`` and, with matplotlib, ``<out>/scaling-<profile>.png``.
+"""
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numba
+import numpy as np
+
+if __package__ in (None, ""):  # run as a script: python benchmarks/report.py
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from benchmarks import cases
+else:
+    from . import cases
+
+import fastnn
+
+ROOT = Path(__file__).resolve().parents[1]
+ROUNDS = {"fast": 5, "full": 9}
+WIDTHS = {"fast": [32, 128, 512, 2048], "full": [32, 64, 128, 256, 512, 1024, 2048]}
+BATCHES = {"fast": [1, 8, 64, 512], "full": [1, 2, 4, 8, 16, 32, 64, 128, 256, 512]}
+
+
+def log(*args):
+    print(*args, file=sys.stderr, flush=True)
+
+
+def time_engines(c, engines, rounds, pause=0.05):
+    """Median seconds per timed call of case ``c`` for each engine, in interleaved rounds."""
+    X, labels = cases.data(c)
+    runners = {engine: cases.make_runner(engine, c) for engine in engines}
+    for runner in runners.values():
+        runner.warm_up(X, labels)
+    times = {engine: [] for engine in engines}
+    for _ in range(rounds):
+        for engine, runner in runners.items():
+            time.sleep(pause)  # let the other engines' worker threads go idle
+            times[engine].append(runner.run(X, labels))
+    return {engine: float(np.median(t)) for engine, t in times.items()}
+
+
+def run_cases(profile, engines, rounds):
+    rows = []
+    for c in cases.CASES[profile]:
+        log(f"case {c.title} ...")
+        seconds = time_engines(c, engines, rounds)
+        for engine, s in seconds.items():
+            rows.append(dict(case=c.key, title=c.title, dtype=c.dtype, kind=c.kind, engine=engine,
+                             seconds=s, samples_per_second=c.n_samples / s,
+                             gflops=cases.flops(c) / s / 1e9))
+    return rows
+
+
+def thread_scaling(profile, rounds):
+    """The numba engine on 1 thread and on all of numba's threads, same cases, interleaved."""
+    most = numba.config.NUMBA_NUM_THREADS
+    rows = []
+    for c in cases.CASES[profile]:
+        X, labels = cases.data(c)
+        runner = cases.make_runner("numba", c)
+        runner.warm_up(X, labels)
+        times = {1: [], most: []}
+        for _ in range(rounds):
+            for threads in times:
+                fastnn.set_num_threads(threads)
+                try:
+                    time.sleep(0.05)
+                    times[threads].append(runner.run(X, labels))
+                finally:
+                    fastnn.set_num_threads(most)
+        one, all_ = (c.n_samples / np.median(times[t]) for t in (1, most))
+        rows.append(dict(case=c.key, title=c.title, threads=most, one_thread=float(one),
+                         all_threads=float(all_), speedup=float(all_ / one)))
+    return rows
+
+
+def sweep(profile, rounds):
+    """Samples/s of both fastnn engines against hidden width and against batch size."""
+    base = cases.case("sweep", "", [784, 256, 10], "relu", "softmax", "log_likelihood", "float32",
+                      64, 0)
+    points = []
+    for width in WIDTHS[profile]:
+        c = base._replace(sizes=[784, width, 10])
+        c = c._replace(n_samples=int(np.clip(4e8 / cases.flops(c, 1), 512, 8192)) // 64 * 64)
+        seconds = time_engines(c, ["numba", "numpy"], max(3, rounds // 2))
+        points.append(dict(axis="width", width=width, batch=c.batch, n_samples=c.n_samples,
+                           **{e: c.n_samples / s for e, s in seconds.items()}))
+        log(f"  width {width}: " + ", ".join(f"{e} {points[-1][e]:,.0f}/s" for e in seconds))
+    for batch in BATCHES[profile]:
+        c = base._replace(batch=batch, n_samples=2048 if batch < 8 else 4096)
+        seconds = time_engines(c, ["numba", "numpy"], max(3, rounds // 2))
+        points.append(dict(axis="batch", width=256, batch=batch, n_samples=c.n_samples,
+                           **{e: c.n_samples / s for e, s in seconds.items()}))
+        log(f"  batch {batch}: " + ", ".join(f"{e} {points[-1][e]:,.0f}/s" for e in seconds))
+    return points
+
+
+COMPILE_SCRIPT = r"""
+import time
+start = time.perf_counter()
+import numpy as np
+import fastnn
+imported = time.perf_counter()
+rng = np.random.default_rng(0)
+for sizes, act, out, cost, dtype in [([784, 30, 10], "sigmoid", "sigmoid", "quadratic", "float64"),
+                                     ([784, 64, 64, 10], "relu", "softmax", "log_likelihood", "float32")]:
+    X = rng.random((40, sizes[0])).astype(dtype)
+    y = rng.integers(0, 10, 40)
+    net = fastnn.Network(sizes, activation=act, output_activation=out, cost=cost, dtype=dtype, seed=0)
+    net.fit(X, y, epochs=1, batch_size=10)
+    net.predict(X)
+    net.evaluate(X, y)
+print(imported - start, time.perf_counter() - imported)
+"""
+
+
+def compile_times():
+    """Seconds to import fastnn and to run fit+predict+evaluate for the first time on two
+    typical networks (float64 sigmoid, float32 relu/softmax), in a fresh process with an empty
+    numba cache ("cold") and again with the cache it filled ("cached")."""
+    result = {}
+    with tempfile.TemporaryDirectory() as cache:
+        env = dict(os.environ, NUMBA_CACHE_DIR=cache, PYTHONPATH=str(ROOT))
+        for label in ("cold", "cached"):
+            out = subprocess.run([sys.executable, "-c", COMPILE_SCRIPT], env=env, check=True,
+                                 capture_output=True, text=True).stdout.split()
+            result[label] = dict(import_seconds=float(out[0]), first_calls_seconds=float(out[1]))
+            log(f"  {label}: import {float(out[0]):.1f} s, first fit/predict/evaluate {float(out[1]):.1f} s")
+    return result
+
+
+def environment():
+    info = dict(python=platform.python_version(), machine=platform.machine(),
+                cpu=_cpu_name(), cores=os.cpu_count(), numba=numba.__version__,
+                numpy=np.__version__, numba_threads=numba.config.NUMBA_NUM_THREADS,
+                threading_layer=None, fastnn=fastnn.__version__)
+    try:
+        import llvmlite.binding as llvm
+        info["llvm_cpu"] = llvm.get_host_cpu_name()
+    except Exception:  # pragma: no cover - informational only
+        pass
+    for peer in cases.available_peers():
+        module = __import__({"sklearn": "sklearn", "torch": "torch"}[peer])
+        info[peer] = module.__version__
+        if peer == "torch":
+            info["torch_threads"] = module.get_num_threads()
+    return info
+
+
+def _cpu_name():
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
+
+
+# --- output -------------------------------------------------------------------------------------
+
+def table(rows, ceilings):
+    """The main table, as text."""
+    by_case = {}
+    for row in rows:
+        by_case.setdefault(row["case"], {})[row["engine"]] = row
+    lines = [f"{'case':<44} {'engine':<12} {'samples/s':>11} {'GFLOP/s':>8} {'x NumPy':>8} "
+             f"{'x torch':>8} {'% GEMM':>7}"]
+    lines.append("-" * len(lines[0]))
+    for key, engines in by_case.items():
+        numpy_rate = engines.get("numpy", {}).get("samples_per_second")
+        torch_rate = engines.get("torch", {}).get("samples_per_second")
+        for engine, row in engines.items():
+            rate = row["samples_per_second"]
+            ceiling = ceilings[row["dtype"]]
+            lines.append(
+                f"{row['title']:<44} {engine:<12} {rate:>11,.0f} {row['gflops']:>8.1f} "
+                f"{_ratio(rate, numpy_rate):>8} {_ratio(rate, torch_rate):>8} "
+                f"{100 * row['gflops'] / ceiling:>6.0f}%")
+    return "\n".join(lines)
+
+
+def _ratio(a, b):
+    return f"{a / b:.2f}" if b else "-"
+
+
+def verdicts(rows, ceilings):
+    """One line per target of issue 4: measured, target, met or not."""
+    rate = {(r["case"], r["engine"]): r for r in rows}
+    lines = []
+    for key, (vs_numpy, vs_torch) in cases.TARGETS.items():
+        mine = rate.get((key, "numba"))
+        if mine is None:
+            continue
+        for peer, target in (("numpy", vs_numpy), ("torch", vs_torch)):
+            other = rate.get((key, peer))
+            if target is None or other is None:
+                continue
+            ratio = mine["samples_per_second"] / other["samples_per_second"]
+            lines.append(f"{mine['title']:<44} vs {peer:<6} {ratio:7.2f}x  target >= {target:<4} "
+                         f"{'met' if ratio >= target else 'NOT met'}")
+        if key == "wide-b128":
+            share = mine["gflops"] / ceilings[mine["dtype"]]
+            lines.append(f"{mine['title']:<44} GEMM share {100 * share:5.0f}%  target >= "
+                         f"{100 * cases.GEMM_TARGET:.0f}%  {'met' if share >= cases.GEMM_TARGET else 'NOT met'}")
+    return "\n".join(lines)
+
+
+def plot(points, path):
+    """samples/s against hidden width and against batch size, both engines (needs matplotlib)."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        log("matplotlib not installed: no plot")
+        return None
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+    for ax, axis, label in ((axes[0], "width", "hidden width (784-H-10, batch 64)"),
+                            (axes[1], "batch", "batch size (784-256-10)")):
+        chosen = [p for p in points if p["axis"] == axis]
+        xs = [p[axis] for p in chosen]
+        for engine, style in (("numba", "o-"), ("numpy", "s--")):
+            ax.plot(xs, [p[engine] for p in chosen], style, label=f"fastnn {engine} engine")
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ax.set_xlabel(label)
+        ax.set_ylabel("training samples / s")
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend()
+    fig.suptitle("fastnn training throughput, ReLU + softmax/log-likelihood, float32")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    return str(path)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--profile", choices=["fast", "full"], default="fast")
+    parser.add_argument("--rounds", type=int, default=None, help="timed rounds per engine")
+    parser.add_argument("--no-peers", action="store_true", help="skip PyTorch and scikit-learn")
+    parser.add_argument("--plain", action="store_true",
+                        help="also time the plain per-equation kernels (numba-plain)")
+    parser.add_argument("--skip", nargs="*", default=[],
+                        choices=["threads", "sweep", "compile"], help="sections to leave out")
+    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
+    args = parser.parse_args(argv)
+    rounds = args.rounds or ROUNDS[args.profile]
+    engines = ["numba", "numpy"] + ([] if args.no_peers else cases.available_peers())
+    if args.plain or args.profile == "full":
+        engines.insert(1, "numba-plain")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+
+    report = dict(profile=args.profile, rounds=rounds, started=time.strftime("%Y-%m-%d %H:%M:%S"),
+                  environment=environment(), flop_count="training epoch: 6 x weights x samples; "
+                  "predict: 2 x weights x samples (biases, activations and updates not counted)")
+    log("GEMM ceiling ...")
+    gemm = {dtype: cases.gemm_gflops(dtype) for dtype in ("float32", "float64")}
+    report["gemm_gflops"] = gemm
+    ceilings = {dtype: max(values.values()) for dtype, values in gemm.items()}
+    report["rows"] = run_cases(args.profile, engines, rounds)
+    # the ceiling again after the cases, the best of both counts (load on the machine varies)
+    for dtype in gemm:
+        again = cases.gemm_gflops(dtype)
+        gemm[dtype] = {k: max(v, again.get(k, 0)) for k, v in gemm[dtype].items()}
+        ceilings[dtype] = max(gemm[dtype].values())
+    if "threads" not in args.skip:
+        log("thread scaling ...")
+        report["threads"] = thread_scaling(args.profile, max(3, rounds // 2))
+    if "sweep" not in args.skip:
+        log("sweeps ...")
+        report["sweep"] = sweep(args.profile, rounds)
+        report["plot"] = plot(report["sweep"], out / f"scaling-{args.profile}.png")
+    if "compile" not in args.skip:
+        log("compile time ...")
+        report["compile"] = compile_times()
+
+    env = report["environment"]
+    print(f"fastnn benchmark report, profile {args.profile}, {rounds} interleaved rounds, "
+          f"median; {report['started']}")
+    print(f"{env['cpu']}, {env['cores']} cores, numba {env['numba']} ({env['numba_threads']} "
+          f"threads), numpy {env['numpy']}" + (f", torch {env['torch']} ({env['torch_threads']} "
+          f"threads)" if "torch" in env else "") + (f", scikit-learn {env['sklearn']}"
+                                                     if "sklearn" in env else ""))
+    print("GFLOP/s: " + report["flop_count"])
+    print("GEMM ceiling (1024^3 matmul, best of the run): " + "; ".join(
+        f"{dtype} " + ", ".join(f"{k} {v:.1f}" for k, v in values.items())
+        for dtype, values in gemm.items()) + " GFLOP/s")
+    print()
+    print(table(report["rows"], ceilings))
+    print()
+    print("Targets (issue 4):")
+    print(verdicts(report["rows"], ceilings))
+    if "threads" in report:
+        print()
+        print(f"Thread scaling, numba engine (1 vs {numba.config.NUMBA_NUM_THREADS} threads):")
+        for row in report["threads"]:
+            print(f"  {row['title']:<44} {row['one_thread']:>11,.0f} {row['all_threads']:>11,.0f} "
+                  f"samples/s  x{row['speedup']:.2f}")
+    if "sweep" in report:
+        print()
+        print("Sweeps (samples/s, numba / numpy engine, ReLU softmax float32):")
+        for p in report["sweep"]:
+            label = f"width {p['width']}, batch {p['batch']}"
+            print(f"  {label:<24} {p['numba']:>11,.0f} {p['numpy']:>11,.0f}  x{p['numba'] / p['numpy']:.2f}")
+        if report.get("plot"):
+            print(f"  plot: {os.path.relpath(report['plot'], ROOT)}")
+    if "compile" in report:
+        print()
+        print("Compile time (fresh process; import, then first fit+predict+evaluate of a float64 "
+              "sigmoid and a float32 relu/softmax net):")
+        for label, values in report["compile"].items():
+            print(f"  {label:<7} import {values['import_seconds']:.1f} s, first calls "
+                  f"{values['first_calls_seconds']:.1f} s")
+    path = out / f"report-{args.profile}.json"
+    path.write_text(json.dumps(report, indent=1))
+    print(f"\nJSON: {os.path.relpath(path, ROOT)}")
+    return report
+
+
+if __name__ == "__main__":
+    main()

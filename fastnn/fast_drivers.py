@@ -1,0 +1,217 @@
+r"""The loop engine's fast batch loops: ``drivers`` with the kernels of ``fast_kernels``.
+
+Same loops as ``drivers`` (gather a batch, forward pass, BP1, BP2-BP4 from the last layer
+back, update), same results up to rounding, with three differences:
+
+* each layer's kernels run either in parallel (``prange`` over blocks of neurons) or serially,
+  as the ``Plan`` says; the engine decides by work size (``parallel_layers``). Both
+  drivers run the same block code, so the choice never changes a bit of the result;
+* BP2 reads a transposed copy of the weights (``Plan.wT``), made just before it, so its
+  tile kernel walks memory with unit stride (for a small layer the copy is a few hundred
+  values; it keeps the serial and parallel sums identical);
+* with plain SGD (``optimizers.SGD_RULE``, L1/L2 penalty included) the update is fused into
+  BP3/BP4: each block of weight rows is updated in place as its gradient is summed, and the
+  gradient is never stored. Every other rule gets the gradient in ``grad`` and then its own
+  ``optimizers.step``. BP2 of layer l reads :math:`w^l` before that layer is updated.
+"""
+from collections import namedtuple
+
+import numpy as np
+from numba import njit
+
+from . import activations, costs, optimizers
+from . import fast_kernels as fk
+from ._numba import JIT
+from .drivers import count_correct
+from .kernels import _matrix, biases_of, layer_of, weights_of
+
+Plan = namedtuple("Plan", ["parallel", "wT"])
+"""How the fast drivers run each layer: ``parallel`` uint8 (L+1,), 1 where layer l's kernels
+(its weighted sum, BP2 into layer l-1, BP3/BP4) run in ``prange`` over blocks of neurons;
+``wT`` a buffer the size of theta for transposed weights (layer l's at ``arch.w_off[l]``)."""
+
+PARALLEL_WORK = 1 << 21
+"""Multiply-adds (samples x n_in x n_out) from which a layer runs in parallel. Measured on the
+shared 2-core machine: one parallel region costs ~3 us when the other core is idle but
+milliseconds when another process holds it (the region waits for its second thread), while
+a single core does ~2e5 multiply-adds in 10 us; layers of a tiny network therefore stay serial.
+``benchmarks/`` reports both sides of the choice."""
+
+
+def parallel_layers(sizes, m, threads, threshold=PARALLEL_WORK):
+    """The ``Plan.parallel`` flags for batches of ``m`` samples on ``threads`` threads."""
+    flags = np.zeros(len(sizes), dtype=np.uint8)
+    if threads > 1:
+        for l in range(1, len(sizes)):
+            flags[l] = m * int(sizes[l]) * int(sizes[l - 1]) >= threshold
+    return flags
+
+
+@njit(**JIT)
+def transposed_weights_of(plan, arch, l):
+    """The transposed copy of :math:`w^l` in ``plan.wT``, shape (sizes[l-1], sizes[l])."""
+    return _matrix(plan.wT, arch.w_off[l], arch.sizes[l - 1], arch.sizes[l])
+
+
+@njit(**JIT)
+def forward_pass(theta, arch, plan, work, a_in, m):
+    """Weighted sum with the activation fused, layer by layer (softmax applied per row)."""
+    a_prev = a_in
+    for l in range(1, arch.sizes.shape[0]):
+        w, b = weights_of(theta, arch, l), biases_of(theta, arch, l)
+        s = layer_of(work.S, arch, work, l, m)
+        a = layer_of(work.A, arch, work, l, m)
+        if plan.parallel[l]:
+            fk.weighted_sum_parallel(arch.codes[l], w, b, a_prev, s, a)
+        else:
+            fk.weighted_sum_serial(arch.codes[l], w, b, a_prev, s, a)
+        if arch.codes[l] == activations.SOFTMAX:
+            fk.softmax_rows(s, a)
+        a_prev = a
+
+
+@njit(**JIT)
+def output_delta(arch, work, y, m):
+    r"""BP1 :math:`\delta^L = \partial C_x/\partial a^L \cdot f'(s^L)` and the cost :math:`C_x`
+    of every sample, on the calling thread (the output layer is small)."""
+    L = arch.sizes.shape[0] - 1
+    s = layer_of(work.S, arch, work, L, m)
+    a = layer_of(work.A, arch, work, L, m)
+    delta = layer_of(work.D, arch, work, L, m)
+    for x in range(m):
+        work.sample_cost[x] = costs.cost_of_sample(arch.cost, s[x], a[x], y[x])
+        costs.output_delta_of_sample(arch.cost, arch.codes[L], s[x], a[x], y[x], delta[x])
+
+
+@njit(**JIT)
+def propagate_delta(theta, arch, plan, work, l, m):
+    r"""BP2 from layer l into layer l-1, :math:`\delta^{l-1} = f'(s^{l-1}) \odot (\delta^l w^l)`."""
+    w = weights_of(theta, arch, l)
+    delta = layer_of(work.D, arch, work, l, m)
+    s_prev = layer_of(work.S, arch, work, l - 1, m)
+    a_prev = layer_of(work.A, arch, work, l - 1, m)
+    delta_prev = layer_of(work.D, arch, work, l - 1, m)
+    wT = transposed_weights_of(plan, arch, l)
+    if plan.parallel[l]:
+        fk.transpose_parallel(w, wT)
+        fk.backpropagate_delta_parallel(arch.codes[l - 1], wT, delta, s_prev, a_prev, delta_prev)
+    else:
+        fk.transpose_serial(w, wT)
+        fk.backpropagate_delta_serial(arch.codes[l - 1], wT, delta, s_prev, a_prev, delta_prev)
+
+
+@njit(**JIT)
+def backward_pass(theta, grad, arch, plan, work, a_in, m, scale, accumulate):
+    r"""After BP1 (``output_delta``), for l = L..1: BP2 into layer l-1, then BP3/BP4 of
+    layer l into ``grad``: ``scale`` times the sums over the batch, added to ``grad`` when
+    ``accumulate``."""
+    for l in range(arch.sizes.shape[0] - 1, 0, -1):
+        if l > 1:
+            propagate_delta(theta, arch, plan, work, l, m)
+        a_prev = a_in if l == 1 else layer_of(work.A, arch, work, l - 1, m)
+        delta = layer_of(work.D, arch, work, l, m)
+        gw, gb = weights_of(grad, arch, l), biases_of(grad, arch, l)
+        if plan.parallel[l]:
+            fk.weight_gradient_parallel(delta, a_prev, gw, gb, scale, accumulate)
+        else:
+            fk.weight_gradient_serial(delta, a_prev, gw, gb, scale, accumulate)
+
+
+@njit(**JIT)
+def backward_pass_sgd(theta, arch, plan, work, a_in, m, update):
+    r"""``backward_pass`` with the SGD step of ``update`` fused into BP3/BP4: layer l's
+    weights are updated in place, block of rows by block of rows, right after BP2 has read
+    them; the gradient is never stored."""
+    scale = 1.0 / m
+    for l in range(arch.sizes.shape[0] - 1, 0, -1):
+        if l > 1:
+            propagate_delta(theta, arch, plan, work, l, m)
+        a_prev = a_in if l == 1 else layer_of(work.A, arch, work, l - 1, m)
+        delta = layer_of(work.D, arch, work, l, m)
+        w, b = weights_of(theta, arch, l), biases_of(theta, arch, l)
+        decay = update.decay[arch.w_off[l]]
+        if plan.parallel[l]:
+            fk.sgd_parallel(delta, a_prev, w, b, scale, update.learning_rate, decay,
+                            update.l2, update.l1)
+        else:
+            fk.sgd_serial(delta, a_prev, w, b, scale, update.learning_rate, decay,
+                          update.l2, update.l1)
+
+
+@njit(**JIT)
+def train_epoch(theta, grad, arch, plan, work, X, Y, order, batch_size, update, accuracy_mode):
+    """One epoch of mini-batch training over the samples in ``order``: the contract of
+    ``drivers.train_epoch`` (costs measured before each batch's update; stop after a batch
+    whose summed cost is not finite, without applying its update)."""
+    n = order.shape[0]
+    loss = 0.0
+    correct = 0
+    fused = update.rule == optimizers.SGD_RULE
+    L = arch.sizes.shape[0] - 1
+    a_in_all = layer_of(work.A, arch, work, 0, batch_size)
+    for start in range(0, n, batch_size):
+        m = min(batch_size, n - start)
+        a_in = a_in_all[:m]
+        y = work.y[:m]
+        for x in range(m):
+            a_in[x, :] = X[order[start + x]]
+            y[x, :] = Y[order[start + x]]
+        forward_pass(theta, arch, plan, work, a_in, m)
+        output_delta(arch, work, y, m)
+        for x in range(m):
+            loss += work.sample_cost[x]
+        correct += count_correct(accuracy_mode, layer_of(work.A, arch, work, L, m), y)
+        if not np.isfinite(loss):
+            break
+        if fused:
+            update.t[0] += 1
+            backward_pass_sgd(theta, arch, plan, work, a_in, m, update)
+        else:
+            backward_pass(theta, grad, arch, plan, work, a_in, m, 1.0 / m, False)
+            optimizers.step(update, theta, grad)
+    return loss, correct
+
+
+@njit(**JIT)
+def predict(theta, arch, plan, work, X, out):
+    """Output activations of every row of ``X`` into ``out``, in chunks of the workspace size."""
+    capacity = work.y.shape[0]
+    L = arch.sizes.shape[0] - 1
+    for start in range(0, X.shape[0], capacity):
+        m = min(capacity, X.shape[0] - start)
+        forward_pass(theta, arch, plan, work, X[start:start + m], m)
+        out[start:start + m] = layer_of(work.A, arch, work, L, m)
+
+
+@njit(**JIT)
+def gradients(theta, grad, arch, plan, work, X, Y):
+    """Gradient of the mean cost over all rows of ``X`` into ``grad``; returns the summed cost."""
+    capacity = work.y.shape[0]
+    n = X.shape[0]
+    loss = 0.0
+    for start in range(0, n, capacity):
+        m = min(capacity, n - start)
+        forward_pass(theta, arch, plan, work, X[start:start + m], m)
+        output_delta(arch, work, Y[start:start + m], m)
+        backward_pass(theta, grad, arch, plan, work, X[start:start + m], m, 1.0 / n, start > 0)
+        for x in range(m):
+            loss += work.sample_cost[x]
+    return loss
+
+
+@njit(**JIT)
+def evaluate(theta, arch, plan, work, X, Y, accuracy_mode):
+    """Summed cost and number of correct predictions over all rows of ``X``."""
+    capacity = work.y.shape[0]
+    L = arch.sizes.shape[0] - 1
+    loss = 0.0
+    correct = 0
+    for start in range(0, X.shape[0], capacity):
+        m = min(capacity, X.shape[0] - start)
+        forward_pass(theta, arch, plan, work, X[start:start + m], m)
+        s = layer_of(work.S, arch, work, L, m)
+        a = layer_of(work.A, arch, work, L, m)
+        for x in range(m):
+            loss += costs.cost_of_sample(arch.cost, s[x], a[x], Y[start + x])
+        correct += count_correct(accuracy_mode, a, Y[start:start + m])
+    return loss, correct

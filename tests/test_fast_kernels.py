@@ -1,0 +1,222 @@
+"""The fast forms (``fast_kernels``, ``fast_drivers``) against the plain kernels and the NumPy
+engine, on random shapes and both dtypes; and their determinism across drivers and threads."""
+import numba
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import fastnn
+from conftest import make_pair, random_problem
+from fastnn import activations, fast_drivers, kernels, optimizers
+from fastnn import fast_kernels as fk
+
+DTYPES = [np.float32, np.float64]
+TOLERANCE = {np.float32: dict(rtol=1e-4, atol=1e-4), np.float64: dict(rtol=1e-11, atol=1e-11)}
+small = st.integers(1, 13)   # covers full and partial blocks of 4 and odd sample counts
+seeds = st.integers(0, 2**32 - 1)
+DRIVERS = ["serial", "parallel"]
+
+
+def arrays(seed, dtype, *shapes):
+    rng = np.random.default_rng(seed)
+    return [rng.standard_normal(shape).astype(dtype) for shape in shapes]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("driver", DRIVERS)
+@settings(max_examples=15, deadline=None)
+@given(m=small, n_in=st.integers(1, 40), n_out=small, seed=seeds,
+       name=st.sampled_from(activations.OUTPUT_NAMES))
+def test_weighted_sum_matches_plain_kernels(dtype, driver, m, n_in, n_out, seed, name):
+    w, b, a_prev = arrays(seed, dtype, (n_out, n_in), (n_out,), (m, n_in))
+    code = activations.CODES[name]
+    s, a = np.empty((m, n_out), dtype), np.empty((m, n_out), dtype)
+    getattr(fk, f"weighted_sum_{driver}")(code, w, b, a_prev, s, a)
+    if code == activations.SOFTMAX:
+        fk.softmax_rows(s, a)
+    s_plain, a_plain = np.empty_like(s), np.empty_like(a)
+    kernels.weighted_sum(w, b, a_prev, s_plain)
+    kernels.activate(code, s_plain, a_plain)
+    np.testing.assert_allclose(s, s_plain, **TOLERANCE[dtype])
+    np.testing.assert_allclose(a, a_plain, **TOLERANCE[dtype])
+    assert s.dtype == a.dtype == dtype
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("driver", DRIVERS)
+@settings(max_examples=15, deadline=None)
+@given(m=small, n=small, n_next=st.integers(1, 40), seed=seeds,
+       name=st.sampled_from(activations.HIDDEN_NAMES))
+def test_backpropagate_delta_matches_plain_kernel(dtype, driver, m, n, n_next, seed, name):
+    w_next, delta_next, s = arrays(seed, dtype, (n_next, n), (m, n_next), (m, n))
+    code = activations.CODES[name]
+    a = activations.NUMPY[name][0](s)
+    delta, plain = np.empty_like(s), np.empty_like(s)
+    wT = np.empty((n, n_next), dtype)
+    getattr(fk, f"transpose_{driver}")(w_next, wT)
+    np.testing.assert_array_equal(wT, w_next.T)
+    getattr(fk, f"backpropagate_delta_{driver}")(code, wT, delta_next, s, a, delta)
+    kernels.backpropagate_delta(code, w_next, delta_next, s, a, plain)
+    np.testing.assert_allclose(delta, plain, **TOLERANCE[dtype])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("driver", DRIVERS)
+@settings(max_examples=15, deadline=None)
+@given(m=small, n_in=st.integers(1, 40), n_out=small, seed=seeds, accumulate=st.booleans())
+def test_weight_gradient_matches_plain_kernel(dtype, driver, m, n_in, n_out, seed, accumulate):
+    delta, a_prev, gw0, gb0 = arrays(seed, dtype, (m, n_out), (m, n_in), (n_out, n_in), (n_out,))
+    gw, gb, plain_w, plain_b = gw0.copy(), gb0.copy(), gw0.copy(), gb0.copy()
+    getattr(fk, f"weight_gradient_{driver}")(delta, a_prev, gw, gb, 1.0 / m, accumulate)
+    kernels.weight_gradient(delta, a_prev, plain_w, plain_b, 1.0 / m, accumulate)
+    np.testing.assert_allclose(gw, plain_w, **TOLERANCE[dtype])
+    np.testing.assert_allclose(gb, plain_b, **TOLERANCE[dtype])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("driver", DRIVERS)
+@settings(max_examples=15, deadline=None)
+@given(m=small, n_in=st.integers(1, 40), n_out=small, seed=seeds,
+       penalty=st.sampled_from([(0.0, 0.0), (0.1, 0.0), (0.0, 0.05), (0.2, 0.03)]))
+def test_fused_sgd_equals_gradient_then_step(dtype, driver, m, n_in, n_out, seed, penalty):
+    """BP3/BP4 fused with SGD = the plain gradient followed by ``optimizers``' own SGD step."""
+    delta, a_prev, w, b = arrays(seed, dtype, (m, n_out), (m, n_in), (n_out, n_in), (n_out,))
+    l2, l1 = penalty
+    eta = 0.3
+    gw, gb = np.empty_like(w), np.empty_like(b)
+    kernels.weight_gradient(delta, a_prev, gw, gb, 1.0 / m, False)
+    theta = np.concatenate([w.ravel(), b])
+    grad = np.concatenate([gw.ravel(), gb])
+    decay = np.concatenate([np.ones(w.size, np.uint8), np.zeros(b.size, np.uint8)])
+    update = optimizers.Update(optimizers.SGD_RULE, eta, 0.0, 0.0, 0.0, 0.0, 0.0, l2, l1, decay,
+                               np.zeros(0, dtype), np.zeros(0, dtype), np.zeros(1, np.int64))
+    optimizers.step(update, theta, grad)
+    getattr(fk, f"sgd_{driver}")(delta, a_prev, w, b, 1.0 / m, eta, 1, l2, l1)
+    np.testing.assert_allclose(w.ravel(), theta[:w.size], **TOLERANCE[dtype])
+    np.testing.assert_allclose(b, theta[w.size:], **TOLERANCE[dtype])
+
+
+def test_float32_tile_kernels_stay_float32():
+    """No float64 arithmetic in the float32 specialisations of the hot kernels."""
+    f = np.float32
+    w, b, a_prev = np.ones((5, 6), f), np.ones(5, f), np.ones((3, 6), f)
+    s, a, delta = np.empty((3, 5), f), np.empty((3, 5), f), np.ones((3, 5), f)
+    fk.weighted_sum_serial(activations.SIGMOID, w, b, a_prev, s, a)
+    fk.rank_update_block(0, delta, a_prev, w, b, 0.5)
+    fk.backpropagate_delta_serial(activations.TANH, w.T.copy(), delta, np.ones((3, 6), f),
+                                  np.ones((3, 6), f), np.empty((3, 6), f))
+    for kernel in (fk.dot_2x4, fk.dot_1x4, fk.dot_1x1, fk.weighted_sum_block,
+                   fk.rank_update_block, fk.backpropagate_delta_block):
+        for signature, ir in kernel.inspect_llvm().items():
+            if numba.float32[:, ::1] in signature or numba.float32[:, :] in signature:
+                for op in ("fadd double", "fmul double", "fsub double", "fdiv double"):
+                    assert op not in ir, (kernel.__name__, op)
+
+
+def _forced(net, parallel_work):
+    net._engine.parallel_work = parallel_work
+    return net
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("parallel_work", [0, 10**12])
+def test_fast_engine_matches_numpy_engine(dtype, parallel_work, rng):
+    """Whole fit/predict/gradients/evaluate with every layer parallel, then every layer serial."""
+    sizes = [13, 9, 6, 4]
+    X, Y = random_problem(rng, sizes, "log_likelihood", "softmax", 57)
+    kwargs = dict(activation="tanh", output_activation="softmax", cost="log_likelihood",
+                  dtype=dtype, seed=4)
+    loop, ref = make_pair(sizes, **kwargs)
+    _forced(loop, parallel_work)
+    tolerance = dict(rtol=2e-4, atol=2e-5) if dtype == "float32" else dict(rtol=1e-9, atol=1e-11)
+    np.testing.assert_allclose(loop.predict(X), ref.predict(X), **tolerance)
+    for g_loop, g_ref in zip(sum(loop.gradients(X, Y), []), sum(ref.gradients(X, Y), [])):
+        np.testing.assert_allclose(g_loop, g_ref, **tolerance)
+    np.testing.assert_allclose(loop.evaluate(X, Y)["loss"], ref.evaluate(X, Y)["loss"], **tolerance)
+    for name in ("sgd", "adam"):   # SGD runs fused into BP3/BP4, Adam through optimizers.step
+        for net in (loop, ref):
+            optimizer = optimizers.get(name, 0.05).bind(net.n_parameters, net.dtype)
+            update = optimizer.update(0.05, optimizers.weight_mask(net._layout), l2=0.01, l1=0.002)
+            Xc, Yc, mode = net._data(X, Y)
+            for epoch in range(2):
+                net._engine.train_epoch(net._theta, Xc, Yc, np.arange(len(Xc))[::-1], 7, update,
+                                        mode)
+        for p_loop, p_ref in zip(loop.weights + loop.biases, ref.weights + ref.biases):
+            np.testing.assert_allclose(p_loop, p_ref, **tolerance)
+
+
+def _train(sizes, dtype, parallel_work, threads, X, y):
+    previous = numba.get_num_threads()
+    fastnn.set_num_threads(threads)
+    try:
+        net = _forced(fastnn.Network(sizes, activation="relu", output_activation="softmax",
+                                     cost="log_likelihood", dtype=dtype, seed=3), parallel_work)
+        history = net.fit(X, y, epochs=2, batch_size=33, learning_rate=0.1)
+        grads = sum(net.gradients(X, y), [])
+        return [net._theta.copy(), np.array(history.loss), net.predict(X)] + grads
+    finally:
+        fastnn.set_num_threads(previous)
+
+
+@pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="needs at least 2 numba threads")
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_fast_paths_bit_identical_for_any_thread_count_and_driver(dtype, rng):
+    """Parallel blocks on 1 and 2 threads, run twice, and the serial driver: the same bits."""
+    sizes = [37, 22, 9, 5]   # partial blocks of 4 in every layer, odd batch
+    X, y = rng.standard_normal((150, 37)), rng.integers(0, 5, 150)
+    runs = [_train(sizes, dtype, 10**12, 2, X, y), _train(sizes, dtype, 0, 2, X, y),
+            _train(sizes, dtype, 0, 2, X, y), _train(sizes, dtype, 0, 1, X, y)]
+    for other in runs[1:]:
+        for a, b in zip(runs[0], other):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_parallel_layers_by_work_size():
+    flags = fast_drivers.parallel_layers([784, 1024, 1024, 10], 128, 2)
+    assert list(flags) == [0, 1, 1, 0]
+    assert not fast_drivers.parallel_layers([784, 30, 10], 10, 2).any()
+    assert not fast_drivers.parallel_layers([784, 1024, 1024, 10], 128, 1).any()
+
+
+def test_set_num_threads_validates_and_round_trips():
+    previous = fastnn.get_num_threads()
+    try:
+        fastnn.set_num_threads(1)
+        assert fastnn.get_num_threads() == 1
+        fastnn.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+        assert fastnn.get_num_threads() == numba.config.NUMBA_NUM_THREADS
+    finally:
+        fastnn.set_num_threads(previous)
+    for bad in (0, -1, numba.config.NUMBA_NUM_THREADS + 1):
+        with pytest.raises(ValueError, match="NUMBA_NUM_THREADS"):
+            fastnn.set_num_threads(bad)
+    for bad in (1.5, "2", True, None):
+        with pytest.raises(TypeError):
+            fastnn.set_num_threads(bad)
+
+
+@pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="needs at least 2 numba threads")
+def test_parallel_kernels_same_bits_on_one_and_two_threads(rng):
+    m, n, n_in = 9, 22, 37
+    f = np.float32
+    w, b = rng.standard_normal((n, n_in)).astype(f), rng.standard_normal(n).astype(f)
+    a_prev, delta = rng.standard_normal((m, n_in)).astype(f), rng.standard_normal((m, n)).astype(f)
+    results = []
+    previous = numba.get_num_threads()
+    try:
+        for threads in (1, 2):
+            numba.set_num_threads(threads)
+            s, a = np.empty((m, n), f), np.empty((m, n), f)
+            fk.weighted_sum_parallel(activations.TANH, w, b, a_prev, s, a)
+            wT, back = np.empty((n_in, n), f), np.empty((m, n_in), f)
+            fk.transpose_parallel(w, wT)
+            fk.backpropagate_delta_parallel(activations.TANH, wT, delta, a_prev, a_prev, back)
+            gw, gb = np.empty_like(w), np.empty_like(b)
+            fk.weight_gradient_parallel(delta, a_prev, gw, gb, 0.1, False)
+            w2, b2 = w.copy(), b.copy()
+            fk.sgd_parallel(delta, a_prev, w2, b2, 0.1, 0.5, 1, 0.01, 0.001)
+            results.append([s, a, back, gw, gb, w2, b2])
+    finally:
+        numba.set_num_threads(previous)
+    for one, two in zip(*results):
+        np.testing.assert_array_equal(one, two)
