@@ -1,6 +1,7 @@
 """Datasets for fastnn: IDX files, MNIST, a bundled MNIST sample and toy problems.
 
-This module reads and writes the IDX format used by MNIST and Fashion-MNIST, loads
+This module reads and writes the IDX format used by MNIST and Fashion-MNIST (``fastnn.idx``,
+re-exported here), loads
 those datasets from a local folder (nothing is ever downloaded), loads a small,
 class-balanced subset of real MNIST that ships inside the package, and generates
 small synthetic problems (XOR, two spirals, a house-price style regression curve).
@@ -22,13 +23,13 @@ Conventions
 from __future__ import annotations
 
 import errno
-import gzip
 import math
 import os
-import zlib
 from pathlib import Path
 
 import numpy as np
+
+from .idx import read_idx, write_idx
 
 __all__ = [
     "DATA_ENV_VAR",
@@ -66,184 +67,6 @@ _N_CLASSES = 10
 # The bundled sample, made by tools/make_mnist_sample.py.
 _SAMPLE_DIR = Path(__file__).resolve().parent / "data" / "mnist-sample"
 _SAMPLE_INDEX_FILES = ("train-indices-idx1-int32.gz", "t10k-indices-idx1-int32.gz")
-
-_GZIP_MAGIC = b"\x1f\x8b"
-
-# IDX type codes (third byte of the magic number) and their big-endian dtypes.
-_IDX_DTYPES = {
-    0x08: np.dtype(">u1"),
-    0x09: np.dtype(">i1"),
-    0x0B: np.dtype(">i2"),
-    0x0C: np.dtype(">i4"),
-    0x0D: np.dtype(">f4"),
-    0x0E: np.dtype(">f8"),
-}
-_IDX_CODES = {(dt.kind, dt.itemsize): code for code, dt in _IDX_DTYPES.items()}
-
-
-# ---------------------------------------------------------------------------
-# IDX format
-# ---------------------------------------------------------------------------
-
-
-def read_idx(path):
-    """Read an IDX file, gzip-compressed or raw, into a numpy array.
-
-    The IDX format is a 4-byte magic number ``00 00 TT DD`` (``TT`` the type code,
-    ``DD`` the number of dimensions), ``DD`` big-endian int32 sizes, then the data
-    in row-major (C) order. MNIST images have magic 2051 (``0x00000803``: unsigned
-    bytes, 3 dimensions) and labels 2049 (``0x00000801``: unsigned bytes, 1
-    dimension). Compression is detected from the gzip magic bytes ``1f 8b``, not
-    from the file name.
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-        The file to read.
-
-    Returns
-    -------
-    numpy.ndarray
-        Array of shape ``(d1, ..., dDD)`` as declared in the header, in native byte
-        order, writable. Its dtype follows the type code: ``0x08`` uint8, ``0x09``
-        int8, ``0x0B`` int16, ``0x0C`` int32, ``0x0D`` float32, ``0x0E`` float64.
-
-    Raises
-    ------
-    FileNotFoundError
-        If ``path`` does not exist.
-    ValueError
-        If the file is not valid IDX: corrupt or truncated gzip data, a magic number
-        not starting with two zero bytes, an unknown type code, zero dimensions, a
-        negative size, or a length that does not match the header exactly (truncated
-        data or trailing bytes). The message names the file and the problem.
-
-    See Also
-    --------
-    write_idx : The inverse operation.
-    """
-    name = os.fspath(path)
-    try:
-        with open(path, "rb") as f:
-            raw = f.read()
-    except FileNotFoundError:
-        raise FileNotFoundError(errno.ENOENT, "IDX file not found", name) from None
-    compressed = raw[:2] == _GZIP_MAGIC
-    if compressed:
-        try:
-            data = gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise ValueError(f"{name}: corrupt or truncated gzip data ({exc})") from exc
-    else:
-        data = raw
-    return _parse_idx(data, name, compressed)
-
-
-def _parse_idx(data, name, compressed):
-    """Decode the bytes of an IDX file (already decompressed) into an array."""
-    where = " after gzip decompression" if compressed else ""
-    size = len(data)
-    if size == 0:
-        raise ValueError(f"{name}: empty file{where}, expected an IDX header")
-    if size < 4:
-        raise ValueError(
-            f"{name}: too short for an IDX header ({size} bytes{where}, need at least 4)"
-        )
-    if data[0] != 0 or data[1] != 0:
-        raise ValueError(
-            f"{name}: not an IDX file: magic number 0x{data[:4].hex()} does not start "
-            "with two zero bytes (expected e.g. 0x00000803 for images, 0x00000801 "
-            "for labels)"
-        )
-    code, ndim = data[2], data[3]
-    if code not in _IDX_DTYPES:
-        known = ", ".join(f"0x{c:02x}" for c in _IDX_DTYPES)
-        raise ValueError(
-            f"{name}: unknown IDX type code 0x{code:02x} in magic number "
-            f"0x{data[:4].hex()} (known codes: {known})"
-        )
-    if ndim == 0:
-        raise ValueError(f"{name}: IDX magic number 0x{data[:4].hex()} declares 0 dimensions")
-    header = 4 + 4 * ndim
-    if size < header:
-        raise ValueError(
-            f"{name}: truncated IDX header: {ndim} dimensions need {header} header "
-            f"bytes, file has {size}{where}"
-        )
-    shape = tuple(int(s) for s in np.frombuffer(data, dtype=">i4", count=ndim, offset=4))
-    if any(s < 0 for s in shape):
-        raise ValueError(f"{name}: negative dimension size in IDX header {shape}")
-    dtype = _IDX_DTYPES[code]
-    count = math.prod(shape)
-    expected = header + count * dtype.itemsize
-    if size < expected:
-        raise ValueError(
-            f"{name}: truncated IDX data: header declares shape {shape} of {dtype.name}, "
-            f"which needs {expected} bytes, but the file has {size}{where} "
-            f"({expected - size} missing)"
-        )
-    if size > expected:
-        raise ValueError(
-            f"{name}: {size - expected} trailing bytes after the IDX data: header "
-            f"declares shape {shape} of {dtype.name} ({expected} bytes), file has "
-            f"{size}{where}"
-        )
-    array = np.frombuffer(data, dtype=dtype, count=count, offset=header).reshape(shape)
-    return array.astype(dtype.newbyteorder("="))
-
-
-def write_idx(path, array, *, compress=None):
-    """Write an array to an IDX file, optionally gzip-compressed.
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-        Destination file; overwritten if it exists.
-    array : array_like
-        Data of shape ``(d1, ..., dk)`` with ``1 <= k <= 255`` and every size below
-        ``2**31``. Its dtype must be one IDX can hold: uint8, int8, int16, int32,
-        float32 or float64 (cast int64 labels to uint8 or int32 first).
-    compress : bool, optional
-        Gzip the file. By default, compress when ``path`` ends in ``.gz``. The gzip
-        header carries no time stamp or file name, so the output depends only on
-        the data (and the zlib build).
-
-    Returns
-    -------
-    pathlib.Path
-        The path written.
-
-    Raises
-    ------
-    TypeError
-        If the dtype has no IDX type code.
-    ValueError
-        If the array has no dimensions, more than 255, or a size of ``2**31`` or more.
-
-    See Also
-    --------
-    read_idx : The inverse operation.
-    """
-    path = Path(path)
-    array = np.asarray(array)
-    code = _IDX_CODES.get((array.dtype.kind, array.dtype.itemsize))
-    if code is None:
-        raise TypeError(
-            f"array: dtype {array.dtype} cannot be stored in IDX; use uint8, int8, "
-            "int16, int32, float32 or float64"
-        )
-    if not 1 <= array.ndim <= 255:
-        raise ValueError(f"array: IDX needs 1 to 255 dimensions, got {array.ndim}")
-    if any(s >= 2**31 for s in array.shape):
-        raise ValueError(f"array: shape {array.shape} has a size too large for IDX (>= 2**31)")
-    header = bytes([0, 0, code, array.ndim]) + np.asarray(array.shape, dtype=">i4").tobytes()
-    payload = header + np.ascontiguousarray(array, dtype=_IDX_DTYPES[code]).tobytes()
-    if compress is None:
-        compress = path.suffix == ".gz"
-    if compress:
-        payload = gzip.compress(payload, compresslevel=9, mtime=0)
-    path.write_bytes(payload)
-    return path
 
 
 # ---------------------------------------------------------------------------
