@@ -83,30 +83,66 @@ def test_step_kernels_match_numpy_forms(name, dtype):
         np.testing.assert_allclose(a, b, **tolerance)
 
 
-def _double_arithmetic_in_parallel_loop(function, *args):
-    """float64 arithmetic in the prange body of a fresh (uncached) compile of ``function``."""
-    options = {k: v for k, v in optimizers.EXACT_PARALLEL_JIT.items() if k != "cache"}
+def _promotions(function, *args):
+    """float32 -> float64 conversions in a fresh (uncached) compile of ``function``."""
+    options = {k: v for k, v in optimizers.EXACT_JIT.items() if k != "cache"}
     kernel = numba.njit(**options)(function)
     kernel(*args)
     ir = "".join(kernel.inspect_llvm().values())
-    bodies = "".join(re.findall(r"define [^\n]*parfor_gufunc[^\n]*\{.*?\n\}", ir, re.S))
-    assert bodies, "no parallel loop found"
-    return re.findall(r"= (?:\w+ )*(?:fadd|fmul|fsub|fdiv|fpext)[^\n]*double", bodies)
+    assert "<8 x float>" in ir or "<16 x float>" in ir or "<4 x float>" in ir, "not vectorised"
+    return re.findall(r"fpext [^\n]*float[^\n]* to [^\n]*double", ir)
 
 
-def test_float32_update_loops_have_no_float64_arithmetic():
-    theta, grad = np.ones(8, np.float32), np.ones(8, np.float32)
-    decay = np.ones(8, np.uint8)
-    kernels = {"_sgd": (), "_momentum": (True,), "_adagrad": (), "_rmsprop": (), "_adam": ()}
-    for name, extra in kernels.items():
-        u = optimizers.Adam(0.1).bind(8, np.float32).update(0.1, decay, 0.1, 0.1)
-        assert _double_arithmetic_in_parallel_loop(getattr(optimizers, name).py_func,
-                                                   u, theta, grad, *extra) == [], name
+def test_float32_update_loops_stay_float32_and_vectorise():
+    theta, grad = np.ones(64, np.float32), np.ones(64, np.float32)
+    decay = np.ones(64, np.uint8)
+    u = optimizers.Adam(0.1).bind(64, np.float32).update(0.1, decay, 0.1, 0.1)
+    u.t[0] = 1
+    for name in ("_sgd", "_adagrad", "_rmsprop", "_adam"):
+        for penalise in (False, True):
+            assert _promotions(getattr(optimizers, name).py_func, u, theta, grad, 0, 64,
+                               penalise) == [], name
+    assert _promotions(optimizers._momentum.py_func, u, theta, grad, 0, 64, True, True) == []
 
-    def promoted(theta, grad):  # the check itself must catch a float64 literal
-        for i in numba.prange(theta.shape[0]):
-            theta[i] -= 0.1 * grad[i]
-    assert _double_arithmetic_in_parallel_loop(promoted, theta, grad)
+    def promoted(theta, grad, lo, hi):  # the check itself must catch a float64 literal
+        w, dw = theta[lo:hi], grad[lo:hi]
+        for i in range(w.shape[0]):
+            w[i] -= 0.1 * dw[i]
+    assert _promotions(promoted, theta, grad, 0, 64)
+
+
+@pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="needs at least 2 numba threads")
+@pytest.mark.parametrize("name", RULES)
+def test_parallel_blocks_give_the_serial_bits(name):
+    """Above PARALLEL_PARAMETERS the step runs in owned blocks: same bits as one pass, with
+    a penalty whose weight/bias runs straddle the block edges."""
+    n = optimizers.PARALLEL_PARAMETERS + 12345
+    rng = np.random.default_rng(1)
+    decay = np.repeat(np.arange(n // 1000 + 1) % 2, 1000)[:n].astype(np.uint8)
+    theta0 = rng.standard_normal(n).astype(np.float32)
+    results = []
+    for threads in (1, 2):
+        numba.set_num_threads(threads)
+        try:
+            theta = theta0.copy()
+            u = optimizers.OPTIMIZERS[name](0.01).bind(n, np.float32).update(0.01, decay, 0.1, 0.01)
+            for k in range(2):
+                optimizers.step(u, theta, np.sin(theta0 + k))
+            results.append(theta)
+        finally:
+            numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+    np.testing.assert_array_equal(results[0], results[1])
+    serial = theta0.copy()
+    u = optimizers.OPTIMIZERS[name](0.01).bind(n, np.float32).update(0.01, decay, 0.1, 0.01)
+    for k in range(2):
+        u.t[0] += 1
+        optimizers.step_range(u, serial, np.sin(theta0 + k), 0, n)
+    np.testing.assert_array_equal(results[0], serial)
+
+
+def test_mask_runs():
+    runs = optimizers.mask_runs(np.array([1, 1, 0, 1, 0, 0], np.uint8))
+    np.testing.assert_array_equal(runs, [[0, 2, 1], [2, 3, 0], [3, 4, 1], [4, 6, 0]])
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
