@@ -14,6 +14,9 @@ from .reference import NumpyEngine
 
 CHUNK = 256
 """Rows per chunk in predict/gradients/evaluate: enough work per parallel region, small buffers."""
+PREDICT_CHUNK = 1024
+"""Rows per chunk in the fast engine's predict: fewer, larger parallel regions (measured on the
+[784, 1024, 1024, 10] net: ~7k samples/s with chunks of 256, ~10k with 1024, NumPy ~11k)."""
 
 
 class NumbaEngine:
@@ -80,7 +83,7 @@ class NumbaEngine:
 
     def predict(self, theta, X):
         out = np.empty((X.shape[0], int(self.arch.sizes[-1])), dtype=self.dtype)
-        m = min(CHUNK, X.shape[0])
+        m = min(PREDICT_CHUNK if self.fast else CHUNK, X.shape[0])
         if self.fast:
             fast_drivers.predict(theta, self.arch, self._plan(m), self._workspace(m), X, out)
         else:

@@ -7,8 +7,8 @@ back, update), same results up to rounding, with three differences:
   as the ``Plan`` says; the engine decides by work size (``parallel_layers``). Both
   drivers run the same block code, so the choice never changes a bit of the result;
 * BP2 reads a transposed copy of the weights (``Plan.wT``), made just before it, so its
-  tile kernel walks memory with unit stride (for a small layer the copy is a few hundred
-  values; it keeps the serial and parallel sums identical);
+  tile kernel walks memory with unit stride, serial or parallel alike (layers under
+  ``DIRECT_BP2`` weights skip the copy and use the direct loop, whatever the plan);
 * with plain SGD (``optimizers.SGD_RULE``, L1/L2 penalty included) the update is fused into
   BP3/BP4: each block of weight rows is updated in place as its gradient is summed, and the
   gradient is never stored. Every other rule gets the gradient in ``grad`` and then its own
@@ -36,6 +36,12 @@ shared 2-core machine: one parallel region costs ~3 us when the other core is id
 milliseconds when another process holds it (the region waits for its second thread), while
 a single core does ~2e5 multiply-adds in 10 us; layers of a tiny network therefore stay serial.
 ``benchmarks/`` reports both sides of the choice."""
+
+
+DIRECT_BP2 = 4096
+"""Below this many weights, BP2 reads :math:`w^l` directly instead of a transposed copy (the
+copy and the tile's reduction epilogue cost more than they save on, say, a 30 x 10 layer).
+Decided by the shape alone: serial or parallel, any thread count, the same arithmetic."""
 
 
 def parallel_layers(sizes, m, threads, threshold=PARALLEL_WORK):
@@ -91,6 +97,9 @@ def propagate_delta(theta, arch, plan, work, l, m):
     s_prev = layer_of(work.S, arch, work, l - 1, m)
     a_prev = layer_of(work.A, arch, work, l - 1, m)
     delta_prev = layer_of(work.D, arch, work, l - 1, m)
+    if arch.sizes[l] * arch.sizes[l - 1] < DIRECT_BP2:
+        fk.backpropagate_delta_direct(arch.codes[l - 1], w, delta, s_prev, a_prev, delta_prev)
+        return
     wT = transposed_weights_of(plan, arch, l)
     if plan.parallel[l]:
         fk.transpose_parallel(w, wT)

@@ -19,12 +19,16 @@ AVX2 machine this was written on; see ``benchmarks/``):
 * **BP3/BP4 as rank-4 updates.** :math:`g_{jk} = \sum_x \delta_{xj} a_{xk}` runs 4 samples at
   a time into 4 rows of the gradient, which stay in L1 while the k-loop streams each
   activation row once per 4 samples; no transposed copies are needed.
-* **Blocks of neurons.** Every kernel here is written as a *block* body (neurons ``4*jb``
-  to ``4*jb+3`` of one layer, for every sample) plus two drivers: a ``prange`` over blocks
-  and a serial loop over blocks. A block writes only its own neurons' entries, so the two
-  drivers and any thread count give the same bits. ``fast_drivers`` picks the driver per
-  layer by the work size (``PARALLEL_WORK``): a parallel region costs microseconds to launch,
-  more than a tiny layer's whole arithmetic. The choice changes who computes, never how.
+* **Blocks and groups of neurons.** Each kernel has a *block* body (neurons ``4*jb`` to
+  ``4*jb+3`` of one layer, samples ``x0..x1-1``) and a *group* body: ``GROUP`` blocks swept
+  by chunks of ``X_CHUNK`` samples, so that the group's weight rows stay in L2 while each
+  chunk of activations is read once per group instead of once per block (a 128 x 1024
+  float32 batch is 512 KB, the size of this machine's L2). Two drivers run the groups: a
+  ``prange`` and a serial loop. A group writes only its own neurons' entries and sums in the
+  same order wherever it runs, so both drivers and any thread count give the same bits.
+  ``fast_drivers`` picks the driver per layer by the work size (``PARALLEL_WORK``): a
+  parallel region costs microseconds to launch (milliseconds when another process holds a
+  core), more than a tiny layer's whole arithmetic. The choice changes who computes, never how.
 """
 import numpy as np
 from numba import njit, prange
@@ -33,7 +37,18 @@ from . import activations, optimizers
 from ._numba import JIT, PARALLEL_JIT, typed
 
 BLOCK = 4
-"""Neurons per block: the ownership unit of every parallel loop here."""
+"""Neurons per block: the width of the register tiles."""
+GROUP = 8
+"""Blocks per group: the unit of work (and of ownership) of the parallel loops."""
+X_CHUNK = 16
+"""Samples per sweep over a group (a multiple of 4, so chunking never changes an order of
+summation: the rank-4 updates and 2-sample tiles line up as without chunks)."""
+
+
+@njit(**JIT)
+def n_groups(n):
+    """Groups covering ``n`` neurons (rows)."""
+    return (n + BLOCK * GROUP - 1) // (BLOCK * GROUP)
 
 
 # --- register tiles -----------------------------------------------------------------------
@@ -100,39 +115,51 @@ def _store_activation(code, s, a, x, j, s_xj):
 
 
 @njit(**JIT)
-def weighted_sum_block(jb, code, w, b, a_prev, s, a):
+def weighted_sum_block(jb, code, w, b, a_prev, s, a, x0, x1):
     r"""Weighted sum and activation :math:`a_{xj} = f(\sum_k w_{jk} a^{prev}_{xk} + b_j)` for
-    the neurons j of block ``jb`` and every sample x, in 2 x 4 tiles (samples x neurons)."""
-    m, n = a_prev.shape[0], w.shape[0]
+    the neurons j of block ``jb`` and samples ``x0 <= x < x1``, in 2 x 4 tiles (samples x neurons)."""
+    n = w.shape[0]
     j = BLOCK * jb
     if j + BLOCK <= n:
-        for x in range(0, m - 1, 2):
+        for x in range(x0, x1 - 1, 2):
             t = dot_2x4(a_prev, x, w, j)
             for v in range(BLOCK):
                 _store_activation(code, s, a, x, j + v, t[v] + b[j + v])
                 _store_activation(code, s, a, x + 1, j + v, t[BLOCK + v] + b[j + v])
-        if m % 2 == 1:
-            t1 = dot_1x4(a_prev, m - 1, w, j)
+        if (x1 - x0) % 2 == 1:
+            t1 = dot_1x4(a_prev, x1 - 1, w, j)
             for v in range(BLOCK):
-                _store_activation(code, s, a, m - 1, j + v, t1[v] + b[j + v])
+                _store_activation(code, s, a, x1 - 1, j + v, t1[v] + b[j + v])
     else:
         for jj in range(j, n):
-            for x in range(m):
+            for x in range(x0, x1):
                 _store_activation(code, s, a, x, jj, dot_1x1(a_prev, x, w, jj) + b[jj])
+
+
+@njit(**JIT)
+def weighted_sum_group(g, code, w, b, a_prev, s, a):
+    """``weighted_sum_block`` for the blocks of group ``g``, chunk of samples by chunk."""
+    m = a_prev.shape[0]
+    jb0 = GROUP * g
+    jb1 = min(jb0 + GROUP, (w.shape[0] + BLOCK - 1) // BLOCK)
+    for x0 in range(0, m, X_CHUNK):
+        x1 = min(x0 + X_CHUNK, m)
+        for jb in range(jb0, jb1):
+            weighted_sum_block(jb, code, w, b, a_prev, s, a, x0, x1)
 
 
 @njit(**PARALLEL_JIT)
 def weighted_sum_parallel(code, w, b, a_prev, s, a):
-    """``weighted_sum_block`` over every block of neurons, in parallel (a block owns its columns)."""
-    for jb in prange((w.shape[0] + BLOCK - 1) // BLOCK):
-        weighted_sum_block(jb, code, w, b, a_prev, s, a)
+    """``weighted_sum_group`` over every group of neurons, in parallel (a group owns its columns)."""
+    for g in prange(n_groups(w.shape[0])):
+        weighted_sum_group(g, code, w, b, a_prev, s, a)
 
 
 @njit(**JIT)
 def weighted_sum_serial(code, w, b, a_prev, s, a):
-    """``weighted_sum_block`` over every block of neurons, on the calling thread."""
-    for jb in range((w.shape[0] + BLOCK - 1) // BLOCK):
-        weighted_sum_block(jb, code, w, b, a_prev, s, a)
+    """``weighted_sum_group`` over every group of neurons, on the calling thread."""
+    for g in range(n_groups(w.shape[0])):
+        weighted_sum_group(g, code, w, b, a_prev, s, a)
 
 
 @njit(**JIT)
@@ -155,11 +182,12 @@ def softmax_rows(s, a):
 
 @njit(**JIT)
 def transpose_block(jb, w, wT):
-    """Rows ``4*jb..`` of ``wT`` = columns of ``w``: the block owns those rows of ``wT``."""
-    j = BLOCK * jb
+    """Rows ``4*jb..4*jb+3`` of ``wT`` = those columns of ``w``; the block owns those rows."""
+    j0 = BLOCK * jb
+    j1 = min(j0 + BLOCK, w.shape[1])
     for k in range(w.shape[0]):
-        for jj in range(j, min(j + BLOCK, w.shape[1])):
-            wT[jj, k] = w[k, jj]
+        for j in range(j0, j1):
+            wT[j, k] = w[k, j]
 
 
 @njit(**PARALLEL_JIT)
@@ -183,124 +211,184 @@ def _store_delta(code, s, a, delta, x, j, total):
 
 
 @njit(**JIT)
-def backpropagate_delta_block(jb, code, wT, delta_next, s, a, delta):
+def backpropagate_delta_block(jb, code, wT, delta_next, s, a, delta, x0, x1):
     r"""BP2 :math:`\delta_{xj} = f'(s_{xj}) \sum_k w^{next}_{kj} \delta^{next}_{xk}` for the
-    neurons j of block ``jb``, every sample x; ``wT[j, k]`` = :math:`w^{next}_{kj}`, so the
-    sum is a unit-stride tile over rows of ``delta_next`` and ``wT``."""
-    m, n = delta_next.shape[0], wT.shape[0]
+    neurons j of block ``jb`` and samples ``x0 <= x < x1``; ``wT[j, k]`` =
+    :math:`w^{next}_{kj}`, so the sum is a unit-stride tile over rows of ``delta_next`` and ``wT``."""
+    n = wT.shape[0]
     j = BLOCK * jb
     if j + BLOCK <= n:
-        for x in range(0, m - 1, 2):
+        for x in range(x0, x1 - 1, 2):
             t = dot_2x4(delta_next, x, wT, j)
             for v in range(BLOCK):
                 _store_delta(code, s, a, delta, x, j + v, t[v])
                 _store_delta(code, s, a, delta, x + 1, j + v, t[BLOCK + v])
-        if m % 2 == 1:
-            t1 = dot_1x4(delta_next, m - 1, wT, j)
+        if (x1 - x0) % 2 == 1:
+            t1 = dot_1x4(delta_next, x1 - 1, wT, j)
             for v in range(BLOCK):
-                _store_delta(code, s, a, delta, m - 1, j + v, t1[v])
+                _store_delta(code, s, a, delta, x1 - 1, j + v, t1[v])
     else:
         for jj in range(j, n):
-            for x in range(m):
+            for x in range(x0, x1):
                 _store_delta(code, s, a, delta, x, jj, dot_1x1(delta_next, x, wT, jj))
+
+
+@njit(**JIT)
+def backpropagate_delta_group(g, code, wT, delta_next, s, a, delta):
+    """``backpropagate_delta_block`` for the blocks of group ``g``, chunk of samples by chunk."""
+    m = delta_next.shape[0]
+    jb0 = GROUP * g
+    jb1 = min(jb0 + GROUP, (wT.shape[0] + BLOCK - 1) // BLOCK)
+    for x0 in range(0, m, X_CHUNK):
+        x1 = min(x0 + X_CHUNK, m)
+        for jb in range(jb0, jb1):
+            backpropagate_delta_block(jb, code, wT, delta_next, s, a, delta, x0, x1)
 
 
 @njit(**PARALLEL_JIT)
 def backpropagate_delta_parallel(code, wT, delta_next, s, a, delta):
-    """``backpropagate_delta_block`` over every block of neurons, in parallel."""
-    for jb in prange((wT.shape[0] + BLOCK - 1) // BLOCK):
-        backpropagate_delta_block(jb, code, wT, delta_next, s, a, delta)
+    """``backpropagate_delta_group`` over every group of neurons, in parallel."""
+    for g in prange(n_groups(wT.shape[0])):
+        backpropagate_delta_group(g, code, wT, delta_next, s, a, delta)
 
 
 @njit(**JIT)
 def backpropagate_delta_serial(code, wT, delta_next, s, a, delta):
-    """``backpropagate_delta_block`` over every block of neurons, on the calling thread."""
-    for jb in range((wT.shape[0] + BLOCK - 1) // BLOCK):
-        backpropagate_delta_block(jb, code, wT, delta_next, s, a, delta)
+    """``backpropagate_delta_group`` over every group of neurons, on the calling thread."""
+    for g in range(n_groups(wT.shape[0])):
+        backpropagate_delta_group(g, code, wT, delta_next, s, a, delta)
+
+
+@njit(**JIT)
+def backpropagate_delta_direct(code, w_next, delta_next, s, a, delta):
+    r"""BP2 straight from ``w_next`` on the calling thread, for layers too small for the
+    transposed copy to pay (``fast_drivers.DIRECT_BP2``): per sample, the k-loop outermost so
+    the inner loop walks row k of ``w_next`` with unit stride (``kernels.backpropagate_delta``'s
+    loop, serial). Chosen by the layer's shape only, so it never depends on the threads."""
+    for x in range(s.shape[0]):
+        for j in range(s.shape[1]):
+            delta[x, j] = 0
+        for k in range(w_next.shape[0]):
+            d_k = delta_next[x, k]
+            for j in range(s.shape[1]):
+                delta[x, j] += w_next[k, j] * d_k
+        for j in range(s.shape[1]):
+            delta[x, j] *= activations.f_prime(code, s[x, j], a[x, j])
 
 
 # --- BP3/BP4 as rank-4 updates of rows ------------------------------------------------------
 
 @njit(**JIT)
-def rank_update_block(jb, delta, a_prev, target_w, target_b, coef):
-    r"""Add :math:`c\sum_x \delta_{xj} a^{prev}_{xk}` to ``target_w[j, k]`` and
-    :math:`c\sum_x \delta_{xj}` to ``target_b[j]`` for the rows j of block ``jb``.
+def rank_update_block(jb, delta, a_prev, target, c, x0, x1):
+    r"""Add :math:`c\sum_{x_0 \le x < x_1} \delta_{xj} a^{prev}_{xk}` to ``target[j, k]`` for the
+    rows j of block ``jb``.
 
-    With ``target`` the zeroed gradient and :math:`c = 1/m` this is BP3/BP4; with ``target``
-    the weights themselves and :math:`c = -\eta/m` it is BP3/BP4 fused with the SGD update.
-    Four samples at a time: 16 deltas are held in registers while the k-loop adds
-    :math:`\sum_{u<4} \delta_{x+u,j}\, a^{prev}_{x+u,k}` to each of the block's four rows,
-    which stay in L1 (one pass over them per 4 samples instead of one per sample).
+    With ``target`` the zeroed gradient and :math:`c = 1/m` this is BP4; with ``target`` the
+    weights themselves and :math:`c = -\eta/m` it is BP4 fused with the SGD update.
+    Four samples at a time: 16 scaled deltas are held in registers while the
+    k-loop adds :math:`\sum_{u<4} \delta_{x+u,j}\, a^{prev}_{x+u,k}` to each of the block's four
+    rows, which stay in L1 (one pass over them per 4 samples instead of one per sample).
     """
-    m, n, n_in = delta.shape[0], target_w.shape[0], target_w.shape[1]
-    c = target_w.dtype.type(coef)
+    n, n_in = target.shape[0], target.shape[1]
     j0, j1 = BLOCK * jb, min(BLOCK * jb + BLOCK, n)
-    for j in range(j0, j1):
+    if j1 - j0 < BLOCK:
+        for j in range(j0, j1):
+            for x in range(x0, x1):
+                d = c * delta[x, j]
+                for k in range(n_in):
+                    target[j, k] += d * a_prev[x, k]
+        return
+    x = x0
+    while x + 4 <= x1:
+        _rank4_pass(target, j0, a_prev, x, x + 1, x + 2, x + 3,
+                    _scaled_deltas(delta, x, j0, c, True), _scaled_deltas(delta, x + 1, j0, c, True),
+                    _scaled_deltas(delta, x + 2, j0, c, True), _scaled_deltas(delta, x + 3, j0, c, True))
+        x += 4
+    if x1 - x == 1:
+        d0, d1, d2, d3 = _scaled_deltas(delta, x, j0, c, True)
+        for k in range(n_in):
+            a0 = a_prev[x, k]
+            target[j0, k] += d0 * a0
+            target[j0 + 1, k] += d1 * a0
+            target[j0 + 2, k] += d2 * a0
+            target[j0 + 3, k] += d3 * a0
+    elif x1 - x > 1:
+        # 2 or 3 samples left: one 4-sample pass in which the missing samples repeat the last
+        # row with zero deltas (cheaper than two or three single-sample passes over the rows)
+        x2, x3 = min(x + 2, x1 - 1), min(x + 3, x1 - 1)
+        _rank4_pass(target, j0, a_prev, x, x + 1, x2, x3,
+                    _scaled_deltas(delta, x, j0, c, True), _scaled_deltas(delta, x + 1, j0, c, True),
+                    _scaled_deltas(delta, x2, j0, c, x + 2 < x1),
+                    _scaled_deltas(delta, x3, j0, c, x + 3 < x1))
+
+
+@njit(**JIT)
+def _rank4_pass(target, j0, a_prev, x0, x1, x2, x3, d0, d1, d2, d3):
+    r"""``target[j0 + v, k] += \sum_u d_u[v]\, a^{prev}_{x_u, k}``, u, v < 4: one pass over the
+    block's four rows for four samples (``d_u`` the scaled deltas of sample ``x_u``)."""
+    for k in range(target.shape[1]):
+        a0, a1, a2, a3 = a_prev[x0, k], a_prev[x1, k], a_prev[x2, k], a_prev[x3, k]
+        target[j0, k] += d0[0] * a0 + d1[0] * a1 + d2[0] * a2 + d3[0] * a3
+        target[j0 + 1, k] += d0[1] * a0 + d1[1] * a1 + d2[1] * a2 + d3[1] * a3
+        target[j0 + 2, k] += d0[2] * a0 + d1[2] * a1 + d2[2] * a2 + d3[2] * a3
+        target[j0 + 3, k] += d0[3] * a0 + d1[3] * a1 + d2[3] * a2 + d3[3] * a3
+
+
+@njit(**JIT)
+def _scaled_deltas(delta, x, j0, c, valid):
+    """:math:`c\,\delta_{x,j}` for the 4 neurons of a block (zeros for a padding sample)."""
+    if not valid:
+        c = typed(c, 0.0)
+    return c * delta[x, j0], c * delta[x, j0 + 1], c * delta[x, j0 + 2], c * delta[x, j0 + 3]
+
+
+@njit(**JIT)
+def rank_update_group(g, delta, a_prev, target, target_b, c):
+    r"""``rank_update_block`` for the rows of group ``g`` over every sample, and :math:`c\sum_x \delta_{xj}` added to ``target_b[j]`` (BP3, or its SGD step)."""
+    m, n = delta.shape[0], target.shape[0]
+    c = target.dtype.type(c)
+    j_start, j_stop = BLOCK * GROUP * g, min(BLOCK * GROUP * (g + 1), n)
+    for j in range(j_start, j_stop):
         total = typed(c, 0.0)
         for x in range(m):
             total += delta[x, j]
         target_b[j] += c * total
-    if j1 - j0 < BLOCK:
-        for j in range(j0, j1):
-            for x in range(m):
-                d = c * delta[x, j]
-                for k in range(n_in):
-                    target_w[j, k] += d * a_prev[x, k]
-        return
-    x = 0
-    while x + 4 <= m:
-        d00, d01, d02, d03 = c * delta[x, j0], c * delta[x, j0 + 1], c * delta[x, j0 + 2], c * delta[x, j0 + 3]
-        d10, d11, d12, d13 = c * delta[x + 1, j0], c * delta[x + 1, j0 + 1], c * delta[x + 1, j0 + 2], c * delta[x + 1, j0 + 3]
-        d20, d21, d22, d23 = c * delta[x + 2, j0], c * delta[x + 2, j0 + 1], c * delta[x + 2, j0 + 2], c * delta[x + 2, j0 + 3]
-        d30, d31, d32, d33 = c * delta[x + 3, j0], c * delta[x + 3, j0 + 1], c * delta[x + 3, j0 + 2], c * delta[x + 3, j0 + 3]
-        for k in range(n_in):
-            a0, a1, a2, a3 = a_prev[x, k], a_prev[x + 1, k], a_prev[x + 2, k], a_prev[x + 3, k]
-            target_w[j0, k] += d00 * a0 + d10 * a1 + d20 * a2 + d30 * a3
-            target_w[j0 + 1, k] += d01 * a0 + d11 * a1 + d21 * a2 + d31 * a3
-            target_w[j0 + 2, k] += d02 * a0 + d12 * a1 + d22 * a2 + d32 * a3
-            target_w[j0 + 3, k] += d03 * a0 + d13 * a1 + d23 * a2 + d33 * a3
-        x += 4
-    while x < m:
-        d0, d1, d2, d3 = c * delta[x, j0], c * delta[x, j0 + 1], c * delta[x, j0 + 2], c * delta[x, j0 + 3]
-        for k in range(n_in):
-            a0 = a_prev[x, k]
-            target_w[j0, k] += d0 * a0
-            target_w[j0 + 1, k] += d1 * a0
-            target_w[j0 + 2, k] += d2 * a0
-            target_w[j0 + 3, k] += d3 * a0
-        x += 1
+    # block by block over all samples: the block's rows stay in L1 for all the passes
+    # (measured faster here than sweeping the group by chunks of samples)
+    for jb in range(GROUP * g, (j_stop + BLOCK - 1) // BLOCK):
+        rank_update_block(jb, delta, a_prev, target, c, 0, m)
 
 
 @njit(**JIT)
-def weight_gradient_block(jb, delta, a_prev, gw, gb, scale, accumulate):
+def weight_gradient_group(g, delta, a_prev, gw, gb, scale, accumulate):
     r"""BP3 :math:`g^b_j = \mathrm{scale}\sum_x \delta_{xj}` and BP4
-    :math:`g^w_{jk} = \mathrm{scale}\sum_x \delta_{xj} a^{prev}_{xk}` for the rows j of block
-    ``jb``: overwrites them, or adds to them when ``accumulate``."""
+    :math:`g^w_{jk} = \mathrm{scale}\sum_x \delta_{xj} a^{prev}_{xk}` for the rows j of group
+    ``g``: overwrites them, or adds to them when ``accumulate``."""
     if not accumulate:
-        for j in range(BLOCK * jb, min(BLOCK * jb + BLOCK, gw.shape[0])):
+        for j in range(BLOCK * GROUP * g, min(BLOCK * GROUP * (g + 1), gw.shape[0])):
             gb[j] = 0
             for k in range(gw.shape[1]):
                 gw[j, k] = 0
-    rank_update_block(jb, delta, a_prev, gw, gb, scale)
+    rank_update_group(g, delta, a_prev, gw, gb, scale)
 
 
 @njit(**PARALLEL_JIT)
 def weight_gradient_parallel(delta, a_prev, gw, gb, scale, accumulate):
-    """``weight_gradient_block`` over every block of rows, in parallel (a block owns its rows)."""
-    for jb in prange((gw.shape[0] + BLOCK - 1) // BLOCK):
-        weight_gradient_block(jb, delta, a_prev, gw, gb, scale, accumulate)
+    """``weight_gradient_group`` over every group of rows, in parallel (a group owns its rows)."""
+    for g in prange(n_groups(gw.shape[0])):
+        weight_gradient_group(g, delta, a_prev, gw, gb, scale, accumulate)
 
 
 @njit(**JIT)
 def weight_gradient_serial(delta, a_prev, gw, gb, scale, accumulate):
-    """``weight_gradient_block`` over every block of rows, on the calling thread."""
-    for jb in range((gw.shape[0] + BLOCK - 1) // BLOCK):
-        weight_gradient_block(jb, delta, a_prev, gw, gb, scale, accumulate)
+    """``weight_gradient_group`` over every group of rows, on the calling thread."""
+    for g in range(n_groups(gw.shape[0])):
+        weight_gradient_group(g, delta, a_prev, gw, gb, scale, accumulate)
 
 
 @njit(**JIT)
-def sgd_block(jb, delta, a_prev, w, b, scale, eta, decay, l2, l1):
-    r"""BP3/BP4 fused with the SGD update of the rows j of block ``jb``:
+def sgd_group(g, delta, a_prev, w, b, scale, eta, decay, l2, l1):
+    r"""BP3/BP4 fused with the SGD update of the rows j of group ``g``:
     :math:`w_{jk} \leftarrow w_{jk} - \eta\,(\mathrm{scale}\sum_x \delta_{xj} a^{prev}_{xk} + p(w_{jk}))`,
     :math:`b_j \leftarrow b_j - \eta\,\mathrm{scale}\sum_x \delta_{xj}`, where :math:`p` is the
     penalty gradient of ``optimizers.penalised`` (weights only, and only when ``decay``),
@@ -308,21 +396,21 @@ def sgd_block(jb, delta, a_prev, w, b, scale, eta, decay, l2, l1):
     f = w.dtype.type
     if decay and (l2 != 0 or l1 != 0):
         eta_, l2_, l1_, zero = f(eta), f(l2), f(l1), f(0)
-        for j in range(BLOCK * jb, min(BLOCK * jb + BLOCK, w.shape[0])):
+        for j in range(BLOCK * GROUP * g, min(BLOCK * GROUP * (g + 1), w.shape[0])):
             for k in range(w.shape[1]):
                 w[j, k] -= eta_ * optimizers.penalised(w[j, k], zero, 1, l2_, l1_)
-    rank_update_block(jb, delta, a_prev, w, b, -eta * scale)
+    rank_update_group(g, delta, a_prev, w, b, -f(eta) * f(scale))
 
 
 @njit(**PARALLEL_JIT)
 def sgd_parallel(delta, a_prev, w, b, scale, eta, decay, l2, l1):
-    """``sgd_block`` over every block of rows, in parallel (a block owns its rows)."""
-    for jb in prange((w.shape[0] + BLOCK - 1) // BLOCK):
-        sgd_block(jb, delta, a_prev, w, b, scale, eta, decay, l2, l1)
+    """``sgd_group`` over every group of rows, in parallel (a group owns its rows)."""
+    for g in prange(n_groups(w.shape[0])):
+        sgd_group(g, delta, a_prev, w, b, scale, eta, decay, l2, l1)
 
 
 @njit(**JIT)
 def sgd_serial(delta, a_prev, w, b, scale, eta, decay, l2, l1):
-    """``sgd_block`` over every block of rows, on the calling thread."""
-    for jb in range((w.shape[0] + BLOCK - 1) // BLOCK):
-        sgd_block(jb, delta, a_prev, w, b, scale, eta, decay, l2, l1)
+    """``sgd_group`` over every group of rows, on the calling thread."""
+    for g in range(n_groups(w.shape[0])):
+        sgd_group(g, delta, a_prev, w, b, scale, eta, decay, l2, l1)

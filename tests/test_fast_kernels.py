@@ -1,5 +1,7 @@
 """The fast forms (``fast_kernels``, ``fast_drivers``) against the plain kernels and the NumPy
 engine, on random shapes and both dtypes; and their determinism across drivers and threads."""
+import re
+
 import numba
 import numpy as np
 import pytest
@@ -8,6 +10,7 @@ from hypothesis import given, settings, strategies as st
 import fastnn
 from conftest import make_pair, random_problem
 from fastnn import activations, fast_drivers, kernels, optimizers
+from fastnn._numba import JIT
 from fastnn import fast_kernels as fk
 
 DTYPES = [np.float32, np.float64]
@@ -51,11 +54,13 @@ def test_backpropagate_delta_matches_plain_kernel(dtype, driver, m, n, n_next, s
     w_next, delta_next, s = arrays(seed, dtype, (n_next, n), (m, n_next), (m, n))
     code = activations.CODES[name]
     a = activations.NUMPY[name][0](s)
-    delta, plain = np.empty_like(s), np.empty_like(s)
+    delta, plain, direct = np.empty_like(s), np.empty_like(s), np.empty_like(s)
     wT = np.empty((n, n_next), dtype)
     getattr(fk, f"transpose_{driver}")(w_next, wT)
     np.testing.assert_array_equal(wT, w_next.T)
     getattr(fk, f"backpropagate_delta_{driver}")(code, wT, delta_next, s, a, delta)
+    fk.backpropagate_delta_direct(code, w_next, delta_next, s, a, direct)
+    np.testing.assert_allclose(direct, delta, **TOLERANCE[dtype])
     kernels.backpropagate_delta(code, w_next, delta_next, s, a, plain)
     np.testing.assert_allclose(delta, plain, **TOLERANCE[dtype])
 
@@ -88,8 +93,7 @@ def test_fused_sgd_equals_gradient_then_step(dtype, driver, m, n_in, n_out, seed
     theta = np.concatenate([w.ravel(), b])
     grad = np.concatenate([gw.ravel(), gb])
     decay = np.concatenate([np.ones(w.size, np.uint8), np.zeros(b.size, np.uint8)])
-    update = optimizers.Update(optimizers.SGD_RULE, eta, 0.0, 0.0, 0.0, 0.0, 0.0, l2, l1, decay,
-                               np.zeros(0, dtype), np.zeros(0, dtype), np.zeros(1, np.int64))
+    update = optimizers.get("sgd", eta).bind(theta.size, dtype).update(eta, decay, l2=l2, l1=l1)
     optimizers.step(update, theta, grad)
     getattr(fk, f"sgd_{driver}")(delta, a_prev, w, b, 1.0 / m, eta, 1, l2, l1)
     np.testing.assert_allclose(w.ravel(), theta[:w.size], **TOLERANCE[dtype])
@@ -97,20 +101,31 @@ def test_fused_sgd_equals_gradient_then_step(dtype, driver, m, n_in, n_out, seed
 
 
 def test_float32_tile_kernels_stay_float32():
-    """No float64 arithmetic in the float32 specialisations of the hot kernels."""
-    f = np.float32
-    w, b, a_prev = np.ones((5, 6), f), np.ones(5, f), np.ones((3, 6), f)
-    s, a, delta = np.empty((3, 5), f), np.empty((3, 5), f), np.ones((3, 5), f)
-    fk.weighted_sum_serial(activations.SIGMOID, w, b, a_prev, s, a)
-    fk.rank_update_block(0, delta, a_prev, w, b, 0.5)
-    fk.backpropagate_delta_serial(activations.TANH, w.T.copy(), delta, np.ones((3, 6), f),
-                                  np.ones((3, 6), f), np.empty((3, 6), f))
-    for kernel in (fk.dot_2x4, fk.dot_1x4, fk.dot_1x1, fk.weighted_sum_block,
-                   fk.rank_update_block, fk.backpropagate_delta_block):
-        for signature, ir in kernel.inspect_llvm().items():
-            if numba.float32[:, ::1] in signature or numba.float32[:, :] in signature:
-                for op in ("fadd double", "fmul double", "fsub double", "fdiv double"):
-                    assert op not in ir, (kernel.__name__, op)
+    """No float64 arithmetic in the float32 specialisations
+    of the hot kernels: each is recompiled without the cache (cached code carries no IR)."""
+    M, V, i, f, d = numba.float32[:, ::1], numba.float32[::1], numba.int64, numba.float32, numba.float64
+    four = numba.types.UniTuple(f, 4)
+    signatures = {
+        fk.dot_2x4: (M, i, M, i), fk.dot_1x4: (M, i, M, i), fk.dot_1x1: (M, i, M, i),
+        fk.weighted_sum_block: (i, i, M, V, M, M, M, i, i),
+        fk.weighted_sum_group: (i, i, M, V, M, M, M),
+        fk.backpropagate_delta_block: (i, i, M, M, M, M, M, i, i),
+        fk.backpropagate_delta_direct: (i, M, M, M, M, M),
+        fk.rank_update_block: (i, M, M, M, f, i, i),
+        fk.rank_update_group: (i, M, M, M, V, d),
+        fk._rank4_pass: (M, i, M, i, i, i, i, four, four, four, four),
+        fk._scaled_deltas: (M, i, i, f, numba.boolean),
+        fk.sgd_group: (i, M, M, M, V, d, d, i, d, d),
+        fk.softmax_rows: (M, M),
+    }
+    for kernel, signature in signatures.items():
+        fresh = numba.njit(**dict(JIT, cache=False))(kernel.py_func)
+        fresh.compile(signature)
+        ir = fresh.inspect_llvm(signature)
+        assert "float" in ir
+        # e.g. "%.5 = fmul reassoc nsz arcp contract afn double %.3, %.4"
+        found = re.findall(r"= f(?:add|sub|mul|div)(?: [a-z]+)* double ", ir)
+        assert not found, (kernel.__name__, found[:3])
 
 
 def _forced(net, parallel_work):
