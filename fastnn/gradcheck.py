@@ -11,6 +11,9 @@ from . import optimizers, validation
 from .parameters import views
 from .reference import NumpyEngine
 
+RESOLUTION = 1e-3
+"""Arrays are measured relative to at least this fraction of the whole gradient's norms."""
+
 
 def numerical_gradient(net, X, Y, eps=1e-6, l2=0.0, l1=0.0, n=None):
     """Central-difference gradient of the mean cost (plus the penalty with ``l2``/``l1``,
@@ -45,8 +48,12 @@ def gradient_check(net, X, Y, eps=1e-6, *, l2=0.0, l1=0.0, n=None):
     The error of each parameter array (each :math:`w^l` and :math:`b^l`) is
     :math:`\lVert g - n \rVert / (\lVert g \rVert + \lVert n \rVert)` (0 when both are zero),
     ``g`` the network's backpropagated gradient (its own engine and dtype) and ``n`` the
-    numerical one (float64). Float64 networks typically give 1e-8 or less; float32 networks
-    about 1e-4, the precision of float32 itself.
+    numerical one (float64). An array whose gradient is smaller than ``RESOLUTION`` (1e-3)
+    times the whole gradient is measured against that floor instead: central differences
+    carry an absolute rounding error of about :math:`10^{-16} J/\epsilon`, so they cannot
+    resolve a near-zero gradient (a saturated softmax layer's, say) to a relative 1e-6.
+    Float64 networks typically give 1e-8 or less; float32 networks about 1e-4, the precision
+    of float32 itself.
 
     Parameters
     ----------
@@ -72,10 +79,11 @@ def gradient_check(net, X, Y, eps=1e-6, *, l2=0.0, l1=0.0, n=None):
     l2, l1, n = net._penalty_coefficients(l2, l1, n, X.shape[0])
     dW, db = net.gradients(X, Y, l2=l2, l1=l1, n=n) if (l2 or l1) else net.gradients(X, Y)
     numeric_W, numeric_b = views(numerical_gradient(net, X, Y, eps, l2, l1, n), net._layout)
+    pairs = [(g.astype(np.float64), numeric) for g, numeric in zip(dW + db, numeric_W + numeric_b)]
+    floor = RESOLUTION * sum(np.linalg.norm(g) + np.linalg.norm(numeric) for g, numeric in pairs)
     worst = 0.0
-    for g, n in zip(dW + db, numeric_W + numeric_b):
-        g = g.astype(np.float64)
-        scale = np.linalg.norm(g) + np.linalg.norm(n)
+    for g, numeric in pairs:
+        scale = max(np.linalg.norm(g) + np.linalg.norm(numeric), floor)
         if scale > 0:
-            worst = max(worst, float(np.linalg.norm(g - n) / scale))
+            worst = max(worst, float(np.linalg.norm(g - numeric) / scale))
     return worst
