@@ -18,8 +18,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 DATASETS = {
     # name: defaults of the training options, chosen so that the default run works well
     "mnist-sample": dict(hidden=[30], activation="sigmoid", cost="quadratic", learning_rate=3.0,

@@ -14,7 +14,6 @@ import numpy as np
 
 from . import activations, costs, optimizers, parameters, validation
 from .engines import ENGINES
-from .history import History
 
 
 class Network:

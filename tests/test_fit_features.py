@@ -9,7 +9,7 @@ import pytest
 
 import fastnn
 from fastnn import activations, costs, kernels, schedules, training
-from conftest import make_pair, random_problem
+from conftest import random_problem
 
 
 @pytest.fixture
