@@ -36,7 +36,7 @@ def make_network(seed, dtype):
                           cost="log_likelihood", dtype=dtype, seed=seed)
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=os.environ.get("FASTNN_DATA", str(CHECKOUT_DATA)),
                         help="folder with the four MNIST .gz files")
@@ -45,7 +45,7 @@ def main():
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--dtype", default="float64", choices=["float32", "float64"])
     parser.add_argument("--progress", action="store_true", help="show a progress bar")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
 
     (X, y), (X_val, y_val), (X_test, y_test) = load_mnist(args.data, validation_size=10000,
                                                           dtype=args.dtype)
