@@ -1,4 +1,4 @@
-r"""The loop engine: one compiled kernel per equation of backpropagation, plus the drivers.
+r"""The plain loop kernels: one compiled loop per equation of backpropagation, and the passes.
 
 Notation (documents' index form, rows of every batch array are samples ``x``):
 ``s[x, j]`` weighted input, ``a[x, j]`` activation, ``delta[x, j]`` = :math:`\partial C_x/\partial s_j`,
