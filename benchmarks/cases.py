@@ -4,9 +4,10 @@ Shared by the pytest-benchmark suite (``benchmarks/test_training.py``) and the r
 (``benchmarks/report.py``). PyTorch and scikit-learn are optional peers, imported only when a
 runner for them is built (``pip install -e ".[bench]"``).
 
-FLOP count: a training epoch is counted as ``6 x weights x samples`` (forward 2, BP2 2, BP4 2
-multiply-add FLOPs per weight and sample; biases, activations, costs and the update are not
-counted, and neither is the BP2 into the input layer that no engine computes), prediction as
+FLOP count: a training epoch is counted as 2 FLOPs (one multiply-add) per weight and sample
+for the weighted sum, 2 for BP4 and 2 for BP2 on every layer but the first (no engine
+propagates deltas into the input layer), i.e. ``(6 x weights - 2 x weights of layer 2) x
+samples``; biases, activations, costs and the update are not counted. Prediction is
 ``2 x weights x samples``.
 """
 import time
@@ -63,8 +64,9 @@ def n_weights(sizes):
 
 def flops(c, n_samples=None):
     """FLOPs of one timed call of case ``c`` (see the module docstring)."""
-    per_weight = 2 if c.kind == "predict" else 6
-    return per_weight * n_weights(c.sizes) * (n_samples or c.n_samples)
+    weights = n_weights(c.sizes)
+    per_sample = 2 * weights if c.kind == "predict" else 6 * weights - 2 * c.sizes[0] * c.sizes[1]
+    return per_sample * (n_samples or c.n_samples)
 
 
 def data(c, seed=0):

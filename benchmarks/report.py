@@ -271,8 +271,9 @@ def main(argv=None):
     out.mkdir(parents=True, exist_ok=True)
 
     report = dict(profile=args.profile, rounds=rounds, started=time.strftime("%Y-%m-%d %H:%M:%S"),
-                  environment=environment(), flop_count="training epoch: 6 x weights x samples; "
-                  "predict: 2 x weights x samples (biases, activations and updates not counted)")
+                  environment=environment(), flop_count="training epoch: (6 x weights - 2 x input-layer weights) x "
+                  "samples (forward, BP4, BP2 except into the input layer); predict: 2 x weights "
+                  "x samples (biases, activations and updates not counted)")
     log("GEMM ceiling ...")
     gemm = {dtype: cases.gemm_gflops(dtype) for dtype in ("float32", "float64")}
     report["gemm_gflops"] = gemm
