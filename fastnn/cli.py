@@ -339,6 +339,11 @@ def run_train(args, out):
                              f"NUMBA_NUM_THREADS to raise the limit)")
         numba.set_num_threads(args.threads)
 
+    for option, target in (("--output", args.output), ("--plot", args.plot)):
+        folder = os.path.dirname(os.path.abspath(target)) if target else None
+        if folder is not None and not os.path.isdir(folder):  # before training, not after
+            raise ValueError(f"{option} {target}: folder {folder} does not exist")
+
     started = time.perf_counter()
     (X, y), held_out, held_out_name, (X_test, y_test) = load_dataset(
         args.dataset, args.data, args.validation_size, args.seed, args.dtype)

@@ -74,6 +74,9 @@ def gradient_check(net, X, Y, eps=1e-6, *, l2=0.0, l1=0.0, n=None):
     -------
     float
     """
+    from .network import Network
+    if not isinstance(net, Network):
+        raise TypeError(f"net must be a fastnn.Network, got {type(net).__name__}")
     eps = validation.positive_float("eps", eps)
     X, Y, _ = net._data(X, Y)
     l2, l1, n = net._penalty_coefficients(l2, l1, n, X.shape[0])

@@ -24,8 +24,9 @@ exactly ``path`` (no ``.npz`` suffix is added).
 """
 import json
 import os
-import tempfile
+import secrets
 import zipfile
+import zlib
 
 import numpy as np
 
@@ -85,7 +86,9 @@ def save(net, path):
     training, v, s = _training_state(net)
     arrays.update(training=np.array(json.dumps(training)), optimizer_v=v, optimizer_s=s)
     folder = os.path.dirname(os.path.abspath(path))
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".fastnn-", suffix=".tmp")
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"cannot save to {path!r}: folder {folder!r} does not exist")
+    handle, temporary = _new_temporary_file(folder)
     try:
         with os.fdopen(handle, "wb") as file:
             np.savez(file, **arrays)
@@ -95,6 +98,18 @@ def save(net, path):
     except BaseException:
         os.unlink(temporary)
         raise
+
+
+def _new_temporary_file(folder):
+    """A new file beside the target, created with the usual permissions (0o666 less the
+    umask, as ``open`` gives; ``tempfile.mkstemp`` would make it readable by its owner only)."""
+    for _ in range(100):
+        temporary = os.path.join(folder, f".fastnn-{secrets.token_hex(8)}.tmp")
+        try:
+            return os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), temporary
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"could not create a temporary file in {folder!r}")
 
 
 def load(path, engine=None):
@@ -114,11 +129,18 @@ def load(path, engine=None):
         The file is not a fastnn network file, is truncated or corrupt, or comes from a
         newer format version.
     """
+    from . import validation
+    from .engines import ENGINES
     from .network import Network
 
     path = os.fspath(path)
+    if engine is not None:
+        validation.choice("engine", engine, tuple(ENGINES))
     if not os.path.exists(path):
         raise FileNotFoundError(f"no fastnn network file at {path!r}")
+    if not zipfile.is_zipfile(path):
+        raise ValueError(f"{path!r} is not a readable fastnn network file: not an .npz (zip) "
+                         f"archive, or a truncated one")
     try:
         with np.load(path, allow_pickle=False) as archive:
             if not isinstance(archive, np.lib.npyio.NpzFile):
@@ -140,22 +162,32 @@ def load(path, engine=None):
                     raise ValueError(f"version {version} file without {', '.join(missing)}")
                 training = (json.loads(str(archive["training"])), archive["optimizer_v"],
                             archive["optimizer_s"])
+            if not isinstance(config, dict) or not isinstance(rng_state, dict) or (
+                    training is not None and not isinstance(training[0], dict)):
+                raise ValueError("config, rng or training is not a JSON object")
     except (zipfile.BadZipFile, EOFError, OSError, KeyError, json.JSONDecodeError,
-            ValueError) as error:
+            ValueError, RuntimeError, zlib.error) as error:
+        # RuntimeError: zipfile on a corrupt compression-method or encryption flag
         raise ValueError(f"{path!r} is not a readable fastnn network file: {error}") from error
     if engine is not None:
         config["engine"] = engine
-    net = Network(**config)
+    try:
+        net = Network(**config)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{path!r}: invalid network configuration: {error}") from error
     if theta.shape != net._theta.shape or theta.dtype != net.dtype:
         raise ValueError(f"{path!r}: parameters of shape {theta.shape} and dtype {theta.dtype} "
                          f"do not fit sizes {config['sizes']} and dtype {config['dtype']}")
     if not np.isfinite(theta).all():
         raise ValueError(f"{path!r}: the stored parameters contain NaN or infinity")
     net._theta[...] = theta
-    net._rng.bit_generator.state = rng_state
+    try:
+        net._rng.bit_generator.state = rng_state
+    except (TypeError, ValueError, KeyError) as error:
+        raise ValueError(f"{path!r}: unreadable random generator state: {error}") from error
     if training is not None:
         try:
             _restore_training(net, *training, path)
-        except (KeyError, TypeError) as error:
+        except (KeyError, TypeError, AttributeError) as error:
             raise ValueError(f"{path!r}: unreadable training state: {error}") from error
     return net

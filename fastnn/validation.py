@@ -108,11 +108,12 @@ def targets(y, n_samples, n_outputs, cost, dtype, name="y"):
     if y.ndim == 1 and n_outputs > 1:
         if not (np.issubdtype(y.dtype, np.integer) or np.all(np.mod(y, 1) == 0)):
             raise TypeError(f"{name}: 1-D class labels must be integers, got dtype {y.dtype}")
-        labels = y.astype(np.int64)
-        if labels.min() < 0 or labels.max() >= n_outputs:
+        low, high = int(y.min()), int(y.max())  # before the cast, which wraps huge labels
+        if low < 0 or high >= n_outputs:
             raise ValueError(f"{name}: class labels must lie in [0, {n_outputs - 1}] for a "
                              f"network with {n_outputs} outputs, got labels from "
-                             f"{labels.min()} to {labels.max()}")
+                             f"{low} to {high}")
+        labels = y.astype(np.int64)
         Y = np.zeros((n_samples, n_outputs), dtype=dtype)
         Y[np.arange(n_samples), labels] = 1
     else:
@@ -121,8 +122,11 @@ def targets(y, n_samples, n_outputs, cost, dtype, name="y"):
         if y.shape[1] != n_outputs:
             raise ValueError(f"{name} has {y.shape[1]} targets per sample, but the network "
                              f"has {n_outputs} outputs")
-        Y = np.ascontiguousarray(y, dtype=dtype)
-        _finite(name, Y)
+        _finite(name, y)
+        with np.errstate(over="ignore"):
+            Y = np.ascontiguousarray(y, dtype=dtype)
+        if not np.isfinite(Y).all():
+            raise ValueError(f"{name} has values beyond the range of {np.dtype(dtype).name}")
     if cost == "cross_entropy" and (Y.min() < 0 or Y.max() > 1):
         raise ValueError(f"{name}: cross_entropy needs targets in [0, 1]")
     if cost == "log_likelihood" and (Y.min() < 0 or not np.allclose(Y.sum(axis=1), 1, atol=1e-5)):

@@ -99,6 +99,8 @@ def test_plot_without_matplotlib_is_one_line(capsys, tmp_path, monkeypatch):
     (["train", "mnist", "--data", "/no/such/folder"], "--data DIR"),
     (["train", "--cost", "log_likelihood", "--output-activation", "sigmoid"], "softmax"),
     (["evaluate", "/no/such/model.npz"], "no fastnn network file"),
+    (["train", "xor", "-o", "/no/such/folder/m.npz"], "--output /no/such/folder/m.npz: folder"),
+    (["train", "xor", "--plot", "/no/such/folder/c.png"], "--plot"),
 ])
 def test_bad_arguments_give_one_line_and_status_2(capsys, argv, says):
     status, _, err = run(capsys, *argv)
@@ -130,3 +132,10 @@ def test_find_benchmarks_prefers_python_m_benchmarks(tmp_path, monkeypatch):
     (tmp_path / "benchmarks" / "__main__.py").write_text("")
     command, root = cli.find_benchmarks()
     assert command[1:] == ["-m", "benchmarks"]
+
+
+def test_unwritable_output_is_refused_before_training(capsys, monkeypatch):
+    """A bad --output folder is an error before the data is loaded, not after the training."""
+    monkeypatch.setattr(cli, "load_dataset", lambda *a: pytest.fail("loaded data"))
+    status, out, err = run(capsys, "train", "xor", "-o", "/no/such/folder/m.npz")
+    assert status == 2 and err.count("\n") == 1 and "does not exist" in err

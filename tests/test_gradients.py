@@ -83,3 +83,8 @@ def test_hand_worked_network():
         dW, db = net.gradients([[x]], [[y]])
         np.testing.assert_allclose([dW[0][0, 0], db[0][0], dW[1][0, 0], db[1][0]],
                                    [x * d2, d2, a2 * d3, d3], rtol=1e-12)
+
+
+def test_gradient_check_needs_a_network():
+    with pytest.raises(TypeError, match="net must be a fastnn.Network"):
+        fastnn.gradient_check("net", np.ones((2, 3)), np.ones((2, 1)))

@@ -1,5 +1,6 @@
 """Save/load: round trip, no pickle, clear errors, never a half-written file."""
 import json
+import os
 import zipfile
 
 import numpy as np
@@ -106,3 +107,47 @@ def test_failed_save_keeps_the_previous_file(tmp_path, monkeypatch):
     monkeypatch.undo()
     np.testing.assert_array_equal(fastnn.load(path).weights[0], good.weights[0])
     assert zipfile.is_zipfile(path)
+
+
+def test_corrupt_bytes_and_foreign_contents_give_value_errors(tmp_path):
+    """Every damaged file is a ValueError naming the file, never another exception."""
+    path = tmp_path / "model.npz"
+    net = fastnn.Network([3, 2], seed=0)
+    net.fit(np.eye(3), [0, 1, 0], optimizer="adam")
+    net.save(path)
+    data = path.read_bytes()
+    damaged = tmp_path / "damaged.npz"
+    for offset in range(0, len(data), 3):  # flipping bits anywhere: loads or ValueError
+        for bit in (0, 1):
+            damaged.write_bytes(data[:offset] + bytes([data[offset] ^ (1 << bit)])
+                                + data[offset + 1:])
+            try:
+                fastnn.load(damaged)
+            except ValueError as error:
+                assert "damaged.npz" in str(error)
+    damaged.write_bytes(b"plain text, not a model\n")
+    with pytest.raises(ValueError, match="not an .npz") as info:
+        fastnn.load(damaged)
+    assert "pickle" not in str(info.value)
+    with np.load(path) as archive:
+        arrays = dict(archive)
+    for key, value in [("config", json.dumps({"sizes": [3, 2], "colour": "red"})),
+                       ("config", json.dumps([3, 2])), ("rng", json.dumps(7)),
+                       ("rng", json.dumps({"bit_generator": "MT19937"})),
+                       ("training", json.dumps([1]))]:
+        np.savez(damaged, **{**arrays, key: np.array(value)})
+        with pytest.raises(ValueError, match="damaged.npz"):
+            fastnn.load(damaged)
+    with pytest.raises(ValueError, match="engine"):
+        fastnn.load(path, engine="gpu")
+
+
+def test_saved_file_has_the_usual_permissions_and_a_missing_folder_is_named(tmp_path):
+    umask = os.umask(0o022)
+    try:
+        fastnn.Network([3, 2], seed=0).save(tmp_path / "m.npz")
+    finally:
+        os.umask(umask)
+    assert (tmp_path / "m.npz").stat().st_mode & 0o777 == 0o644  # not mkstemp's 0o600
+    with pytest.raises(FileNotFoundError, match="no_such_folder"):
+        fastnn.Network([3, 2], seed=0).save(tmp_path / "no_such_folder" / "m.npz")

@@ -173,3 +173,14 @@ def test_integer_and_non_contiguous_inputs_are_accepted(rng):
     bool_labels = np.array([True, False] * 3)
     net.fit(X_int, bool_labels.astype(int))
     net.fit(X_int, np.arange(6.0) % 2)  # integral floats are labels too
+
+
+def test_float32_overflow_of_targets_and_huge_labels_are_reported():
+    import warnings
+    net = fastnn.Network([3, 2], dtype="float32", seed=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no RuntimeWarning from the cast either
+        with pytest.raises(ValueError, match="y has values beyond the range of float32"):
+            net.evaluate(np.ones((2, 3)), np.full((2, 2), 1e300))
+    with pytest.raises(ValueError, match=f"got labels from {2**63 + 5} to {2**63 + 5}"):
+        net.evaluate(np.ones((2, 3)), np.full(2, 2**63 + 5, dtype=np.uint64))
