@@ -7,7 +7,8 @@
 Protocol (GUIDE.md section 4): same data, hyperparameters and dtype for every engine; each
 engine warmed up (compiled) before timing; the engines of a case are timed in interleaved
 rounds (engine 1, engine 2, ..., then again), so that a burst of load from elsewhere on the
-machine hits them alike; the median round counts. Throughput excludes compilation, which is
+machine hits them alike, each after a pause that lets the previous engine's worker threads
+go idle (``PAUSE``); the median round counts. Throughput excludes compilation, which is
 measured separately in fresh processes, with an empty and with a filled numba cache.
 Writes ``<out>/report-<profile>.json`` and, with matplotlib, ``<out>/scaling-<profile>.png``.
 """
@@ -42,7 +43,15 @@ def log(*args):
     print(*args, file=sys.stderr, flush=True)
 
 
-def time_engines(c, engines, rounds, pause=0.05):
+PAUSE = 0.3
+"""Seconds of idle time before each timed call. Worker threads stay busy after a call
+returns (OpenBLAS's spin for up to ~0.1 s, OpenMP's before they sleep): with 0.05 s, the
+engine timed next shared the second core with them. Measured here: numba's [784, 30, 10]
+batch-10 epoch ran at ~155k samples/s after a 0.05 s pause and ~220k after 0.3 s, the NumPy
+engine's at 33-43k and 46-48k, PyTorch's at 13-16k and 16-17k."""
+
+
+def time_engines(c, engines, rounds, pause=PAUSE):
     """Median seconds per timed call of case ``c`` for each engine, in interleaved rounds."""
     X, labels = cases.data(c)
     runners = {engine: cases.make_runner(engine, c) for engine in engines}
@@ -81,7 +90,7 @@ def thread_scaling(profile, rounds):
             for threads in times:
                 fastnn.set_num_threads(threads)
                 try:
-                    time.sleep(0.05)
+                    time.sleep(PAUSE)
                     times[threads].append(runner.run(X, labels))
                 finally:
                     fastnn.set_num_threads(most)

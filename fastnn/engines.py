@@ -45,9 +45,10 @@ class NumbaEngine:
     def _plan(self, m):
         """Which layers run in parallel for batches of ``m`` samples, on the threads numba
         has now (``fastnn.set_num_threads``); see ``fast_drivers.Plan``."""
-        flags = fast_drivers.parallel_layers(self.arch.sizes, m, numba.get_num_threads(),
-                                             self.parallel_work)
-        return fast_drivers.Plan(flags, self._transposed)
+        threads = numba.get_num_threads()
+        flags = fast_drivers.parallel_layers(self.arch.sizes, m, threads, self.parallel_work)
+        return fast_drivers.Plan(flags, fast_drivers.group_width(self.arch.sizes, threads),
+                                 self._transposed)
 
     def _workspace(self, capacity):
         """Buffers for ``capacity`` samples, allocated once and reused (fit alternates between

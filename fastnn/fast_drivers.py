@@ -1,7 +1,7 @@
 r"""The loop engine's fast batch loops: ``drivers`` with the kernels of ``fast_kernels``.
 
 Same loops as ``drivers`` (gather a batch, forward pass, BP1, BP2-BP4 from the last layer
-back, update), same results up to rounding, with three differences:
+back, update), same results up to rounding, with four differences:
 
 * each layer's kernels run either in parallel (``prange`` over blocks of neurons) or serially,
   as the ``Plan`` says; the engine decides by work size (``parallel_layers``). Both
@@ -12,7 +12,11 @@ back, update), same results up to rounding, with three differences:
 * with plain SGD (``optimizers.SGD_RULE``, L1/L2 penalty included) the update is fused into
   BP3/BP4: each block of weight rows is updated in place as its gradient is summed, and the
   gradient is never stored. Every other rule gets the gradient in ``grad`` and then its own
-  ``optimizers.step``. BP2 of layer l reads :math:`w^l` before that layer is updated.
+  ``optimizers.step``. BP2 of layer l reads :math:`w^l` before that layer is updated;
+* a batch's forward pass runs at the end of the previous batch's update, and with plain SGD
+  its first layer is fused into that layer's step (``fast_kernels.sgd_then_weighted_sum_group``:
+  each block of rows is updated and then used for the next batch while still in L1, one
+  parallel region instead of two). The inputs alternate between two buffers.
 """
 from collections import namedtuple
 
@@ -25,23 +29,39 @@ from ._numba import JIT
 from .drivers import count_correct
 from .kernels import _matrix, biases_of, layer_of, weights_of
 
-Plan = namedtuple("Plan", ["parallel", "wT"])
+Plan = namedtuple("Plan", ["parallel", "width", "wT"])
 """How the fast drivers run each layer: ``parallel`` uint8 (L+1,), 1 where layer l's kernels
-(its weighted sum, BP2 into layer l-1, BP3/BP4) run in ``prange`` over blocks of neurons;
+(its weighted sum, BP2 into layer l-1, BP3/BP4) run in ``prange`` over groups of neurons;
+``width`` int64 (L+1,), the blocks per group for the kernels that own layer l's neurons (its
+weighted sum and BP3/BP4, and BP2 from layer l+1), from ``group_width``;
 ``wT`` a buffer the size of theta for transposed weights (layer l's at ``arch.w_off[l]``)."""
 
-PARALLEL_WORK = 1 << 21
+PARALLEL_WORK = 100_000
 """Multiply-adds (samples x n_in x n_out) from which a layer runs in parallel. Measured on the
-shared 2-core machine: one parallel region costs ~3 us when the other core is idle but
-milliseconds when another process holds it (the region waits for its second thread), while
-a single core does ~2e5 multiply-adds in 10 us; layers of a tiny network therefore stay serial.
-``benchmarks/`` reports both sides of the choice."""
+shared 2-core machine (numba's omp layer): a parallel region costs ~1.5 us when the other
+core is free, about what one core does in 2e4 multiply-adds. In interleaved A/B runs of
+whole epochs (median of 9) the first layer of [784, 30, 10] at batch 10 (2.4e5
+multiply-adds) ran ~10-20% faster on two threads, and of [784, 100, 10] ~20-60% faster;
+per-sample SGD on [784, 30, 10] (2.4e4) did not gain, so it and the output layers stay
+serial. A region waits for its second thread, so a core busy with another process (or with
+another library's spinning worker threads) costs far more."""
 
 
 DIRECT_BP2 = 4096
 """Below this many weights, BP2 reads :math:`w^l` directly instead of a transposed copy (the
 copy and the tile's reduction epilogue cost more than they save on, say, a 30 x 10 layer).
 Decided by the shape alone: serial or parallel, any thread count, the same arithmetic."""
+
+
+def group_width(sizes, threads):
+    """The ``Plan.width`` of every layer: blocks of neurons per group, at most
+    ``fast_kernels.GROUP``, and as even a split as the layer allows into a multiple of
+    ``threads`` groups, so that prange's equal shares of groups are equal shares of work
+    (100 neurons = 25 blocks on two threads: four groups of 7, 7, 7 and 4 blocks, not 8, 8, 8
+    and 1). The width changes only which thread computes a row, never its value."""
+    blocks = (np.asarray(sizes, dtype=np.int64) + fk.BLOCK - 1) // fk.BLOCK
+    groups = threads * -(-blocks // (threads * fk.GROUP))
+    return np.maximum(-(-blocks // groups), 1).astype(np.int64)
 
 
 def parallel_layers(sizes, m, threads, threshold=PARALLEL_WORK):
@@ -62,15 +82,21 @@ def transposed_weights_of(plan, arch, l):
 @njit(**JIT)
 def forward_pass(theta, arch, plan, work, a_in, m):
     """Weighted sum with the activation fused, layer by layer (softmax applied per row)."""
-    a_prev = a_in
-    for l in range(1, arch.sizes.shape[0]):
+    forward_layers(theta, arch, plan, work, a_in, m, 1)
+
+
+@njit(**JIT)
+def forward_layers(theta, arch, plan, work, a_in, m, first):
+    """``forward_pass`` from layer ``first`` on (the layers before it already computed)."""
+    a_prev = a_in if first == 1 else layer_of(work.A, arch, work, first - 1, m)
+    for l in range(first, arch.sizes.shape[0]):
         w, b = weights_of(theta, arch, l), biases_of(theta, arch, l)
         s = layer_of(work.S, arch, work, l, m)
         a = layer_of(work.A, arch, work, l, m)
         if plan.parallel[l]:
-            fk.weighted_sum_parallel(arch.codes[l], w, b, a_prev, s, a)
+            fk.weighted_sum_parallel(plan.width[l], arch.codes[l], w, b, a_prev, s, a)
         else:
-            fk.weighted_sum_serial(arch.codes[l], w, b, a_prev, s, a)
+            fk.weighted_sum_serial(plan.width[l], arch.codes[l], w, b, a_prev, s, a)
         if arch.codes[l] == activations.SOFTMAX:
             fk.softmax_rows(s, a)
         a_prev = a
@@ -103,10 +129,12 @@ def propagate_delta(theta, arch, plan, work, l, m):
     wT = transposed_weights_of(plan, arch, l)
     if plan.parallel[l]:
         fk.transpose_parallel(w, wT)
-        fk.backpropagate_delta_parallel(arch.codes[l - 1], wT, delta, s_prev, a_prev, delta_prev)
+        fk.backpropagate_delta_parallel(plan.width[l - 1], arch.codes[l - 1], wT, delta, s_prev,
+                                        a_prev, delta_prev)
     else:
         fk.transpose_serial(w, wT)
-        fk.backpropagate_delta_serial(arch.codes[l - 1], wT, delta, s_prev, a_prev, delta_prev)
+        fk.backpropagate_delta_serial(plan.width[l - 1], arch.codes[l - 1], wT, delta, s_prev,
+                                      a_prev, delta_prev)
 
 
 @njit(**JIT)
@@ -121,17 +149,20 @@ def backward_pass(theta, grad, arch, plan, work, a_in, m, scale, accumulate):
         delta = layer_of(work.D, arch, work, l, m)
         gw, gb = weights_of(grad, arch, l), biases_of(grad, arch, l)
         if plan.parallel[l]:
-            fk.weight_gradient_parallel(delta, a_prev, gw, gb, scale, accumulate)
+            fk.weight_gradient_parallel(plan.width[l], delta, a_prev, gw, gb, scale, accumulate)
         else:
-            fk.weight_gradient_serial(delta, a_prev, gw, gb, scale, accumulate)
+            fk.weight_gradient_serial(plan.width[l], delta, a_prev, gw, gb, scale, accumulate)
 
 
 @njit(**JIT)
-def backward_pass_sgd(theta, arch, plan, work, a_in, m, update):
+def backward_pass_sgd(theta, arch, plan, work, a_in, m, update, a_next):
     r"""``backward_pass`` with the SGD step of ``update`` fused into BP3/BP4: layer l's
     weights are updated in place, block of rows by block of rows, right after BP2 has read
-    them; the gradient is never stored."""
+    them; the gradient is never stored. When the next batch's inputs ``a_next`` are given
+    (``m_next = len(a_next) > 0``), its forward pass follows, the first layer's fused into
+    that layer's update (``fast_kernels.sgd_then_weighted_sum_group``)."""
     scale = 1.0 / m
+    m_next = a_next.shape[0]
     for l in range(arch.sizes.shape[0] - 1, 0, -1):
         if l > 1:
             propagate_delta(theta, arch, plan, work, l, m)
@@ -139,45 +170,85 @@ def backward_pass_sgd(theta, arch, plan, work, a_in, m, update):
         delta = layer_of(work.D, arch, work, l, m)
         w, b = weights_of(theta, arch, l), biases_of(theta, arch, l)
         decay = update.decay[arch.w_off[l]]
-        if plan.parallel[l]:
-            fk.sgd_parallel(delta, a_prev, w, b, scale, update.learning_rate, decay,
+        if l == 1 and m_next > 0:
+            s = layer_of(work.S, arch, work, 1, m_next)
+            a = layer_of(work.A, arch, work, 1, m_next)
+            if plan.parallel[1]:
+                fk.sgd_then_weighted_sum_parallel(plan.width[1], delta, a_prev, w, b, scale,
+                                                  update.learning_rate, decay, update.l2,
+                                                  update.l1, arch.codes[1], a_next, s, a)
+            else:
+                fk.sgd_then_weighted_sum_serial(plan.width[1], delta, a_prev, w, b, scale,
+                                                update.learning_rate, decay, update.l2,
+                                                update.l1, arch.codes[1], a_next, s, a)
+            if arch.codes[1] == activations.SOFTMAX:
+                fk.softmax_rows(s, a)
+            forward_layers(theta, arch, plan, work, a_next, m_next, 2)
+        elif plan.parallel[l]:
+            fk.sgd_parallel(plan.width[l], delta, a_prev, w, b, scale, update.learning_rate, decay,
                             update.l2, update.l1)
         else:
-            fk.sgd_serial(delta, a_prev, w, b, scale, update.learning_rate, decay,
+            fk.sgd_serial(plan.width[l], delta, a_prev, w, b, scale, update.learning_rate, decay,
                           update.l2, update.l1)
+
+
+@njit(**JIT)
+def gather(X, Y, order, start, a_in, y):
+    """Rows ``order[start:start + m]`` of ``X`` and ``Y`` into the batch buffers (m = len(a_in)).
+    Explicit k-loops: numba's row-slice assignment cost ~2.5 us more per batch of ten
+    784-pixel rows (7.3 against 4.7 us, rows from L3)."""
+    for x in range(a_in.shape[0]):
+        i = order[start + x]
+        for k in range(a_in.shape[1]):
+            a_in[x, k] = X[i, k]
+        for k in range(y.shape[1]):
+            y[x, k] = Y[i, k]
 
 
 @njit(**JIT)
 def train_epoch(theta, grad, arch, plan, work, X, Y, order, batch_size, update, accuracy_mode):
     """One epoch of mini-batch training over the samples in ``order``: the contract of
     ``drivers.train_epoch`` (costs measured before each batch's update; stop after a batch
-    whose summed cost is not finite, without applying its update)."""
+    whose summed cost is not finite, without applying its update).
+
+    The batch's forward pass runs before the loop reaches it: at the end of the previous
+    batch's update, which with plain SGD computes it fused into the first layer's step. The
+    inputs alternate between two buffers, since the update still reads the current batch's
+    inputs when the next batch's are gathered (its targets are no longer needed by then)."""
     n = order.shape[0]
     loss = 0.0
     correct = 0
+    if n == 0:
+        return loss, correct
     fused = update.rule == optimizers.SGD_RULE
     L = arch.sizes.shape[0] - 1
-    a_in_all = layer_of(work.A, arch, work, 0, batch_size)
+    current = layer_of(work.A, arch, work, 0, batch_size)
+    following = work.x_next
+    m = min(batch_size, n)
+    gather(X, Y, order, 0, current[:m], work.y[:m])
+    forward_pass(theta, arch, plan, work, current[:m], m)
     for start in range(0, n, batch_size):
         m = min(batch_size, n - start)
-        a_in = a_in_all[:m]
+        a_in = current[:m]
         y = work.y[:m]
-        for x in range(m):
-            a_in[x, :] = X[order[start + x]]
-            y[x, :] = Y[order[start + x]]
-        forward_pass(theta, arch, plan, work, a_in, m)
         output_delta(arch, work, y, m)
         for x in range(m):
             loss += work.sample_cost[x]
         correct += count_correct(accuracy_mode, layer_of(work.A, arch, work, L, m), y)
         if not np.isfinite(loss):
             break
+        m_next = max(0, min(batch_size, n - start - batch_size))
+        a_next = following[:m_next]
+        gather(X, Y, order, start + batch_size, a_next, work.y[:m_next])
         if fused:
             update.t[0] += 1
-            backward_pass_sgd(theta, arch, plan, work, a_in, m, update)
+            backward_pass_sgd(theta, arch, plan, work, a_in, m, update, a_next)
         else:
             backward_pass(theta, grad, arch, plan, work, a_in, m, 1.0 / m, False)
             optimizers.step(update, theta, grad)
+            if m_next > 0:
+                forward_pass(theta, arch, plan, work, a_next, m_next)
+        current, following = following, current
     return loss, correct
 
 

@@ -29,6 +29,9 @@ AVX2 machine this was written on; see ``benchmarks/``):
   ``fast_drivers`` picks the driver per layer by the work size (``PARALLEL_WORK``): a
   parallel region costs microseconds to launch (milliseconds when another process holds a
   core), more than a tiny layer's whole arithmetic. The choice changes who computes, never how.
+* **The next batch's weighted sum fused into this batch's SGD step** of the first layer
+  (``sgd_then_weighted_sum_group``): block by block, the rows are updated and then used at
+  once, while in L1; per element the same operations as the two kernels in turn.
 """
 import numpy as np
 from numba import njit, prange
@@ -39,16 +42,19 @@ from ._numba import JIT, PARALLEL_JIT, typed
 BLOCK = 4
 """Neurons per block: the width of the register tiles."""
 GROUP = 8
-"""Blocks per group: the unit of work (and of ownership) of the parallel loops."""
+"""Blocks per group, the unit of work (and of ownership) of the loops over groups, on layers wide
+enough; every driver takes the width ``per`` as its first argument, and narrow layers run in
+parallel with fewer blocks per group so that every thread gets one (``fast_drivers.group_width``).
+The width never changes a value: it only decides which thread computes which rows."""
 X_CHUNK = 16
 """Samples per sweep over a group (a multiple of 4, so chunking never changes an order of
 summation: the rank-4 updates and 2-sample tiles line up as without chunks)."""
 
 
 @njit(**JIT)
-def n_groups(n):
-    """Groups covering ``n`` neurons (rows)."""
-    return (n + BLOCK * GROUP - 1) // (BLOCK * GROUP)
+def n_groups(n, per):
+    """Groups of ``per`` blocks covering ``n`` neurons (rows)."""
+    return (n + BLOCK * per - 1) // (BLOCK * per)
 
 
 # --- register tiles -----------------------------------------------------------------------
@@ -137,11 +143,11 @@ def weighted_sum_block(jb, code, w, b, a_prev, s, a, x0, x1):
 
 
 @njit(**JIT)
-def weighted_sum_group(g, code, w, b, a_prev, s, a):
-    """``weighted_sum_block`` for the blocks of group ``g``, chunk of samples by chunk."""
+def weighted_sum_group(g, per, code, w, b, a_prev, s, a):
+    """``weighted_sum_block`` for the ``per`` blocks of group ``g``, chunk of samples by chunk."""
     m = a_prev.shape[0]
-    jb0 = GROUP * g
-    jb1 = min(jb0 + GROUP, (w.shape[0] + BLOCK - 1) // BLOCK)
+    jb0 = per * g
+    jb1 = min(jb0 + per, (w.shape[0] + BLOCK - 1) // BLOCK)
     for x0 in range(0, m, X_CHUNK):
         x1 = min(x0 + X_CHUNK, m)
         for jb in range(jb0, jb1):
@@ -149,17 +155,17 @@ def weighted_sum_group(g, code, w, b, a_prev, s, a):
 
 
 @njit(**PARALLEL_JIT)
-def weighted_sum_parallel(code, w, b, a_prev, s, a):
+def weighted_sum_parallel(per, code, w, b, a_prev, s, a):
     """``weighted_sum_group`` over every group of neurons, in parallel (a group owns its columns)."""
-    for g in prange(n_groups(w.shape[0])):
-        weighted_sum_group(g, code, w, b, a_prev, s, a)
+    for g in prange(n_groups(w.shape[0], per)):
+        weighted_sum_group(g, per, code, w, b, a_prev, s, a)
 
 
 @njit(**JIT)
-def weighted_sum_serial(code, w, b, a_prev, s, a):
+def weighted_sum_serial(per, code, w, b, a_prev, s, a):
     """``weighted_sum_group`` over every group of neurons, on the calling thread."""
-    for g in range(n_groups(w.shape[0])):
-        weighted_sum_group(g, code, w, b, a_prev, s, a)
+    for g in range(n_groups(w.shape[0], per)):
+        weighted_sum_group(g, per, code, w, b, a_prev, s, a)
 
 
 @njit(**JIT)
@@ -234,11 +240,11 @@ def backpropagate_delta_block(jb, code, wT, delta_next, s, a, delta, x0, x1):
 
 
 @njit(**JIT)
-def backpropagate_delta_group(g, code, wT, delta_next, s, a, delta):
-    """``backpropagate_delta_block`` for the blocks of group ``g``, chunk of samples by chunk."""
+def backpropagate_delta_group(g, per, code, wT, delta_next, s, a, delta):
+    """``backpropagate_delta_block`` for the ``per`` blocks of group ``g``, chunk of samples by chunk."""
     m = delta_next.shape[0]
-    jb0 = GROUP * g
-    jb1 = min(jb0 + GROUP, (wT.shape[0] + BLOCK - 1) // BLOCK)
+    jb0 = per * g
+    jb1 = min(jb0 + per, (wT.shape[0] + BLOCK - 1) // BLOCK)
     for x0 in range(0, m, X_CHUNK):
         x1 = min(x0 + X_CHUNK, m)
         for jb in range(jb0, jb1):
@@ -246,17 +252,17 @@ def backpropagate_delta_group(g, code, wT, delta_next, s, a, delta):
 
 
 @njit(**PARALLEL_JIT)
-def backpropagate_delta_parallel(code, wT, delta_next, s, a, delta):
+def backpropagate_delta_parallel(per, code, wT, delta_next, s, a, delta):
     """``backpropagate_delta_group`` over every group of neurons, in parallel."""
-    for g in prange(n_groups(wT.shape[0])):
-        backpropagate_delta_group(g, code, wT, delta_next, s, a, delta)
+    for g in prange(n_groups(wT.shape[0], per)):
+        backpropagate_delta_group(g, per, code, wT, delta_next, s, a, delta)
 
 
 @njit(**JIT)
-def backpropagate_delta_serial(code, wT, delta_next, s, a, delta):
+def backpropagate_delta_serial(per, code, wT, delta_next, s, a, delta):
     """``backpropagate_delta_group`` over every group of neurons, on the calling thread."""
-    for g in range(n_groups(wT.shape[0])):
-        backpropagate_delta_group(g, code, wT, delta_next, s, a, delta)
+    for g in range(n_groups(wT.shape[0], per)):
+        backpropagate_delta_group(g, per, code, wT, delta_next, s, a, delta)
 
 
 @njit(**JIT)
@@ -336,59 +342,65 @@ def _rank4_pass(target, j0, a_prev, x0, x1, x2, x3, d0, d1, d2, d3):
 
 @njit(**JIT)
 def _scaled_deltas(delta, x, j0, c, valid):
-    """:math:`c\,\delta_{x,j}` for the 4 neurons of a block (zeros for a padding sample)."""
+    r""":math:`c\,\delta_{x,j}` for the 4 neurons of a block (zeros for a padding sample)."""
     if not valid:
         c = typed(c, 0.0)
     return c * delta[x, j0], c * delta[x, j0 + 1], c * delta[x, j0 + 2], c * delta[x, j0 + 3]
 
 
 @njit(**JIT)
-def rank_update_group(g, delta, a_prev, target, target_b, c):
-    r"""``rank_update_block`` for the rows of group ``g`` over every sample, and :math:`c\sum_x \delta_{xj}` added to ``target_b[j]`` (BP3, or its SGD step)."""
-    m, n = delta.shape[0], target.shape[0]
-    c = target.dtype.type(c)
-    j_start, j_stop = BLOCK * GROUP * g, min(BLOCK * GROUP * (g + 1), n)
-    for j in range(j_start, j_stop):
+def rank_update_rows(jb, delta, a_prev, target, target_b, c):
+    r"""``rank_update_block`` for the rows j of block ``jb`` over every sample, and
+    :math:`c\sum_x \delta_{xj}` added to ``target_b[j]`` (BP3, or its SGD step)."""
+    m = delta.shape[0]
+    for j in range(BLOCK * jb, min(BLOCK * jb + BLOCK, target.shape[0])):
         total = typed(c, 0.0)
         for x in range(m):
             total += delta[x, j]
         target_b[j] += c * total
-    # block by block over all samples: the block's rows stay in L1 for all the passes
-    # (measured faster here than sweeping the group by chunks of samples)
-    for jb in range(GROUP * g, (j_stop + BLOCK - 1) // BLOCK):
-        rank_update_block(jb, delta, a_prev, target, c, 0, m)
+    rank_update_block(jb, delta, a_prev, target, c, 0, m)
 
 
 @njit(**JIT)
-def weight_gradient_group(g, delta, a_prev, gw, gb, scale, accumulate):
+def rank_update_group(g, per, delta, a_prev, target, target_b, c):
+    """``rank_update_rows`` for the ``per`` blocks of group ``g``, block by block over all
+    samples: a block's rows stay in L1 for all its passes (measured faster here than sweeping
+    the group by chunks of samples)."""
+    c = target.dtype.type(c)
+    for jb in range(per * g, min(per * (g + 1), (target.shape[0] + BLOCK - 1) // BLOCK)):
+        rank_update_rows(jb, delta, a_prev, target, target_b, c)
+
+
+@njit(**JIT)
+def weight_gradient_group(g, per, delta, a_prev, gw, gb, scale, accumulate):
     r"""BP3 :math:`g^b_j = \mathrm{scale}\sum_x \delta_{xj}` and BP4
     :math:`g^w_{jk} = \mathrm{scale}\sum_x \delta_{xj} a^{prev}_{xk}` for the rows j of group
-    ``g``: overwrites them, or adds to them when ``accumulate``."""
+    ``g`` (``per`` blocks): overwrites them, or adds to them when ``accumulate``."""
     if not accumulate:
-        for j in range(BLOCK * GROUP * g, min(BLOCK * GROUP * (g + 1), gw.shape[0])):
+        for j in range(BLOCK * per * g, min(BLOCK * per * (g + 1), gw.shape[0])):
             gb[j] = 0
             for k in range(gw.shape[1]):
                 gw[j, k] = 0
-    rank_update_group(g, delta, a_prev, gw, gb, scale)
+    rank_update_group(g, per, delta, a_prev, gw, gb, scale)
 
 
 @njit(**PARALLEL_JIT)
-def weight_gradient_parallel(delta, a_prev, gw, gb, scale, accumulate):
+def weight_gradient_parallel(per, delta, a_prev, gw, gb, scale, accumulate):
     """``weight_gradient_group`` over every group of rows, in parallel (a group owns its rows)."""
-    for g in prange(n_groups(gw.shape[0])):
-        weight_gradient_group(g, delta, a_prev, gw, gb, scale, accumulate)
+    for g in prange(n_groups(gw.shape[0], per)):
+        weight_gradient_group(g, per, delta, a_prev, gw, gb, scale, accumulate)
 
 
 @njit(**JIT)
-def weight_gradient_serial(delta, a_prev, gw, gb, scale, accumulate):
+def weight_gradient_serial(per, delta, a_prev, gw, gb, scale, accumulate):
     """``weight_gradient_group`` over every group of rows, on the calling thread."""
-    for g in range(n_groups(gw.shape[0])):
-        weight_gradient_group(g, delta, a_prev, gw, gb, scale, accumulate)
+    for g in range(n_groups(gw.shape[0], per)):
+        weight_gradient_group(g, per, delta, a_prev, gw, gb, scale, accumulate)
 
 
 @njit(**JIT)
-def sgd_group(g, delta, a_prev, w, b, scale, eta, decay, l2, l1):
-    r"""BP3/BP4 fused with the SGD update of the rows j of group ``g``:
+def sgd_block(jb, delta, a_prev, w, b, scale, eta, decay, l2, l1):
+    r"""BP3/BP4 fused with the SGD update of the rows j of block ``jb``:
     :math:`w_{jk} \leftarrow w_{jk} - \eta\,(\mathrm{scale}\sum_x \delta_{xj} a^{prev}_{xk} + p(w_{jk}))`,
     :math:`b_j \leftarrow b_j - \eta\,\mathrm{scale}\sum_x \delta_{xj}`, where :math:`p` is the
     penalty gradient of ``optimizers.penalised`` (weights only, and only when ``decay``),
@@ -396,21 +408,66 @@ def sgd_group(g, delta, a_prev, w, b, scale, eta, decay, l2, l1):
     f = w.dtype.type
     if decay and (l2 != 0 or l1 != 0):
         eta_, l2_, l1_, zero = f(eta), f(l2), f(l1), f(0)
-        for j in range(BLOCK * GROUP * g, min(BLOCK * GROUP * (g + 1), w.shape[0])):
+        for j in range(BLOCK * jb, min(BLOCK * jb + BLOCK, w.shape[0])):
             for k in range(w.shape[1]):
                 w[j, k] -= eta_ * optimizers.penalised(w[j, k], zero, 1, l2_, l1_)
-    rank_update_group(g, delta, a_prev, w, b, -f(eta) * f(scale))
-
-
-@njit(**PARALLEL_JIT)
-def sgd_parallel(delta, a_prev, w, b, scale, eta, decay, l2, l1):
-    """``sgd_group`` over every group of rows, in parallel (a group owns its rows)."""
-    for g in prange(n_groups(w.shape[0])):
-        sgd_group(g, delta, a_prev, w, b, scale, eta, decay, l2, l1)
+    rank_update_rows(jb, delta, a_prev, w, b, -f(eta) * f(scale))
 
 
 @njit(**JIT)
-def sgd_serial(delta, a_prev, w, b, scale, eta, decay, l2, l1):
+def sgd_group(g, per, delta, a_prev, w, b, scale, eta, decay, l2, l1):
+    """``sgd_block`` for the ``per`` blocks of group ``g``."""
+    for jb in range(per * g, min(per * (g + 1), (w.shape[0] + BLOCK - 1) // BLOCK)):
+        sgd_block(jb, delta, a_prev, w, b, scale, eta, decay, l2, l1)
+
+
+@njit(**PARALLEL_JIT)
+def sgd_parallel(per, delta, a_prev, w, b, scale, eta, decay, l2, l1):
+    """``sgd_group`` over every group of rows, in parallel (a group owns its rows)."""
+    for g in prange(n_groups(w.shape[0], per)):
+        sgd_group(g, per, delta, a_prev, w, b, scale, eta, decay, l2, l1)
+
+
+@njit(**JIT)
+def sgd_serial(per, delta, a_prev, w, b, scale, eta, decay, l2, l1):
     """``sgd_group`` over every group of rows, on the calling thread."""
-    for g in range(n_groups(w.shape[0])):
-        sgd_group(g, delta, a_prev, w, b, scale, eta, decay, l2, l1)
+    for g in range(n_groups(w.shape[0], per)):
+        sgd_group(g, per, delta, a_prev, w, b, scale, eta, decay, l2, l1)
+
+
+# --- the SGD step of one batch fused with the next batch's weighted sum ---------------------
+
+@njit(**JIT)
+def sgd_then_weighted_sum_group(g, per, delta, a_prev, w, b, scale, eta, decay, l2, l1,
+                                code, a_next, s_next, act_next):
+    r"""For each block of group ``g``: ``sgd_block`` (this batch's update of the block's rows
+    of :math:`w` and :math:`b`), then ``weighted_sum_block`` of the *next* batch
+    (``a_next``, shape (m_next, n_in)) on the freshly updated rows, while they are still in
+    L1. Per element the same operations as ``sgd_group`` followed by ``weighted_sum_group``,
+    so the same bits; but each weight row is brought from L2 once per batch instead of twice
+    (per-sample SGD on [784, 30, 10] is bound by exactly that traffic)."""
+    m_next = a_next.shape[0]
+    for jb in range(per * g, min(per * (g + 1), (w.shape[0] + BLOCK - 1) // BLOCK)):
+        sgd_block(jb, delta, a_prev, w, b, scale, eta, decay, l2, l1)
+        for x0 in range(0, m_next, X_CHUNK):
+            weighted_sum_block(jb, code, w, b, a_next, s_next, act_next, x0,
+                               min(x0 + X_CHUNK, m_next))
+
+
+@njit(**PARALLEL_JIT)
+def sgd_then_weighted_sum_parallel(per, delta, a_prev, w, b, scale, eta, decay, l2, l1,
+                                   code, a_next, s_next, act_next):
+    """``sgd_then_weighted_sum_group`` over every group of rows, in parallel (a group owns
+    its rows of ``w`` and ``b`` and its columns of ``s_next`` and ``act_next``)."""
+    for g in prange(n_groups(w.shape[0], per)):
+        sgd_then_weighted_sum_group(g, per, delta, a_prev, w, b, scale, eta, decay, l2, l1,
+                                    code, a_next, s_next, act_next)
+
+
+@njit(**JIT)
+def sgd_then_weighted_sum_serial(per, delta, a_prev, w, b, scale, eta, decay, l2, l1,
+                                 code, a_next, s_next, act_next):
+    """``sgd_then_weighted_sum_group`` over every group of rows, on the calling thread."""
+    for g in range(n_groups(w.shape[0], per)):
+        sgd_then_weighted_sum_group(g, per, delta, a_prev, w, b, scale, eta, decay, l2, l1,
+                                    code, a_next, s_next, act_next)

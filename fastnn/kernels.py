@@ -38,10 +38,11 @@ Architecture = namedtuple("Architecture", ["sizes", "w_off", "b_off", "codes", "
 ``b_off`` (see ``parameters.layout``), activation ``codes`` per layer (entry 0 unused) and
 the ``cost`` code."""
 
-Workspace = namedtuple("Workspace", ["a_off", "A", "S", "D", "y", "sample_cost"])
+Workspace = namedtuple("Workspace", ["a_off", "A", "S", "D", "y", "sample_cost", "x_next"])
 """Buffers for batches of up to ``capacity`` samples: ``A``, ``S``, ``D`` hold every layer's
 ``a``, ``s`` and ``delta`` (layer l at offset ``a_off[l]``, shape (m, sizes[l])); ``y`` the
-batch targets (capacity, sizes[-1]); ``sample_cost`` the per-sample costs (capacity,)."""
+batch targets (capacity, sizes[-1]); ``sample_cost`` the per-sample costs (capacity,);
+``x_next`` (capacity, sizes[0]) a second input buffer, for the fast drivers' next batch."""
 
 def make_workspace(sizes, capacity, dtype):
     """Allocate a ``Workspace`` for batches of up to ``capacity`` samples."""
@@ -51,7 +52,7 @@ def make_workspace(sizes, capacity, dtype):
     total = int(sizes.sum()) * capacity
     return Workspace(a_off, np.zeros(total, dtype), np.zeros(total, dtype),
                      np.zeros(total, dtype), np.zeros((capacity, int(sizes[-1])), dtype),
-                     np.zeros(capacity, dtype))
+                     np.zeros(capacity, dtype), np.zeros((capacity, int(sizes[0])), dtype))
 
 
 # --- views -------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ TOLERANCE = {np.float32: dict(rtol=1e-4, atol=1e-4), np.float64: dict(rtol=1e-11
 small = st.integers(1, 13)   # covers full and partial blocks of 4 and odd sample counts
 seeds = st.integers(0, 2**32 - 1)
 DRIVERS = ["serial", "parallel"]
+widths = st.integers(1, fk.GROUP)   # blocks per group: one group or several on small layers
 
 
 def arrays(seed, dtype, *shapes):
@@ -29,12 +30,12 @@ def arrays(seed, dtype, *shapes):
 @pytest.mark.parametrize("driver", DRIVERS)
 @settings(max_examples=15, deadline=None)
 @given(m=small, n_in=st.integers(1, 40), n_out=small, seed=seeds,
-       name=st.sampled_from(activations.OUTPUT_NAMES))
-def test_weighted_sum_matches_plain_kernels(dtype, driver, m, n_in, n_out, seed, name):
+       name=st.sampled_from(activations.OUTPUT_NAMES), per=widths)
+def test_weighted_sum_matches_plain_kernels(dtype, driver, m, n_in, n_out, seed, name, per):
     w, b, a_prev = arrays(seed, dtype, (n_out, n_in), (n_out,), (m, n_in))
     code = activations.CODES[name]
     s, a = np.empty((m, n_out), dtype), np.empty((m, n_out), dtype)
-    getattr(fk, f"weighted_sum_{driver}")(code, w, b, a_prev, s, a)
+    getattr(fk, f"weighted_sum_{driver}")(per, code, w, b, a_prev, s, a)
     if code == activations.SOFTMAX:
         fk.softmax_rows(s, a)
     s_plain, a_plain = np.empty_like(s), np.empty_like(a)
@@ -49,8 +50,8 @@ def test_weighted_sum_matches_plain_kernels(dtype, driver, m, n_in, n_out, seed,
 @pytest.mark.parametrize("driver", DRIVERS)
 @settings(max_examples=15, deadline=None)
 @given(m=small, n=small, n_next=st.integers(1, 40), seed=seeds,
-       name=st.sampled_from(activations.HIDDEN_NAMES))
-def test_backpropagate_delta_matches_plain_kernel(dtype, driver, m, n, n_next, seed, name):
+       name=st.sampled_from(activations.HIDDEN_NAMES), per=widths)
+def test_backpropagate_delta_matches_plain_kernel(dtype, driver, m, n, n_next, seed, name, per):
     w_next, delta_next, s = arrays(seed, dtype, (n_next, n), (m, n_next), (m, n))
     code = activations.CODES[name]
     a = activations.NUMPY[name][0](s)
@@ -58,7 +59,7 @@ def test_backpropagate_delta_matches_plain_kernel(dtype, driver, m, n, n_next, s
     wT = np.empty((n, n_next), dtype)
     getattr(fk, f"transpose_{driver}")(w_next, wT)
     np.testing.assert_array_equal(wT, w_next.T)
-    getattr(fk, f"backpropagate_delta_{driver}")(code, wT, delta_next, s, a, delta)
+    getattr(fk, f"backpropagate_delta_{driver}")(per, code, wT, delta_next, s, a, delta)
     fk.backpropagate_delta_direct(code, w_next, delta_next, s, a, direct)
     np.testing.assert_allclose(direct, delta, **TOLERANCE[dtype])
     kernels.backpropagate_delta(code, w_next, delta_next, s, a, plain)
@@ -68,11 +69,12 @@ def test_backpropagate_delta_matches_plain_kernel(dtype, driver, m, n, n_next, s
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("driver", DRIVERS)
 @settings(max_examples=15, deadline=None)
-@given(m=small, n_in=st.integers(1, 40), n_out=small, seed=seeds, accumulate=st.booleans())
-def test_weight_gradient_matches_plain_kernel(dtype, driver, m, n_in, n_out, seed, accumulate):
+@given(m=small, n_in=st.integers(1, 40), n_out=small, seed=seeds, accumulate=st.booleans(),
+       per=widths)
+def test_weight_gradient_matches_plain_kernel(dtype, driver, m, n_in, n_out, seed, accumulate, per):
     delta, a_prev, gw0, gb0 = arrays(seed, dtype, (m, n_out), (m, n_in), (n_out, n_in), (n_out,))
     gw, gb, plain_w, plain_b = gw0.copy(), gb0.copy(), gw0.copy(), gb0.copy()
-    getattr(fk, f"weight_gradient_{driver}")(delta, a_prev, gw, gb, 1.0 / m, accumulate)
+    getattr(fk, f"weight_gradient_{driver}")(per, delta, a_prev, gw, gb, 1.0 / m, accumulate)
     kernels.weight_gradient(delta, a_prev, plain_w, plain_b, 1.0 / m, accumulate)
     np.testing.assert_allclose(gw, plain_w, **TOLERANCE[dtype])
     np.testing.assert_allclose(gb, plain_b, **TOLERANCE[dtype])
@@ -82,8 +84,8 @@ def test_weight_gradient_matches_plain_kernel(dtype, driver, m, n_in, n_out, see
 @pytest.mark.parametrize("driver", DRIVERS)
 @settings(max_examples=15, deadline=None)
 @given(m=small, n_in=st.integers(1, 40), n_out=small, seed=seeds,
-       penalty=st.sampled_from([(0.0, 0.0), (0.1, 0.0), (0.0, 0.05), (0.2, 0.03)]))
-def test_fused_sgd_equals_gradient_then_step(dtype, driver, m, n_in, n_out, seed, penalty):
+       penalty=st.sampled_from([(0.0, 0.0), (0.1, 0.0), (0.0, 0.05), (0.2, 0.03)]), per=widths)
+def test_fused_sgd_equals_gradient_then_step(dtype, driver, m, n_in, n_out, seed, penalty, per):
     """BP3/BP4 fused with SGD = the plain gradient followed by ``optimizers``' own SGD step."""
     delta, a_prev, w, b = arrays(seed, dtype, (m, n_out), (m, n_in), (n_out, n_in), (n_out,))
     l2, l1 = penalty
@@ -95,9 +97,33 @@ def test_fused_sgd_equals_gradient_then_step(dtype, driver, m, n_in, n_out, seed
     decay = np.concatenate([np.ones(w.size, np.uint8), np.zeros(b.size, np.uint8)])
     update = optimizers.get("sgd", eta).bind(theta.size, dtype).update(eta, decay, l2=l2, l1=l1)
     optimizers.step(update, theta, grad)
-    getattr(fk, f"sgd_{driver}")(delta, a_prev, w, b, 1.0 / m, eta, 1, l2, l1)
+    getattr(fk, f"sgd_{driver}")(per, delta, a_prev, w, b, 1.0 / m, eta, 1, l2, l1)
     np.testing.assert_allclose(w.ravel(), theta[:w.size], **TOLERANCE[dtype])
     np.testing.assert_allclose(b, theta[w.size:], **TOLERANCE[dtype])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("driver", DRIVERS)
+@settings(max_examples=15, deadline=None)
+@given(m=small, m_next=small, n_in=st.integers(1, 40), n_out=small, seed=seeds,
+       name=st.sampled_from(activations.HIDDEN_NAMES), per=widths,
+       penalty=st.sampled_from([(0.0, 0.0), (0.2, 0.03)]))
+def test_sgd_then_weighted_sum_equals_the_two_in_turn(dtype, driver, m, m_next, n_in, n_out, seed,
+                                                      name, per, penalty):
+    """This batch's SGD step fused with the next batch's weighted sum: the same bits as
+    ``sgd_*`` followed by ``weighted_sum_*``."""
+    delta, a_prev, w, b, a_next = arrays(seed, dtype, (m, n_out), (m, n_in), (n_out, n_in),
+                                         (n_out,), (m_next, n_in))
+    code, (l2, l1) = activations.CODES[name], penalty
+    w2, b2 = w.copy(), b.copy()
+    s, a = np.empty((m_next, n_out), dtype), np.empty((m_next, n_out), dtype)
+    s2, a2 = np.empty_like(s), np.empty_like(a)
+    getattr(fk, f"sgd_{driver}")(per, delta, a_prev, w, b, 1.0 / m, 0.3, 1, l2, l1)
+    getattr(fk, f"weighted_sum_{driver}")(per, code, w, b, a_next, s, a)
+    getattr(fk, f"sgd_then_weighted_sum_{driver}")(per, delta, a_prev, w2, b2, 1.0 / m, 0.3, 1,
+                                                   l2, l1, code, a_next, s2, a2)
+    for one, two in ((w, w2), (b, b2), (s, s2), (a, a2)):
+        np.testing.assert_array_equal(one, two)
 
 
 def test_float32_tile_kernels_stay_float32():
@@ -108,14 +134,17 @@ def test_float32_tile_kernels_stay_float32():
     signatures = {
         fk.dot_2x4: (M, i, M, i), fk.dot_1x4: (M, i, M, i), fk.dot_1x1: (M, i, M, i),
         fk.weighted_sum_block: (i, i, M, V, M, M, M, i, i),
-        fk.weighted_sum_group: (i, i, M, V, M, M, M),
+        fk.weighted_sum_group: (i, i, i, M, V, M, M, M),
         fk.backpropagate_delta_block: (i, i, M, M, M, M, M, i, i),
         fk.backpropagate_delta_direct: (i, M, M, M, M, M),
         fk.rank_update_block: (i, M, M, M, f, i, i),
-        fk.rank_update_group: (i, M, M, M, V, d),
+        fk.rank_update_group: (i, i, M, M, M, V, d),
         fk._rank4_pass: (M, i, M, i, i, i, i, four, four, four, four),
         fk._scaled_deltas: (M, i, i, f, numba.boolean),
-        fk.sgd_group: (i, M, M, M, V, d, d, i, d, d),
+        fk.rank_update_rows: (i, M, M, M, V, f),
+        fk.sgd_block: (i, M, M, M, V, d, d, i, d, d),
+        fk.sgd_group: (i, i, M, M, M, V, d, d, i, d, d),
+        fk.sgd_then_weighted_sum_group: (i, i, M, M, M, V, d, d, i, d, d, i, M, M, M),
         fk.softmax_rows: (M, M),
     }
     for kernel, signature in signatures.items():
@@ -188,9 +217,25 @@ def test_fast_paths_bit_identical_for_any_thread_count_and_driver(dtype, rng):
 
 def test_parallel_layers_by_work_size():
     flags = fast_drivers.parallel_layers([784, 1024, 1024, 10], 128, 2)
-    assert list(flags) == [0, 1, 1, 0]
-    assert not fast_drivers.parallel_layers([784, 30, 10], 10, 2).any()
+    assert list(flags) == [0, 1, 1, 1]   # the output layer: 128 x 1024 x 10 multiply-adds
+    assert list(fast_drivers.parallel_layers([784, 30, 10], 10, 2)) == [0, 1, 0]
+    assert not fast_drivers.parallel_layers([784, 30, 10], 1, 2).any()   # per-sample SGD
     assert not fast_drivers.parallel_layers([784, 1024, 1024, 10], 128, 1).any()
+
+
+def test_group_width_gives_every_thread_an_equal_share():
+    assert list(fast_drivers.group_width([784, 1024, 30, 10, 1], 2)) == [8, 8, 4, 2, 1]
+    assert list(fast_drivers.group_width([784, 30, 10], 1)) == [8, 8, 3]
+    # 100 neurons, 25 blocks: 4 groups of 7, 7, 7, 4 (two threads: 14 and 11 blocks)
+    assert list(fast_drivers.group_width([100], 2)) == [7]
+    for blocks in range(1, 200):
+        for threads in (1, 2, 3, 4):
+            width = int(fast_drivers.group_width([4 * blocks], threads)[0])
+            assert 1 <= width <= fk.GROUP
+            groups = -(-blocks // width)
+            assert groups <= threads * -(-blocks // (threads * fk.GROUP))
+            if threads == 2 and blocks >= 2:
+                assert groups >= 2   # both threads get work
 
 
 def test_set_num_threads_validates_and_round_trips():
@@ -222,15 +267,18 @@ def test_parallel_kernels_same_bits_on_one_and_two_threads(rng):
         for threads in (1, 2):
             numba.set_num_threads(threads)
             s, a = np.empty((m, n), f), np.empty((m, n), f)
-            fk.weighted_sum_parallel(activations.TANH, w, b, a_prev, s, a)
+            fk.weighted_sum_parallel(3, activations.TANH, w, b, a_prev, s, a)
             wT, back = np.empty((n_in, n), f), np.empty((m, n_in), f)
             fk.transpose_parallel(w, wT)
-            fk.backpropagate_delta_parallel(activations.TANH, wT, delta, a_prev, a_prev, back)
+            fk.backpropagate_delta_parallel(2, activations.TANH, wT, delta, a_prev, a_prev, back)
             gw, gb = np.empty_like(w), np.empty_like(b)
-            fk.weight_gradient_parallel(delta, a_prev, gw, gb, 0.1, False)
+            fk.weight_gradient_parallel(3, delta, a_prev, gw, gb, 0.1, False)
             w2, b2 = w.copy(), b.copy()
-            fk.sgd_parallel(delta, a_prev, w2, b2, 0.1, 0.5, 1, 0.01, 0.001)
-            results.append([s, a, back, gw, gb, w2, b2])
+            fk.sgd_parallel(3, delta, a_prev, w2, b2, 0.1, 0.5, 1, 0.01, 0.001)
+            w3, b3, s3, a3 = w.copy(), b.copy(), np.empty((m, n), f), np.empty((m, n), f)
+            fk.sgd_then_weighted_sum_parallel(2, delta, a_prev, w3, b3, 0.1, 0.5, 1, 0.01, 0.001,
+                                              activations.TANH, a_prev[::-1].copy(), s3, a3)
+            results.append([s, a, back, gw, gb, w2, b2, w3, b3, s3, a3])
     finally:
         numba.set_num_threads(previous)
     for one, two in zip(*results):
