@@ -27,8 +27,8 @@ def parser(description, epochs, learning_rate, seeds):
     p.add_argument("--seeds", type=int, nargs="+", default=seeds,
                    help=f"one run per seed (default: {' '.join(map(str, seeds))})")
     p.add_argument("--threads", type=int, default=None,
-                   help="numba threads (1 is often fastest for these small layers on a "
-                        "busy machine)")
+                   help="numba threads (default: all of numba's; the first layer runs in "
+                        "parallel, the results are the same bits for any count)")
     p.add_argument("--data", default=None,
                    help="folder with the four MNIST files (default: $FASTNN_DATA, else "
                         "../shared/data/mnist beside the checkout)")
