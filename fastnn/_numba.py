@@ -1,11 +1,20 @@
 """One place for numba options and the small typed-constant helper the kernels share.
 
-Every compiled function in fastnn is built with ``JIT`` (serial) or ``PARALLEL_JIT``.
-The fastmath flag set deliberately leaves out ``nnan`` and ``ninf`` so that NaN and
-infinity checks keep their meaning; ``reassoc`` and ``contract`` let LLVM vectorise the
-k-loop reductions, which is why kernels are tested against the NumPy engine with
+Every compiled function in fastnn is built with ``JIT`` (serial), ``PARALLEL_JIT`` or
+``SCALAR_JIT``. The fastmath flag set deliberately leaves out ``nnan`` and ``ninf`` so that
+NaN and infinity checks keep their meaning; ``reassoc`` and ``contract`` let LLVM vectorise
+the k-loop reductions, which is why kernels are tested against the NumPy engine with
 tolerances while the same build stays bit-identical run to run and for any thread count
 (every ``prange`` iteration writes only the elements it owns).
+
+``SCALAR_JIT`` (no fastmath) is for the small per-neuron and per-sample helpers that other
+compiled functions call: :math:`f'` and the costs. numba's cached object code is built
+with such callees inlined into the caller, while a freshly compiled caller calls them, and
+fastmath let LLVM regroup the inlined arithmetic with the caller's: BP1 of a sigmoid output
+with quadratic cost came out with different last bits in a user's first run (empty cache)
+than in every later run (``tests/test_numba_cache.py``). Without fastmath flags their
+operations cannot be regrouped, wherever they are inlined. (``activations.f`` keeps
+fastmath: its result is stored as it is, and it runs inside the weighted-sum epilogue.)
 """
 import hashlib
 import os
@@ -18,6 +27,8 @@ from numba.np import numpy_support
 FASTMATH = {"nsz", "arcp", "contract", "afn", "reassoc"}
 JIT = dict(cache=True, nogil=True, fastmath=FASTMATH, error_model="numpy")
 PARALLEL_JIT = dict(JIT, parallel=True)
+SCALAR_JIT = dict(JIT, fastmath=False)
+"""For helpers whose arithmetic would otherwise depend on where LLVM inlines them (see above)."""
 
 
 def typed(like, value):
@@ -85,4 +96,4 @@ caching.CacheImpl._locator_classes[:0] = [
                                            caching.UserWideCacheLocator)]
 
 
-__all__ = ["FASTMATH", "JIT", "PARALLEL_JIT", "typed"]
+__all__ = ["FASTMATH", "JIT", "PARALLEL_JIT", "SCALAR_JIT", "typed"]

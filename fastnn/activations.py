@@ -16,7 +16,7 @@ its Jacobian is only ever needed through the output delta (``costs``).
 import numpy as np
 from numba import njit
 
-from ._numba import JIT, typed
+from ._numba import JIT, SCALAR_JIT, typed
 
 IDENTITY, SIGMOID, TANH, RELU, LEAKY_RELU, ARCTAN, SOFTMAX = range(7)
 CODES = {
@@ -58,7 +58,7 @@ def f(code, s):
     return s  # IDENTITY
 
 
-@njit(**JIT)
+@njit(**SCALAR_JIT)
 def f_prime(code, s, a):
     r"""Derivative :math:`f'(s)`, given both ``s`` and ``a = f(s)`` (elementwise codes only)."""
     one = typed(s, 1.0)

@@ -18,7 +18,7 @@ import numpy as np
 from numba import njit
 
 from . import activations
-from ._numba import JIT, typed
+from ._numba import SCALAR_JIT, typed
 
 QUADRATIC, CROSS_ENTROPY, LOG_LIKELIHOOD = range(3)
 CODES = {"quadratic": QUADRATIC, "cross_entropy": CROSS_ENTROPY,
@@ -27,13 +27,13 @@ REQUIRED_OUTPUT = {"cross_entropy": "sigmoid", "log_likelihood": "softmax"}
 """Output activation each log cost is defined for (and for which ``delta = a - y`` holds)."""
 
 
-@njit(**JIT)
+@njit(**SCALAR_JIT)
 def _softplus(s):
     """ln(1 + e^s), without overflow for large |s|."""
     return max(s, typed(s, 0.0)) + np.log1p(np.exp(-abs(s)))
 
 
-@njit(**JIT)
+@njit(**SCALAR_JIT)
 def cost_of_sample(cost, s, a, y):
     r"""Per-sample cost :math:`C_x` from one row of ``s``, ``a`` and targets ``y``."""
     c = typed(s[0], 0.0)
@@ -57,7 +57,7 @@ def cost_of_sample(cost, s, a, y):
     return c
 
 
-@njit(**JIT)
+@njit(**SCALAR_JIT)
 def output_delta_of_sample(cost, output, s, a, y, delta):
     r"""BP1 for one sample: :math:`\delta^L_j = \partial C_x/\partial a^L_j \cdot f'(s^L_j)`.
 

@@ -15,3 +15,50 @@ def test_compiled_functions_are_stamped_with_every_kernel_module():
 def test_functions_outside_fastnn_keep_numba_default_locator(tmp_path):
     for locator in _numba.caching.CacheImpl._locator_classes[:3]:
         assert locator.from_function(os.path.join, os.path.__file__) is None
+
+
+CALLER = '''
+import hashlib, numpy as np
+from numba import njit
+from fastnn import activations, costs
+from fastnn._numba import JIT
+
+@njit(**JIT)
+def bp1_rows(cost, code, s, a, y, delta):
+    for x in range(s.shape[0]):
+        costs.output_delta_of_sample(cost, code, s[x], a[x], y[x], delta[x])
+        delta[x, 0] += costs.cost_of_sample(cost, s[x], a[x], y[x]) + activations.f(code, s[x, 1])
+
+rng = np.random.default_rng(0)
+s = rng.standard_normal((64, 10)); y = (rng.random((64, 10)) > 0.9) * 1.0
+digest = hashlib.sha1()
+for cost, code in ((0, activations.SIGMOID), (0, activations.TANH), (1, activations.SIGMOID)):
+    a = np.empty_like(s)
+    for x in range(64):
+        for j in range(10):
+            a[x, j] = activations.f(code, s[x, j])
+    delta = np.empty_like(s)
+    bp1_rows(cost, code, s, a, y, delta)
+    digest.update(delta.tobytes())
+print(digest.hexdigest())
+'''
+
+
+def test_cold_compiled_and_cached_code_give_the_same_bits(tmp_path):
+    """A process that compiles (empty cache) and one that loads the cache compute the same bits.
+
+    numba's cached object code is built with the callees inlined, while the freshly compiled
+    code calls them; fastmath's reassociation across the inlined call then changed BP1's
+    last bits (quadratic cost, sigmoid output) between a user's first run and later ones.
+    The scalar helpers (activations, costs) are therefore compiled without fastmath."""
+    import subprocess
+    import sys
+    script = tmp_path / "caller.py"
+    script.write_text(CALLER)
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "cache"),
+               PYTHONPATH=os.pathsep.join([os.path.dirname(os.path.dirname(_numba.__file__)),
+                                           os.environ.get("PYTHONPATH", "")]))
+    runs = [subprocess.run([sys.executable, str(script)], env=env, check=True, text=True,
+                           capture_output=True).stdout for _ in range(2)]
+    assert os.listdir(tmp_path / "cache")  # the first run filled the cache, the second read it
+    assert runs[0] == runs[1]
