@@ -444,8 +444,9 @@ def sgd_then_weighted_sum_group(g, per, delta, a_prev, w, b, scale, eta, decay, 
     of :math:`w` and :math:`b`), then ``weighted_sum_block`` of the *next* batch
     (``a_next``, shape (m_next, n_in)) on the freshly updated rows, while they are still in
     L1. Per element the same operations as ``sgd_group`` followed by ``weighted_sum_group``,
-    so the same bits; but each weight row is brought from L2 once per batch instead of twice
-    (per-sample SGD on [784, 30, 10] is bound by exactly that traffic)."""
+    so the same bits; but each weight row is brought from L2 once per batch instead of twice.
+    Measured: 7% less time for the first layer of [784, 30, 10] and [784, 100, 10] at batch
+    10; no change at batch 1, where the 1 x 4 dot product is bound by FMA latency instead."""
     m_next = a_next.shape[0]
     for jb in range(per * g, min(per * (g + 1), (w.shape[0] + BLOCK - 1) // BLOCK)):
         sgd_block(jb, delta, a_prev, w, b, scale, eta, decay, l2, l1)
