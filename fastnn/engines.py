@@ -50,15 +50,17 @@ class NumbaEngine:
         return fast_drivers.Plan(flags, fast_drivers.group_width(self.arch.sizes, threads),
                                  self._transposed)
 
-    def _workspace(self, capacity):
+    def _workspace(self, capacity, for_training=False):
         """Buffers for ``capacity`` samples, allocated once and reused (fit alternates between
-        the training batch size and the evaluation chunk size)."""
-        if capacity not in self._workspaces:
+        the training batch size and the evaluation chunk size); ``for_training`` adds the
+        fast drivers' second input buffer to them."""
+        work = self._workspaces.get(capacity)
+        if work is None or (for_training and work.x_next.shape[0] < capacity):
             if len(self._workspaces) >= 4:
                 self._workspaces.clear()
-            self._workspaces[capacity] = kernels.make_workspace(self.arch.sizes, capacity,
-                                                                self.dtype)
-        return self._workspaces[capacity]
+            work = kernels.make_workspace(self.arch.sizes, capacity, self.dtype, for_training)
+            self._workspaces[capacity] = work
+        return work
 
     def warm_up(self, theta, X, Y, batch_size, update, accuracy_mode):
         """Compile (or load from cache) the training loop on one sample and copies of
@@ -75,7 +77,7 @@ class NumbaEngine:
         if self.fast:
             loss, correct = fast_drivers.train_epoch(theta, self.grad, self.arch,
                                                      self._plan(batch_size),
-                                                     self._workspace(batch_size), X, Y, order,
+                                                     self._workspace(batch_size, True), X, Y, order,
                                                      batch_size, update, accuracy_mode)
             return float(loss), int(correct)
         loss, correct = drivers.train_epoch(theta, self.grad, self.arch, self._workspace(batch_size),

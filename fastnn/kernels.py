@@ -42,9 +42,10 @@ Workspace = namedtuple("Workspace", ["a_off", "A", "S", "D", "y", "sample_cost",
 """Buffers for batches of up to ``capacity`` samples: ``A``, ``S``, ``D`` hold every layer's
 ``a``, ``s`` and ``delta`` (layer l at offset ``a_off[l]``, shape (m, sizes[l])); ``y`` the
 batch targets (capacity, sizes[-1]); ``sample_cost`` the per-sample costs (capacity,);
-``x_next`` (capacity, sizes[0]) a second input buffer, for the fast drivers' next batch."""
+``x_next`` a second input buffer for the fast drivers' next batch, (capacity, sizes[0]) when
+made ``for_training``, else empty (prediction and evaluation never read it)."""
 
-def make_workspace(sizes, capacity, dtype):
+def make_workspace(sizes, capacity, dtype, for_training=False):
     """Allocate a ``Workspace`` for batches of up to ``capacity`` samples."""
     sizes = np.asarray(sizes, dtype=np.int64)
     a_off = np.zeros(len(sizes), dtype=np.int64)
@@ -52,7 +53,8 @@ def make_workspace(sizes, capacity, dtype):
     total = int(sizes.sum()) * capacity
     return Workspace(a_off, np.zeros(total, dtype), np.zeros(total, dtype),
                      np.zeros(total, dtype), np.zeros((capacity, int(sizes[-1])), dtype),
-                     np.zeros(capacity, dtype), np.zeros((capacity, int(sizes[0])), dtype))
+                     np.zeros(capacity, dtype),
+                     np.zeros((capacity if for_training else 0, int(sizes[0])), dtype))
 
 
 # --- views -------------------------------------------------------------------------------

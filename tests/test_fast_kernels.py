@@ -283,3 +283,15 @@ def test_parallel_kernels_same_bits_on_one_and_two_threads(rng):
         numba.set_num_threads(previous)
     for one, two in zip(*results):
         np.testing.assert_array_equal(one, two)
+
+
+def test_second_input_buffer_only_for_training(rng):
+    """predict/evaluate workspaces carry no next-batch input buffer; training's has one."""
+    net = fastnn.Network([7, 5, 3], seed=0)
+    X, y = rng.random((40, 7)), rng.integers(0, 3, 40)
+    net.predict(X)
+    net.evaluate(X, y)
+    assert all(work.x_next.size == 0 for work in net._engine._workspaces.values())
+    net.fit(X, y, epochs=1, batch_size=40)   # same capacity as predict's chunk: rebuilt for training
+    assert net._engine._workspaces[40].x_next.shape == (40, 7)
+    np.testing.assert_array_equal(net.predict(X), net.predict(X))
