@@ -4,16 +4,19 @@ write the math (loops over neurons j, k and layers l) and compiled with numba.
 >>> import fastnn
 >>> net = fastnn.Network([784, 30, 10], seed=1)
 >>> history = net.fit(X, y, epochs=3, batch_size=10, learning_rate=3.0)   # doctest: +SKIP
+
+Subpackages, each importing only those before it: ``core`` (what a network is) <- ``engine``
+(how it is computed) <- ``training`` (how it is trained) <- ``io`` (files) <- ``network``
+(the ``Network``) <- ``datasets`` and the integrations ``sklearn``, ``cli``, ``plot``.
 """
-from . import callbacks, optimizers, schedules
-from .errors import TrainingDiverged
-from .gradcheck import gradient_check
-from .history import History
-from .network import Network
-from .optimizers import SGD, Adagrad, Adam, Momentum, Nesterov, RMSProp
-from .restarts import best_of
-from .serialization import load
-from .threads import get_num_threads, set_num_threads
+from .core.errors import TrainingDiverged
+from .engine.threads import get_num_threads, set_num_threads
+from .network import Network, load
+from .training import callbacks, optimizers, schedules
+from .training.gradcheck import gradient_check
+from .training.history import History
+from .training.optimizers import SGD, Adagrad, Adam, Momentum, Nesterov, RMSProp
+from .training.restarts import best_of
 
 __version__ = "0.1.0"
 __all__ = ["Network", "History", "load", "gradient_check", "best_of", "TrainingDiverged",

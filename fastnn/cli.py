@@ -101,9 +101,10 @@ def _fit_parameters():
 
 def _names():
     """Choices for the options, from the library's own tables."""
-    from . import activations, costs, parameters
+    from .core import activations, costs
+    from .core import structure as parameters
     try:
-        from .optimizers import OPTIMIZERS
+        from .training.optimizers import OPTIMIZERS
         optimizers = tuple(OPTIMIZERS)
     except ImportError:  # pragma: no cover - a fastnn without optimizer objects
         optimizers = ("sgd",)
@@ -323,7 +324,7 @@ def run_train(args, out):
         if "optimizer" not in accepted:
             raise NotImplementedError(f"--optimizer {args.optimizer} needs a fastnn whose "
                                       f"Network.fit takes optimizer=; only sgd is available")
-        from .optimizers import get
+        from .training.optimizers import get
         fit_options["optimizer"] = get(args.optimizer, options["learning_rate"])
     if args.l2 > 0:
         if "l2" not in accepted:
@@ -397,7 +398,7 @@ def run_train(args, out):
 
 
 def run_evaluate(args, out):
-    from .serialization import load
+    from .network import load
     net = load(args.model, engine=args.engine)
     dtype = net.dtype.name
     _, _, _, (X_test, y_test) = load_dataset(args.dataset, args.data, None, args.seed, dtype)

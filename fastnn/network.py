@@ -1,19 +1,32 @@
 """``Network``: a feed-forward network trained by backpropagation, engine-agnostic.
 
-The Network validates input, owns the parameters (one flat vector with per-layer views,
-see ``parameters``), the random generator (initialisation and shuffling) and the epoch loop.
-An engine (``engines``) does the arithmetic: the loop kernels (``engine="numba"``) or the
-NumPy reference (``engine="numpy"``). Both share initialisation and shuffling, so one seed
-gives one trajectory whichever engine runs it.
+The Network validates input, owns the parameters (one flat vector ``theta`` with the views
+its structure object gives, see ``fastnn.core.structure``), the random generator
+(initialisation and shuffling) and the optimizer of its last fit. An engine
+(``fastnn.engine``) does the arithmetic: the loop kernels (``engine="numba"``) or the NumPy
+reference (``engine="numpy"``). Both share initialisation and shuffling, so one seed gives
+one trajectory whichever engine runs it. The epoch loop is ``fastnn.training.fit``.
 
 Layer indices: the documents number layers from 1 (the input); Python lists start at 0, so
 ``weights[0]`` is the documents' :math:`w^2` (input -> first hidden layer), of shape
 ``(sizes[1], sizes[0])``, and ``weights[l][j, k]`` is :math:`w^{l+2}_{jk}`.
+
+Thread safety: ``predict``, ``evaluate`` and ``gradients`` may be called from any number of
+threads at once (the engines keep their buffers per thread); ``fit`` runs on one thread at a
+time and refuses a second concurrent call.
 """
+import threading
+
 import numpy as np
 
-from . import activations, costs, optimizers, parameters, validation
-from .engines import ENGINES
+from .core import costs, validation
+from .core.structure import INITS, Layered, Topology
+from .core.structure import from_config as structure_from_config
+from .engine import ENGINE_NAMES, make_engine, rules
+from .io import model_file
+from .training.fit import fit as _fit
+from .training.fit import non_negative_float
+from .training.optimizers import OPTIMIZERS
 
 
 class Network:
@@ -30,7 +43,7 @@ class Network:
     cost : str
         "quadratic", "cross_entropy" (sigmoid outputs) or "log_likelihood" (softmax outputs).
     init : str
-        "scaled_normal", "normal", "he", "xavier" or "zeros" (see ``parameters.initialise``).
+        "scaled_normal", "normal", "he", "xavier" or "zeros" (see ``fastnn.core.structure.Layered.initialise``).
     dtype : str
         "float32" or "float64": every parameter and every computation stays in it.
     seed : int or None
@@ -48,76 +61,117 @@ class Network:
 
     def __init__(self, sizes, activation="sigmoid", output_activation=None, cost="quadratic",
                  init="scaled_normal", dtype="float64", seed=None, engine="numba"):
-        self.sizes = validation.sizes(sizes)
-        self.activation = validation.choice("activation", activation, activations.HIDDEN_NAMES)
-        self.output_activation = validation.choice(
-            "output_activation", activation if output_activation is None else output_activation,
-            activations.OUTPUT_NAMES)
+        if isinstance(sizes, Topology):
+            self.topology = sizes
+        else:
+            self.topology = Layered(sizes, activation,
+                                    activation if output_activation is None else output_activation)
         self.cost = validation.choice("cost", cost, tuple(costs.CODES))
+        output = self.topology.output_activation
         required = costs.REQUIRED_OUTPUT.get(self.cost)
-        if required is not None and self.output_activation != required:
+        if required is not None and output != required:
             raise ValueError(f"cost={self.cost!r} needs output_activation={required!r}, "
-                             f"got {self.output_activation!r}")
-        self.init = validation.choice("init", init, parameters.INITS)
+                             f"got {output!r}")
+        self.init = validation.choice("init", init, INITS)
         self.dtype = validation.float_dtype(dtype)
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))
-                                 or seed < 0):
-            raise TypeError(f"seed must be None or a non-negative integer, got {seed!r}")
-        self.seed = seed
-        self.engine = validation.choice("engine", engine, tuple(ENGINES))
+        self.seed = validation.seed(seed)
+        self.engine = validation.choice("engine", engine, ENGINE_NAMES)
 
-        self._layout = parameters.layout(self.sizes)
         self._rng = np.random.default_rng(seed)
-        theta = np.zeros(self._layout.size)
-        parameters.initialise(theta, self._layout, self.init, self._rng)
+        theta = np.zeros(self.topology.n_parameters)
+        self.topology.initialise(theta, self.init, self._rng)
         self._theta = theta.astype(self.dtype)
-        self._weight_views, self._bias_views = parameters.views(self._theta, self._layout)
-        self.weights, self.biases = list(self._weight_views), list(self._bias_views)
-        self._engine = ENGINES[self.engine](self.sizes, self.layer_activations, self.cost,
-                                            self.dtype)
+        self._bind_views()
         self.optimizer = None
         """The optimizer of the last fit (state and counters); None before any training."""
         self._penalty = None  # (l2, l1, n) of the last fit, for evaluate
         self._split_seed = None  # validation split of a seed=None network, drawn once
-        self._decay = None
+        self._mask = None
+        self._fit_lock = threading.Lock()
+
+    def _bind_views(self):
+        """Views into ``_theta`` for the user, and the engine over the structure."""
+        self._weight_views, self._bias_views = self.topology.views(self._theta)
+        self.weights = _copy_list(self._weight_views)
+        self.biases = _copy_list(self._bias_views)
+        self._engine = make_engine(self.engine, self.topology, self.cost, self.dtype)
+
+    # --- copies and pickling: the views must be views of the copy's own parameters ----------
+
+    _DERIVED = ("weights", "biases", "_weight_views", "_bias_views", "_engine", "_fit_lock")
+
+    def __getstate__(self):
+        self._parameters()  # arrays put in place of the views count
+        return {key: value for key, value in self.__dict__.items() if key not in self._DERIVED}
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._fit_lock = threading.Lock()
+        self._bind_views()
+
+    # --- structure -----------------------------------------------------------------------
+
+    @property
+    def sizes(self):
+        """Neurons per layer, input first (layered networks)."""
+        return self.topology.sizes
+
+    @property
+    def activation(self):
+        """Hidden-layer activation (layered networks)."""
+        return self.topology.activation
+
+    @property
+    def output_activation(self):
+        return self.topology.output_activation
 
     @property
     def layer_activations(self):
-        """Activation name of every non-input layer."""
-        return [self.activation] * (len(self.sizes) - 2) + [self.output_activation]
+        """Activation name of every non-input layer (layered networks)."""
+        return self.topology.layer_activations
 
     @property
     def n_parameters(self):
-        return self._layout.size
+        return self.topology.n_parameters
+
+    def config(self):
+        """The configuration ``save`` writes and ``Network(**config)`` accepts (layered) or
+        ``load`` rebuilds: the structure's, then cost, init, dtype, seed and engine."""
+        return {**self.topology.config(), "cost": self.cost, "init": self.init,
+                "dtype": self.dtype.name, "seed": self.seed, "engine": self.engine}
 
     def __repr__(self):
-        return (f"Network({list(self.sizes)}, activation={self.activation!r}, "
-                f"output_activation={self.output_activation!r}, cost={self.cost!r}, "
-                f"dtype={self.dtype.name!r}, engine={self.engine!r})")
+        if isinstance(self.topology, Layered):
+            structure = (f"{list(self.sizes)}, activation={self.activation!r}, "
+                         f"output_activation={self.output_activation!r}")
+        else:
+            structure = repr(self.topology)
+        return (f"Network({structure}, cost={self.cost!r}, dtype={self.dtype.name!r}, "
+                f"engine={self.engine!r})")
 
     # --- parameters ----------------------------------------------------------------------
 
     def _parameters(self):
         """The flat parameter vector, after copying in any array the user put in
-        ``weights``/``biases`` in place of the views."""
-        for name, current, views in (("weights", self.weights, self._weight_views),
-                                     ("biases", self.biases, self._bias_views)):
-            if not isinstance(current, list) or len(current) != len(views):
-                raise ValueError(f"net.{name} must be a list of {len(views)} arrays")
-            for l, (array, view) in enumerate(zip(current, views)):
-                if array is view:
-                    continue
-                array = validation._numeric(f"{name}[{l}]", array)
-                if array.shape != view.shape:
-                    raise ValueError(f"{name}[{l}] must have shape {view.shape}, got {array.shape}")
-                validation._finite(f"{name}[{l}]", array)
-                view[...] = array
-                current[l] = view
+        ``weights``/``biases`` (or in one of their entries) in place of the views."""
+        for name, views in (("weights", self._weight_views), ("biases", self._bias_views)):
+            current = getattr(self, name)
+            if isinstance(views, list):
+                if not isinstance(current, list) or len(current) != len(views):
+                    raise ValueError(f"net.{name} must be a list of {len(views)} arrays")
+                for l, (array, view) in enumerate(zip(current, views)):
+                    if array is not view:
+                        _assign(f"{name}[{l}]", view, array)
+                        current[l] = view
+            elif current is not views:
+                _assign(name, views, current)
+                setattr(self, name, views)
         return self._theta
 
-    def _data(self, X, y):
-        X = validation.inputs(X, self.sizes[0], self.dtype)
-        Y, accuracy_mode = validation.targets(y, X.shape[0], self.sizes[-1], self.cost, self.dtype)
+    def _data(self, X, y, name="X", y_name="y"):
+        X = validation.inputs(X, self.topology.n_inputs, self.dtype, name=name)
+        Y, accuracy_mode = validation.targets(y, X.shape[0], self.topology.n_outputs, self.cost,
+                                              self.dtype, name=y_name)
         return X, Y, accuracy_mode
 
     # --- the algorithm -------------------------------------------------------------------
@@ -185,28 +239,33 @@ class Network:
             The cost or a parameter became NaN or infinite; the network keeps the parameters
             from the end of the previous epoch.
         """
-        from .training import fit
-        return fit(self, X, y, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
-                   shuffle=shuffle, optimizer=optimizer, schedule=schedule, l2=l2, l1=l1,
-                   validation_data=validation_data, validation_fraction=validation_fraction,
-                   early_stopping=early_stopping, patience=patience, min_delta=min_delta,
-                   callbacks=callbacks, progress=progress)
+        if not self._fit_lock.acquire(blocking=False):
+            raise RuntimeError("fit is already running on this network in another thread; "
+                               "train a copy (copy.deepcopy(net)) to train two at once")
+        try:
+            return _fit(self, X, y, epochs=epochs, batch_size=batch_size,
+                        learning_rate=learning_rate, shuffle=shuffle, optimizer=optimizer,
+                        schedule=schedule, l2=l2, l1=l1, validation_data=validation_data,
+                        validation_fraction=validation_fraction, early_stopping=early_stopping,
+                        patience=patience, min_delta=min_delta, callbacks=callbacks,
+                        progress=progress)
+        finally:
+            self._fit_lock.release()
 
     def _weight_mask(self):
         """uint8 mask over theta: 1 for weights (regularised), 0 for biases."""
-        if self._decay is None:
-            self._decay = optimizers.weight_mask(self._layout)
-        return self._decay
+        if self._mask is None:
+            self._mask = self.topology.penalised_mask()
+        return self._mask
 
     def _penalty_coefficients(self, l2, l1, n, n_samples):
-        from .training import non_negative_float
         l2, l1 = non_negative_float("l2", l2), non_negative_float("l1", l1)
         n = n_samples if n is None else validation.positive_int("n", n)
         return l2, l1, n
 
     def predict(self, X):
         """Output activations :math:`a^L`, shape (n_samples, sizes[-1])."""
-        X = validation.inputs(X, self.sizes[0], self.dtype)
+        X = validation.inputs(X, self.topology.n_inputs, self.dtype)
         return self._engine.predict(self._parameters(), X)
 
     def evaluate(self, X, y, *, l2=None, l1=None, n=None):
@@ -233,7 +292,7 @@ class Network:
             l2, l1, n = self._penalty_coefficients(last_l2 if l2 is None else l2,
                                                    last_l1 if l1 is None else l1, n, X.shape[0])
         if l2 or l1:
-            result["penalty"] = optimizers.penalty(theta, self._weight_mask(), l2, l1, n)
+            result["penalty"] = rules.penalty(theta, self._weight_mask(), l2, l1, n)
             result["regularized_loss"] = result["loss"] + result["penalty"]
         return result
 
@@ -253,13 +312,96 @@ class Network:
         theta = self._parameters()
         grad, _ = self._engine.gradients(theta, X, Y)
         if l2 or l1:
-            add = (optimizers.add_penalty_gradient if self.engine == "numba"
-                   else optimizers.numpy_add_penalty_gradient)
+            add = (rules.add_penalty_gradient if self.engine == "numba"
+                   else rules.numpy_add_penalty_gradient)
             add(theta, grad, self._weight_mask(), l2 / n, l1 / n)
-        dW, db = parameters.views(grad, self._layout)
-        return dW, db
+        return self.topology.views(grad)
 
     def save(self, path):
-        """Write the network to ``path`` (see ``fastnn.serialization``)."""
-        from .serialization import save
-        save(self, path)
+        """Write the network to ``path`` atomically (format: ``fastnn.io.model_file``)."""
+        model_file.save(self, path)
+
+
+def _copy_list(views):
+    return list(views) if isinstance(views, list) else views
+
+
+def _assign(name, view, array):
+    """Copy a user's replacement ``array`` into ``view``, checked."""
+    array = validation._numeric(name, array)
+    if array.shape != view.shape:
+        raise ValueError(f"{name} must have shape {view.shape}, got {array.shape}")
+    validation._finite(name, array)
+    view[...] = array
+
+
+def load(path, engine=None):
+    """Read a network written by ``Network.save``.
+
+    Parameters
+    ----------
+    path : str or path-like
+    engine : str or None
+        Engine of the loaded network; None keeps the one it was saved with.
+
+    Raises
+    ------
+    FileNotFoundError
+        ``path`` does not exist.
+    ValueError
+        The file is not a fastnn network file, is truncated or corrupt, or comes from a
+        newer format version.
+    """
+    if engine is not None:
+        validation.choice("engine", engine, ENGINE_NAMES)
+    record = model_file.read(path)
+    path = record.path
+    config = dict(record.config)
+    if engine is not None:
+        config["engine"] = engine
+    try:
+        topology = structure_from_config(config)
+        net = Network(topology, cost=config["cost"], init=config["init"], dtype=config["dtype"],
+                      seed=config["seed"], engine=config["engine"])
+    except (TypeError, ValueError, KeyError) as error:
+        raise ValueError(f"{path!r}: invalid network configuration: {error}") from error
+    theta = record.theta
+    if theta.shape != net._theta.shape or theta.dtype != net.dtype:
+        raise ValueError(f"{path!r}: parameters of shape {theta.shape} and dtype {theta.dtype} "
+                         f"do not fit this structure ({net.n_parameters} parameters) and dtype "
+                         f"{config['dtype']}")
+    if not np.isfinite(theta).all():
+        raise ValueError(f"{path!r}: the stored parameters contain NaN or infinity")
+    net._theta[...] = theta
+    try:
+        net._rng.bit_generator.state = record.rng_state
+    except (TypeError, ValueError, KeyError) as error:
+        raise ValueError(f"{path!r}: unreadable random generator state: {error}") from error
+    if record.training is not None:
+        try:
+            _restore_training(net, *record.training, path)
+        except (KeyError, TypeError, AttributeError) as error:
+            raise ValueError(f"{path!r}: unreadable training state: {error}") from error
+    return net
+
+
+def _restore_training(net, record, v, s, path):
+    """Give ``net`` the optimizer and penalty of a version-2 ``training`` record."""
+    if record.get("penalty") is not None:
+        l2, l1, n = record["penalty"]
+        net._penalty = (float(l2), float(l1), int(n))
+    spec = record.get("optimizer")
+    if spec is None:
+        return
+    if spec.get("name") not in OPTIMIZERS:
+        raise ValueError(f"{path!r}: unknown optimizer {spec.get('name')!r}")
+    opt = OPTIMIZERS[spec["name"]](**spec["config"]).bind(net.n_parameters, net.dtype)
+    for array, stored in zip(opt._state, (v, s)):
+        if stored.size == 0 and int(spec["iterations"]) == 0:
+            continue  # an optimizer that never stepped: zero state
+        if stored.shape != array.shape or stored.dtype != array.dtype:
+            raise ValueError(f"{path!r}: optimizer state of shape {stored.shape} and dtype "
+                             f"{stored.dtype} does not fit a {spec['name']} optimizer of this network")
+        array[...] = stored
+    opt.iterations, opt.epochs = int(spec["iterations"]), int(spec["epochs"])
+    net.optimizer = opt

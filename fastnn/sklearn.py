@@ -75,8 +75,8 @@ except ImportError:  # pragma: no cover - scikit-learn < 1.6
     def _validate_data(estimator, *args, **kwargs):
         return estimator._validate_data(*args, **kwargs)
 
-from . import optimizers as _optimizers
-from . import validation as _validation
+from .core import validation as _validation
+from .training import optimizers as _optimizers
 from .network import Network
 
 __all__ = ["MLPClassifier", "MLPRegressor"]

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import fastnn
-from fastnn import activations, costs
+from fastnn.core import activations, costs
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 

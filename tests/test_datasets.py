@@ -413,7 +413,7 @@ def test_sample_loads_and_is_balanced():
 
 
 def test_sample_size_and_attribution():
-    data = Path(ds.__file__).resolve().parent / "data"
+    data = Path(ds.__file__).resolve().parent.parent / "data"
     total = sum(p.stat().st_size for p in data.rglob("*") if p.is_file())
     assert total < 2_000_000
     text = (data / "ATTRIBUTION.txt").read_text(encoding="utf-8")

@@ -9,9 +9,11 @@ from hypothesis import given, settings, strategies as st
 
 import fastnn
 from conftest import make_pair, random_problem
-from fastnn import activations, fast_drivers, kernels, optimizers
-from fastnn._numba import JIT
-from fastnn import fast_kernels as fk
+from fastnn.core import activations
+from fastnn.engine import fast_drivers, kernels, rules
+from fastnn.training import optimizers
+from fastnn.core._numba import JIT
+from fastnn.engine import fast_kernels as fk
 
 DTYPES = [np.float32, np.float64]
 TOLERANCE = {np.float32: dict(rtol=1e-4, atol=1e-4), np.float64: dict(rtol=1e-11, atol=1e-11)}
@@ -96,7 +98,7 @@ def test_fused_sgd_equals_gradient_then_step(dtype, driver, m, n_in, n_out, seed
     grad = np.concatenate([gw.ravel(), gb])
     decay = np.concatenate([np.ones(w.size, np.uint8), np.zeros(b.size, np.uint8)])
     update = optimizers.get("sgd", eta).bind(theta.size, dtype).update(eta, decay, l2=l2, l1=l1)
-    optimizers.step(update, theta, grad)
+    rules.step(update, theta, grad)
     getattr(fk, f"sgd_{driver}")(per, delta, a_prev, w, b, 1.0 / m, eta, 1, l2, l1)
     np.testing.assert_allclose(w.ravel(), theta[:w.size], **TOLERANCE[dtype])
     np.testing.assert_allclose(b, theta[w.size:], **TOLERANCE[dtype])
@@ -177,10 +179,10 @@ def test_fast_engine_matches_numpy_engine(dtype, parallel_work, rng):
     for g_loop, g_ref in zip(sum(loop.gradients(X, Y), []), sum(ref.gradients(X, Y), [])):
         np.testing.assert_allclose(g_loop, g_ref, **tolerance)
     np.testing.assert_allclose(loop.evaluate(X, Y)["loss"], ref.evaluate(X, Y)["loss"], **tolerance)
-    for name in ("sgd", "adam"):   # SGD runs fused into BP3/BP4, Adam through optimizers.step
+    for name in ("sgd", "adam"):   # SGD runs fused into BP3/BP4, Adam through rules.step
         for net in (loop, ref):
             optimizer = optimizers.get(name, 0.05).bind(net.n_parameters, net.dtype)
-            update = optimizer.update(0.05, optimizers.weight_mask(net._layout), l2=0.01, l1=0.002)
+            update = optimizer.update(0.05, net.topology.penalised_mask(), l2=0.01, l1=0.002)
             Xc, Yc, mode = net._data(X, Y)
             for epoch in range(2):
                 net._engine.train_epoch(net._theta, Xc, Yc, np.arange(len(Xc))[::-1], 7, update,
@@ -291,7 +293,7 @@ def test_second_input_buffer_only_for_training(rng):
     X, y = rng.random((40, 7)), rng.integers(0, 3, 40)
     net.predict(X)
     net.evaluate(X, y)
-    assert all(work.x_next.size == 0 for work in net._engine._workspaces.values())
+    assert all(work.x_next.size == 0 for work in net._engine._buffers().workspaces.values())
     net.fit(X, y, epochs=1, batch_size=40)   # same capacity as predict's chunk: rebuilt for training
-    assert net._engine._workspaces[40].x_next.shape == (40, 7)
+    assert net._engine._buffers().workspaces[40].x_next.shape == (40, 7)
     np.testing.assert_array_equal(net.predict(X), net.predict(X))

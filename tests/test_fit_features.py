@@ -8,7 +8,10 @@ import numpy as np
 import pytest
 
 import fastnn
-from fastnn import activations, costs, kernels, schedules, training
+from fastnn.core import activations, costs
+from fastnn.engine import kernels
+from fastnn.training import fit as training
+from fastnn.training import schedules
 from conftest import random_problem
 
 
@@ -285,7 +288,7 @@ def test_version_1_files_still_load(tmp_path, data):
     path = tmp_path / "v1.npz"
     net.save(path)
     with np.load(path) as archive:
-        arrays = {k: archive[k] for k in fastnn.serialization.KEYS}
+        arrays = {k: archive[k] for k in fastnn.io.model_file.KEYS}
     np.savez(path, **{**arrays, "version": np.array(1)})
     old = fastnn.load(path)
     np.testing.assert_array_equal(old._theta, net._theta)

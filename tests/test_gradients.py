@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import fastnn
-from fastnn import activations
+from fastnn.core import activations
 from conftest import OUTPUT_PAIRS, random_problem
 
 

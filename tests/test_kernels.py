@@ -4,7 +4,9 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from fastnn import activations, costs, kernels, optimizers
+from fastnn.core import activations, costs
+from fastnn.engine import kernels, rules
+from fastnn.training import optimizers
 
 DTYPES = [np.float32, np.float64]
 TOLERANCE = {np.float32: dict(rtol=2e-5, atol=2e-5), np.float64: dict(rtol=1e-12, atol=1e-12)}
@@ -116,6 +118,6 @@ def test_weight_gradient(dtype, m, n_in, n_out, seed, accumulate):
 def test_sgd_step(dtype, rng):
     theta, grad = (rng.standard_normal(1000).astype(dtype) for _ in range(2))
     expected = theta - dtype(0.3) * grad
-    optimizers.sgd_step(theta, grad, 0.3)
+    rules.sgd_step(theta, grad, 0.3)
     assert theta.dtype == dtype
     np.testing.assert_allclose(theta, expected, **TOLERANCE[dtype])

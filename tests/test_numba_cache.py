@@ -1,7 +1,8 @@
 """numba's disk cache must not serve code compiled from an older version of another module."""
 import os
 
-from fastnn import _numba, drivers, kernels
+from fastnn.core import _numba
+from fastnn.engine import drivers, kernels
 
 
 def test_compiled_functions_are_stamped_with_every_kernel_module():
@@ -20,8 +21,8 @@ def test_functions_outside_fastnn_keep_numba_default_locator(tmp_path):
 CALLER = '''
 import hashlib, numpy as np
 from numba import njit
-from fastnn import activations, costs
-from fastnn._numba import JIT
+from fastnn.core import activations, costs
+from fastnn.core._numba import JIT
 
 @njit(**JIT)
 def bp1_rows(cost, code, s, a, y, delta):
@@ -56,7 +57,7 @@ def test_cold_compiled_and_cached_code_give_the_same_bits(tmp_path):
     script = tmp_path / "caller.py"
     script.write_text(CALLER)
     env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "cache"),
-               PYTHONPATH=os.pathsep.join([os.path.dirname(os.path.dirname(_numba.__file__)),
+               PYTHONPATH=os.pathsep.join([os.path.dirname(os.path.dirname(os.path.dirname(_numba.__file__))),
                                            os.environ.get("PYTHONPATH", "")]))
     runs = [subprocess.run([sys.executable, str(script)], env=env, check=True, text=True,
                            capture_output=True).stdout for _ in range(2)]

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 import fastnn
-from fastnn import optimizers
+from fastnn.engine import rules
+from fastnn.training import optimizers
 from conftest import make_pair, random_problem
 
 RULES = list(optimizers.OPTIMIZERS)
@@ -18,7 +19,7 @@ def run(cls, steps, theta, grad, decay, l2=0.0, l1=0.0, engine="numba", **hyper)
     theta = np.array(theta, dtype=np.float64)
     opt = cls(0.1, **hyper).bind(theta.size, theta.dtype)
     u = opt.update(0.1, np.array(decay, dtype=np.uint8), l2, l1)
-    step = optimizers.step if engine == "numba" else optimizers.numpy_step
+    step = rules.step if engine == "numba" else rules.numpy_step
     for _ in range(steps):
         step(u, theta, np.array(grad, dtype=np.float64))
     opt.collect(u)
@@ -74,8 +75,8 @@ def test_step_kernels_match_numpy_forms(name, dtype):
                      for _ in range(2))
     for _ in range(6):
         grad = rng.standard_normal(n).astype(dtype)
-        optimizers.step(u_loop, loops, grad)
-        optimizers.numpy_step(u_ref, refs, grad)
+        rules.step(u_loop, loops, grad)
+        rules.numpy_step(u_ref, refs, grad)
     assert loops.dtype == dtype and u_loop.v.dtype == dtype and u_loop.s.dtype == dtype
     tolerance = dict(rtol=2e-6, atol=2e-6) if dtype == np.float32 else dict(rtol=1e-13, atol=1e-13)
     np.testing.assert_allclose(loops, refs, **tolerance)
@@ -85,7 +86,7 @@ def test_step_kernels_match_numpy_forms(name, dtype):
 
 def _promotions(function, *args):
     """float32 -> float64 conversions in a fresh (uncached) compile of ``function``."""
-    options = {k: v for k, v in optimizers.EXACT_JIT.items() if k != "cache"}
+    options = {k: v for k, v in rules.EXACT_JIT.items() if k != "cache"}
     kernel = numba.njit(**options)(function)
     kernel(*args)
     ir = "".join(kernel.inspect_llvm().values())
@@ -102,7 +103,7 @@ def test_float32_update_loops_stay_float32_and_vectorise():
         for penalise in (False, True):
             assert _promotions(getattr(optimizers, name).py_func, u, theta, grad, 0, 64,
                                penalise) == [], name
-    assert _promotions(optimizers._momentum.py_func, u, theta, grad, 0, 64, True, True) == []
+    assert _promotions(rules._momentum.py_func, u, theta, grad, 0, 64, True, True) == []
 
     def promoted(theta, grad, lo, hi):  # the check itself must catch a float64 literal
         w, dw = theta[lo:hi], grad[lo:hi]
@@ -116,7 +117,7 @@ def test_float32_update_loops_stay_float32_and_vectorise():
 def test_parallel_blocks_give_the_serial_bits(name):
     """Above PARALLEL_PARAMETERS the step runs in owned blocks: same bits as one pass, with
     a penalty whose weight/bias runs straddle the block edges."""
-    n = optimizers.PARALLEL_PARAMETERS + 12345
+    n = rules.PARALLEL_PARAMETERS + 12345
     rng = np.random.default_rng(1)
     decay = np.repeat(np.arange(n // 1000 + 1) % 2, 1000)[:n].astype(np.uint8)
     theta0 = rng.standard_normal(n).astype(np.float32)
@@ -127,7 +128,7 @@ def test_parallel_blocks_give_the_serial_bits(name):
             theta = theta0.copy()
             u = optimizers.OPTIMIZERS[name](0.01).bind(n, np.float32).update(0.01, decay, 0.1, 0.01)
             for k in range(2):
-                optimizers.step(u, theta, np.sin(theta0 + k))
+                rules.step(u, theta, np.sin(theta0 + k))
             results.append(theta)
         finally:
             numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
@@ -136,12 +137,12 @@ def test_parallel_blocks_give_the_serial_bits(name):
     u = optimizers.OPTIMIZERS[name](0.01).bind(n, np.float32).update(0.01, decay, 0.1, 0.01)
     for k in range(2):
         u.t[0] += 1
-        optimizers.step_range(u, serial, np.sin(theta0 + k), 0, n)
+        rules.step_range(u, serial, np.sin(theta0 + k), 0, n)
     np.testing.assert_array_equal(results[0], serial)
 
 
 def test_mask_runs():
-    runs = optimizers.mask_runs(np.array([1, 1, 0, 1, 0, 0], np.uint8))
+    runs = rules.mask_runs(np.array([1, 1, 0, 1, 0, 0], np.uint8))
     np.testing.assert_array_equal(runs, [[0, 2, 1], [2, 3, 0], [3, 4, 1], [4, 6, 0]])
 
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import fastnn
-from fastnn import serialization
+from fastnn.io import model_file as serialization
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import fastnn
-from fastnn.engines import NumbaEngine
+from fastnn.engine import NumbaEngine
 
 
 @pytest.fixture

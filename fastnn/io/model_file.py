@@ -4,8 +4,9 @@ Format (version 2), one archive with these arrays:
 
 ``format``   the string "fastnn.Network"
 ``version``  int, the format version (files from newer versions are refused)
-``config``   JSON string: sizes, activation, output_activation, cost, init, dtype, seed, engine
-``theta``    the flat parameter vector in the network's dtype (layout: ``fastnn.parameters``)
+``config``   JSON string: the structure's configuration (``Topology.config``: sizes, activation,
+             output_activation for a layered network), cost, init, dtype, seed, engine
+``theta``    the flat parameter vector in the network's dtype (layout: ``fastnn.core.structure``)
 ``rng``      JSON string: the state of the network's random generator (shuffling resumes)
 ``training`` JSON string (version 2): ``{"optimizer": null | {"name", "config", "iterations",
              "epochs"}, "penalty": null | [l2, l1, n]}``, what training needs to resume
@@ -27,6 +28,7 @@ import os
 import secrets
 import zipfile
 import zlib
+from collections import namedtuple
 
 import numpy as np
 
@@ -51,35 +53,10 @@ def _training_state(net):
     return record, v, s
 
 
-def _restore_training(net, record, v, s, path):
-    """Give ``net`` the optimizer and penalty of a version-2 ``training`` record."""
-    from .optimizers import OPTIMIZERS
-    if record.get("penalty") is not None:
-        l2, l1, n = record["penalty"]
-        net._penalty = (float(l2), float(l1), int(n))
-    spec = record.get("optimizer")
-    if spec is None:
-        return
-    if spec.get("name") not in OPTIMIZERS:
-        raise ValueError(f"{path!r}: unknown optimizer {spec.get('name')!r}")
-    opt = OPTIMIZERS[spec["name"]](**spec["config"]).bind(net.n_parameters, net.dtype)
-    for array, stored in zip(opt._state, (v, s)):
-        if stored.size == 0 and int(spec["iterations"]) == 0:
-            continue  # an optimizer that never stepped: zero state
-        if stored.shape != array.shape or stored.dtype != array.dtype:
-            raise ValueError(f"{path!r}: optimizer state of shape {stored.shape} and dtype "
-                             f"{stored.dtype} does not fit a {spec['name']} optimizer of this network")
-        array[...] = stored
-    opt.iterations, opt.epochs = int(spec["iterations"]), int(spec["epochs"])
-    net.optimizer = opt
-
-
 def save(net, path):
     """Write ``net`` to ``path`` atomically."""
     path = os.fspath(path)
-    config = {"sizes": list(net.sizes), "activation": net.activation,
-              "output_activation": net.output_activation, "cost": net.cost, "init": net.init,
-              "dtype": net.dtype.name, "seed": net.seed, "engine": net.engine}
+    config = net.config()
     arrays = {"format": np.array(FORMAT), "version": np.array(VERSION),
               "config": np.array(json.dumps(config)), "theta": net._parameters(),
               "rng": np.array(json.dumps(net._rng.bit_generator.state))}
@@ -112,30 +89,18 @@ def _new_temporary_file(folder):
     raise FileExistsError(f"could not create a temporary file in {folder!r}")
 
 
-def load(path, engine=None):
-    """Read a network written by ``Network.save``.
+ModelRecord = namedtuple("ModelRecord", ["path", "config", "theta", "rng_state", "training"])
+"""What ``read`` found in a model file: the network ``config`` dict, ``theta``, the generator
+state and (version 2) the ``(training record, optimizer_v, optimizer_s)`` triple or None."""
 
-    Parameters
-    ----------
-    path : str or path-like
-    engine : str or None
-        Engine of the loaded network; None keeps the one it was saved with.
 
-    Raises
-    ------
-    FileNotFoundError
-        ``path`` does not exist.
-    ValueError
-        The file is not a fastnn network file, is truncated or corrupt, or comes from a
-        newer format version.
+def read(path):
+    """Read and check a model file (``fastnn.load`` turns the record into a Network).
+
+    Raises FileNotFoundError when ``path`` does not exist, ValueError naming the file when it
+    is not a readable fastnn network file of a version this fastnn reads.
     """
-    from . import validation
-    from .engines import ENGINES
-    from .network import Network
-
     path = os.fspath(path)
-    if engine is not None:
-        validation.choice("engine", engine, tuple(ENGINES))
     if not os.path.exists(path):
         raise FileNotFoundError(f"no fastnn network file at {path!r}")
     if not zipfile.is_zipfile(path):
@@ -169,25 +134,4 @@ def load(path, engine=None):
             ValueError, RuntimeError, zlib.error) as error:
         # RuntimeError: zipfile on a corrupt compression-method or encryption flag
         raise ValueError(f"{path!r} is not a readable fastnn network file: {error}") from error
-    if engine is not None:
-        config["engine"] = engine
-    try:
-        net = Network(**config)
-    except (TypeError, ValueError) as error:
-        raise ValueError(f"{path!r}: invalid network configuration: {error}") from error
-    if theta.shape != net._theta.shape or theta.dtype != net.dtype:
-        raise ValueError(f"{path!r}: parameters of shape {theta.shape} and dtype {theta.dtype} "
-                         f"do not fit sizes {config['sizes']} and dtype {config['dtype']}")
-    if not np.isfinite(theta).all():
-        raise ValueError(f"{path!r}: the stored parameters contain NaN or infinity")
-    net._theta[...] = theta
-    try:
-        net._rng.bit_generator.state = rng_state
-    except (TypeError, ValueError, KeyError) as error:
-        raise ValueError(f"{path!r}: unreadable random generator state: {error}") from error
-    if training is not None:
-        try:
-            _restore_training(net, *training, path)
-        except (KeyError, TypeError, AttributeError) as error:
-            raise ValueError(f"{path!r}: unreadable training state: {error}") from error
-    return net
+    return ModelRecord(path, config, theta, rng_state, training)

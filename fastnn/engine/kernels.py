@@ -30,8 +30,8 @@ from collections import namedtuple
 import numpy as np
 from numba import njit, prange
 
-from . import activations, costs
-from ._numba import JIT, PARALLEL_JIT, typed
+from ..core import activations, costs
+from ..core._numba import JIT, PARALLEL_JIT, typed
 
 Architecture = namedtuple("Architecture", ["sizes", "w_off", "b_off", "codes", "cost"])
 """What the kernels need to know of a network: ``sizes``, parameter offsets ``w_off`` and

@@ -7,26 +7,11 @@ workspaces the engine allocated once (``kernels.make_workspace``): no allocation
 import numpy as np
 from numba import njit
 
-from . import costs, optimizers
-from ._numba import JIT
+from ..core import costs
+from ..core._numba import JIT
+from ..core.metrics import count_correct
+from . import rules
 from .kernels import backward_pass, forward_pass, layer_of
-
-NO_ACCURACY, ARGMAX_ACCURACY, THRESHOLD_ACCURACY = range(3)
-"""How ``count_correct`` compares predictions with targets."""
-
-
-@njit(**JIT)
-def count_correct(mode, a, y):
-    """Samples whose prediction matches the target: argmax agreement, or for a single
-    output both on the same side of 0.5."""
-    correct = 0
-    for x in range(a.shape[0]):
-        if mode == ARGMAX_ACCURACY:
-            correct += np.argmax(a[x]) == np.argmax(y[x])
-        elif mode == THRESHOLD_ACCURACY:
-            correct += (a[x, 0] >= 0.5) == (y[x, 0] >= 0.5)
-    return correct
-
 
 @njit(**JIT)
 def train_epoch(theta, grad, arch, work, X, Y, order, batch_size, update, accuracy_mode):
@@ -34,7 +19,7 @@ def train_epoch(theta, grad, arch, work, X, Y, order, batch_size, update, accura
 
     For each batch of (up to) ``batch_size`` samples: gather the rows, forward pass, BP1-BP4
     (``grad`` = gradient of the batch mean cost), then one step of the update rule
-    ``update`` (an ``optimizers.Update``: rule, hyperparameters, penalty, state), e.g. SGD
+    ``update`` (an ``rules.Update``: rule, hyperparameters, penalty, state), e.g. SGD
     :math:`\\theta \\leftarrow \\theta - \\eta \\nabla J`. Returns the sum of the per-sample
     costs (each measured before its batch's update) and the number of correct predictions.
     Stops early, after the batch concerned, once the summed cost is no longer finite (the
@@ -58,7 +43,7 @@ def train_epoch(theta, grad, arch, work, X, Y, order, batch_size, update, accura
         correct += count_correct(accuracy_mode, layer_of(work.A, arch, work, arch.sizes.shape[0] - 1, m), y)
         if not np.isfinite(loss):
             break
-        optimizers.step(update, theta, grad)
+        rules.step(update, theta, grad)
     return loss, correct
 
 

@@ -1,16 +1,23 @@
-"""The two engines behind ``Network(engine=...)``, one interface.
+"""The loop engine behind ``Network(engine="numba")`` for layered networks.
 
-``NumbaEngine`` hands contiguous arrays to the compiled loop kernels of ``kernels``;
-``reference.NumpyEngine`` is the vectorised NumPy reference. Both take the flat parameter
-vector ``theta`` (see ``parameters``) and update it in place; neither knows about shuffling,
-epochs or validation, which the Network does once for both.
+``NumbaEngine`` hands contiguous arrays to the compiled drivers: by default the tiled, fused
+kernels of ``fast_drivers``, or the plain per-equation kernels of ``drivers``. It takes the
+flat parameter vector ``theta`` (layout: ``fastnn.core.structure``) and updates it in place;
+it knows nothing of shuffling, epochs or validation, which the fit loop does once for every
+engine.
+
+Buffers (workspaces, the gradient, the transposed weights of BP2) belong to the calling
+thread (``threading.local``): any number of threads may predict, evaluate or take gradients
+on one engine at once, each with its own buffers, and a single thread allocates them once
+and reuses them as before.
 """
+import threading
+
 import numba
 import numpy as np
 
-from . import activations, costs, drivers, fast_drivers, kernels, optimizers
-from .parameters import layout
-from .reference import NumpyEngine
+from ..core import activations, costs
+from . import drivers, fast_drivers, kernels, rules
 
 CHUNK = 256
 """Rows per chunk in predict/gradients/evaluate: enough work per parallel region, small buffers."""
@@ -31,16 +38,29 @@ class NumbaEngine:
     fast = True
     parallel_work = fast_drivers.PARALLEL_WORK
 
-    def __init__(self, sizes, activation_names, cost, dtype):
-        lay = layout(sizes)
-        codes = np.array([0] + [activations.CODES[name] for name in activation_names],
+    def __init__(self, topology, cost, dtype):
+        lay = topology.layout
+        codes = np.array([0] + [activations.CODES[name] for name in topology.layer_activations],
                          dtype=np.int64)
         self.arch = kernels.Architecture(lay.sizes, lay.w_off, lay.b_off, codes,
                                          costs.CODES[cost])
         self.dtype = np.dtype(dtype)
-        self.grad = np.zeros(lay.size, dtype=self.dtype)
-        self._workspaces = {}
-        self._transposed = np.zeros(lay.size, dtype=self.dtype)
+        self.n_parameters = lay.size
+        self._local = threading.local()
+
+    def _buffers(self):
+        """This thread's buffers: workspaces by capacity, the gradient, transposed weights."""
+        local = self._local
+        if not hasattr(local, "workspaces"):
+            local.workspaces = {}
+            local.grad = np.zeros(self.n_parameters, dtype=self.dtype)
+            local.transposed = np.zeros(self.n_parameters, dtype=self.dtype)
+        return local
+
+    @property
+    def grad(self):
+        """The calling thread's gradient buffer (written by non-fused training steps)."""
+        return self._buffers().grad
 
     def _plan(self, m):
         """Which layers run in parallel for batches of ``m`` samples, on the threads numba
@@ -48,18 +68,19 @@ class NumbaEngine:
         threads = numba.get_num_threads()
         flags = fast_drivers.parallel_layers(self.arch.sizes, m, threads, self.parallel_work)
         return fast_drivers.Plan(flags, fast_drivers.group_width(self.arch.sizes, threads),
-                                 self._transposed)
+                                 self._buffers().transposed)
 
     def _workspace(self, capacity, for_training=False):
-        """Buffers for ``capacity`` samples, allocated once and reused (fit alternates between
-        the training batch size and the evaluation chunk size); ``for_training`` adds the
-        fast drivers' second input buffer to them."""
-        work = self._workspaces.get(capacity)
+        """This thread's buffers for ``capacity`` samples, allocated once and reused (fit
+        alternates between the training batch size and the evaluation chunk size);
+        ``for_training`` adds the fast drivers' second input buffer to them."""
+        workspaces = self._buffers().workspaces
+        work = workspaces.get(capacity)
         if work is None or (for_training and work.x_next.shape[0] < capacity):
-            if len(self._workspaces) >= 4:
-                self._workspaces.clear()
+            if len(workspaces) >= 4:
+                workspaces.clear()
             work = kernels.make_workspace(self.arch.sizes, capacity, self.dtype, for_training)
-            self._workspaces[capacity] = work
+            workspaces[capacity] = work
         return work
 
     def warm_up(self, theta, X, Y, batch_size, update, accuracy_mode):
@@ -67,12 +88,12 @@ class NumbaEngine:
         ``theta`` and the optimizer state, so that the first epoch's timing measures
         training, not compilation."""
         self.train_epoch(theta.copy(), X, Y, np.zeros(1, dtype=np.int64),
-                         min(batch_size, X.shape[0]), optimizers.scratch_copy(update),
+                         min(batch_size, X.shape[0]), rules.scratch_copy(update),
                          accuracy_mode)
 
     def train_epoch(self, theta, X, Y, order, batch_size, update, accuracy_mode):
         """One epoch (or a run of whole batches of one) over ``order``; ``update`` is an
-        ``optimizers.Update`` whose state arrays and step counter are updated in place."""
+        ``rules.Update`` whose state arrays and step counter are updated in place."""
         batch_size = min(batch_size, len(order))
         if self.fast:
             loss, correct = fast_drivers.train_epoch(theta, self.grad, self.arch,
@@ -113,5 +134,3 @@ class NumbaEngine:
                                              accuracy_mode)
         return float(loss), int(correct)
 
-
-ENGINES = {"numba": NumbaEngine, "numpy": NumpyEngine}

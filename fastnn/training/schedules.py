@@ -20,7 +20,7 @@ current ``fit`` call ends; give ``period`` explicitly when training is resumed i
 import math
 import numbers
 
-from . import validation
+from ..core import validation
 
 
 class Schedule:

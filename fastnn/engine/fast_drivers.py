@@ -9,10 +9,10 @@ back, update), same results up to rounding, with four differences:
 * BP2 reads a transposed copy of the weights (``Plan.wT``), made just before it, so its
   tile kernel walks memory with unit stride, serial or parallel alike (layers under
   ``DIRECT_BP2`` weights skip the copy and use the direct loop, whatever the plan);
-* with plain SGD (``optimizers.SGD_RULE``, L1/L2 penalty included) the update is fused into
+* with plain SGD (``rules.SGD_RULE``, L1/L2 penalty included) the update is fused into
   BP3/BP4: each block of weight rows is updated in place as its gradient is summed, and the
   gradient is never stored. Every other rule gets the gradient in ``grad`` and then its own
-  ``optimizers.step``. BP2 of layer l reads :math:`w^l` before that layer is updated;
+  ``rules.step``. BP2 of layer l reads :math:`w^l` before that layer is updated;
 * a batch's forward pass runs at the end of the previous batch's update, and with plain SGD
   its first layer is fused into that layer's step (``fast_kernels.sgd_then_weighted_sum_group``:
   each block of rows is updated and then used for the next batch while still in L1, one
@@ -23,10 +23,11 @@ from collections import namedtuple
 import numpy as np
 from numba import njit
 
-from . import activations, costs, optimizers
+from ..core import activations, costs
+from ..core._numba import JIT
+from ..core.metrics import count_correct
 from . import fast_kernels as fk
-from ._numba import JIT
-from .drivers import count_correct
+from . import rules
 from .kernels import _matrix, biases_of, layer_of, weights_of
 
 Plan = namedtuple("Plan", ["parallel", "width", "wT"])
@@ -220,7 +221,7 @@ def train_epoch(theta, grad, arch, plan, work, X, Y, order, batch_size, update, 
     correct = 0
     if n == 0:
         return loss, correct
-    fused = update.rule == optimizers.SGD_RULE
+    fused = update.rule == rules.SGD_RULE
     L = arch.sizes.shape[0] - 1
     current = layer_of(work.A, arch, work, 0, batch_size)
     following = work.x_next
@@ -245,7 +246,7 @@ def train_epoch(theta, grad, arch, plan, work, X, Y, order, batch_size, update, 
             backward_pass_sgd(theta, arch, plan, work, a_in, m, update, a_next)
         else:
             backward_pass(theta, grad, arch, plan, work, a_in, m, 1.0 / m, False)
-            optimizers.step(update, theta, grad)
+            rules.step(update, theta, grad)
             if m_next > 0:
                 forward_pass(theta, arch, plan, work, a_next, m_next)
         current, following = following, current

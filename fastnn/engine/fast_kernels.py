@@ -36,8 +36,9 @@ AVX2 machine this was written on; see ``benchmarks/``):
 import numpy as np
 from numba import njit, prange
 
-from . import activations, optimizers
-from ._numba import JIT, PARALLEL_JIT, typed
+from ..core import activations
+from ..core._numba import JIT, PARALLEL_JIT, typed
+from . import rules
 
 BLOCK = 4
 """Neurons per block: the width of the register tiles."""
@@ -403,14 +404,14 @@ def sgd_block(jb, delta, a_prev, w, b, scale, eta, decay, l2, l1):
     r"""BP3/BP4 fused with the SGD update of the rows j of block ``jb``:
     :math:`w_{jk} \leftarrow w_{jk} - \eta\,(\mathrm{scale}\sum_x \delta_{xj} a^{prev}_{xk} + p(w_{jk}))`,
     :math:`b_j \leftarrow b_j - \eta\,\mathrm{scale}\sum_x \delta_{xj}`, where :math:`p` is the
-    penalty gradient of ``optimizers.penalised`` (weights only, and only when ``decay``),
+    penalty gradient of ``rules.penalised`` (weights only, and only when ``decay``),
     taken at the weights before the step. The gradient is never stored."""
     f = w.dtype.type
     if decay and (l2 != 0 or l1 != 0):
         eta_, l2_, l1_, zero = f(eta), f(l2), f(l1), f(0)
         for j in range(BLOCK * jb, min(BLOCK * jb + BLOCK, w.shape[0])):
             for k in range(w.shape[1]):
-                w[j, k] -= eta_ * optimizers.penalised(w[j, k], zero, 1, l2_, l1_)
+                w[j, k] -= eta_ * rules.penalised(w[j, k], zero, 1, l2_, l1_)
     rank_update_rows(jb, delta, a_prev, w, b, -f(eta) * f(scale))
 
 

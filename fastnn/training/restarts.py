@@ -19,8 +19,11 @@ from concurrent.futures import ThreadPoolExecutor
 import numba
 import numpy as np
 
-from . import optimizers, validation
-from .errors import TrainingDiverged
+from ..core import validation
+from ..core.structure import is_network
+from ..core.errors import TrainingDiverged
+from ..engine import rules
+from . import optimizers
 
 BestOf = namedtuple("BestOf", ["network", "scores", "seeds", "histories", "best_index"])
 """Result of ``best_of``: the best trained ``network``; every restart's ``scores`` (None for
@@ -38,7 +41,7 @@ def _threads_are_safe():
         try:
             layer = numba.threading_layer()
         except ValueError:  # no parallel function has run yet: run one to pick the layer
-            optimizers.sgd_step(np.zeros(1), np.zeros(1), 0.0)
+            rules.sgd_step(np.zeros(1), np.zeros(1), 0.0)
             layer = numba.threading_layer()
     return layer != "workqueue"
 
@@ -105,13 +108,12 @@ def best_of(n_restarts, make_network, X, y, *, seed=0, metric="loss", greater_is
     else:
         score_X, score_y = X, y
     seeds = restart_seeds(seed, n_restarts)
-    from .network import Network
 
     def one_restart(index):
         if n_jobs > 1:
             numba.set_num_threads(1)  # thread-local: the restarts are the parallel unit
         net = make_network(seeds[index])
-        if not isinstance(net, Network):
+        if not is_network(net):
             raise TypeError(f"make_network must return a fastnn.Network, got {type(net).__name__}")
         kwargs = dict(fit_kwargs)
         if isinstance(kwargs.get("optimizer"), optimizers.Optimizer):

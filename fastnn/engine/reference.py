@@ -8,28 +8,21 @@ loop kernels to this engine.
 """
 import numpy as np
 
-from . import activations, costs, optimizers
-from .drivers import ARGMAX_ACCURACY, THRESHOLD_ACCURACY
-from .parameters import layout, views
+from ..core import activations, costs
+from ..core.metrics import numpy_count_correct as count_correct
+from ..core.structure import views
+from . import rules
 
 CHUNK = 1024
 """Rows per chunk in predict/gradients/evaluate, bounding memory on large inputs."""
 
 
-def count_correct(mode, a, y):
-    """Same rule as ``drivers.count_correct``."""
-    if mode == ARGMAX_ACCURACY:
-        return int((a.argmax(axis=1) == y.argmax(axis=1)).sum())
-    if mode == THRESHOLD_ACCURACY:
-        return int(((a[:, 0] >= 0.5) == (y[:, 0] >= 0.5)).sum())
-    return 0
-
-
 class NumpyEngine:
     """Vectorised forward pass, backpropagation and SGD over the views of ``theta``."""
 
-    def __init__(self, sizes, activation_names, cost, dtype):
-        self.layout = layout(sizes)
+    def __init__(self, topology, cost, dtype):
+        activation_names = topology.layer_activations
+        self.layout = topology.layout
         self.activations = [activations.NUMPY[name] for name in activation_names]
         self.output = activation_names[-1]
         self.cost = cost
@@ -62,7 +55,7 @@ class NumpyEngine:
         """Nothing to compile."""
 
     def train_epoch(self, theta, X, Y, order, batch_size, update, accuracy_mode):
-        """One epoch of mini-batch training with the rule ``update`` (``optimizers.numpy_step``);
+        """One epoch of mini-batch training with the rule ``update`` (``rules.numpy_step``);
         returns (summed per-sample cost, correct count), stopping once the cost is not finite."""
         weights, biases = views(theta, self.layout)
         grad = np.empty_like(theta)
@@ -80,7 +73,7 @@ class NumpyEngine:
                 break
             for total, part in zip(grad_w + grad_b, gw + gb):
                 total[...] = part
-            optimizers.numpy_step(update, theta, grad)
+            rules.numpy_step(update, theta, grad)
         return loss, correct
 
     def predict(self, theta, X):

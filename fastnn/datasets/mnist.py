@@ -1,23 +1,11 @@
-"""Datasets for fastnn: IDX files, MNIST, a bundled MNIST sample and toy problems.
+"""MNIST and Fashion-MNIST from local IDX files, and the MNIST sample shipped with fastnn.
 
-This module reads and writes the IDX format used by MNIST and Fashion-MNIST (``fastnn.idx``,
-re-exported here), loads
-those datasets from a local folder (nothing is ever downloaded), loads a small,
-class-balanced subset of real MNIST that ships inside the package, and generates
-small synthetic problems (XOR, two spirals, a house-price style regression curve).
-
-It depends on numpy only and imports nothing else from fastnn.
-
-Conventions
------------
-* Images are returned flattened, one example per row: ``X`` has shape
-  ``(n_samples, 784)`` with pixel values scaled to ``[0, 1]`` (float64 by default,
-  any floating dtype through ``dtype=``).
-* Class labels are integer vectors of shape ``(n_samples,)`` and dtype int64.
-* Data folders: a loader takes a ``path`` argument; without it the environment
-  variable ``FASTNN_DATA`` is used. Either may name a folder that holds the four
-  IDX files directly, or a folder with ``mnist/`` and ``fashion-mnist/``
-  subfolders.
+Nothing is ever downloaded. Images are returned flattened, one example per row: ``X`` has
+shape ``(n_samples, 784)`` with pixel values scaled to ``[0, 1]`` (float64 by default, any
+floating dtype through ``dtype=``); class labels are int64 vectors of shape ``(n_samples,)``.
+Data folders: a loader takes a ``path`` argument; without it the environment variable
+``FASTNN_DATA`` is used. Either may name a folder that holds the four IDX files directly, or
+a folder with ``mnist/`` and ``fashion-mnist/`` subfolders.
 """
 
 from __future__ import annotations
@@ -29,22 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .idx import read_idx, write_idx
+from ..io.idx import read_idx
 
-__all__ = [
-    "DATA_ENV_VAR",
-    "KINDS",
-    "read_idx",
-    "write_idx",
-    "find_mnist_files",
-    "load_mnist",
-    "load_fashion_mnist",
-    "load_mnist_sample",
-    "mnist_sample_indices",
-    "make_xor",
-    "make_spirals",
-    "make_regression_curve",
-]
 
 #: Environment variable naming the data folder when no ``path`` is given.
 DATA_ENV_VAR = "FASTNN_DATA"
@@ -65,7 +39,7 @@ _IMAGE_SHAPE = (28, 28)
 _N_CLASSES = 10
 
 # The bundled sample, made by tools/make_mnist_sample.py.
-_SAMPLE_DIR = Path(__file__).resolve().parent / "data" / "mnist-sample"
+_SAMPLE_DIR = Path(__file__).resolve().parent.parent / "data" / "mnist-sample"
 _SAMPLE_INDEX_FILES = ("train-indices-idx1-int32.gz", "t10k-indices-idx1-int32.gz")
 
 
@@ -421,221 +395,3 @@ def mnist_sample_indices():
             )
         rows.append(read_idx(file).astype(np.int64))
     return rows[0], rows[1]
-
-
-# ---------------------------------------------------------------------------
-# Synthetic problems
-# ---------------------------------------------------------------------------
-
-
-def _check_n_samples(n_samples, name="n_samples"):
-    if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)):
-        raise TypeError(
-            f"{name} must be a positive integer, got {n_samples!r} "
-            f"({type(n_samples).__name__})"
-        )
-    if n_samples <= 0:
-        raise ValueError(f"{name} must be a positive integer, got {n_samples}")
-    return int(n_samples)
-
-
-def _check_nonnegative(value, name):
-    if isinstance(value, bool) or not isinstance(
-        value, (int, float, np.integer, np.floating)
-    ):
-        raise TypeError(
-            f"{name} must be a number >= 0, got {value!r} ({type(value).__name__})"
-        )
-    value = float(value)
-    if not math.isfinite(value) or value < 0:
-        raise ValueError(f"{name} must be a finite number >= 0, got {value}")
-    return value
-
-
-def _check_positive(value, name):
-    value = _check_nonnegative(value, name)
-    if value == 0:
-        raise ValueError(f"{name} must be > 0, got {value}")
-    return value
-
-
-def _make_rng(seed):
-    if isinstance(seed, bool):
-        raise TypeError(f"seed must be None, an int or a numpy.random.Generator, got {seed!r}")
-    try:
-        return np.random.default_rng(seed)
-    except (TypeError, ValueError) as exc:
-        raise type(exc)(
-            f"seed must be None, a non-negative int or a numpy.random.Generator, "
-            f"got {seed!r}"
-        ) from exc
-
-
-def make_xor(n_samples=4, noise=0.0, seed=None, *, dtype=np.float64):
-    """The XOR problem: points near the corners of the unit square.
-
-    Row ``i`` is the corner ``(0, 0), (0, 1), (1, 0), (1, 1)`` numbered ``i % 4``
-    (the truth table order) plus Gaussian noise; its label is the XOR of the
-    corner's coordinates. The defaults give exactly the four XOR points.
-
-    Parameters
-    ----------
-    n_samples : int, default 4
-        Number of points; the corners are used in turn, so any multiple of 4 is
-        balanced.
-    noise : float, default 0.0
-        Standard deviation of the Gaussian noise added to each coordinate. Labels
-        stay those of the corner, so a large noise makes the classes overlap.
-    seed : int, numpy.random.Generator or None, default None
-        Seed of the noise (``numpy.random.default_rng(seed)``). A Generator is used
-        (and advanced) as is.
-    dtype : numpy dtype, default numpy.float64
-        Floating-point dtype of ``X``.
-
-    Returns
-    -------
-    X : numpy.ndarray
-        Shape ``(n_samples, 2)``.
-    y : numpy.ndarray
-        Shape ``(n_samples,)``, int64, 0 or 1.
-
-    Raises
-    ------
-    TypeError
-        If ``n_samples`` is not an integer, ``noise`` not a number, ``seed`` not
-        usable as a seed, or ``dtype`` not floating.
-    ValueError
-        If ``n_samples <= 0`` or ``noise`` is negative or not finite.
-
-    Examples
-    --------
-    >>> X, y = make_xor()
-    >>> X.tolist(), y.tolist()
-    ([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], [0, 1, 1, 0])
-    """
-    n_samples = _check_n_samples(n_samples)
-    noise = _check_nonnegative(noise, "noise")
-    dtype = _check_float_dtype(dtype)
-    rng = _make_rng(seed)
-    corners = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
-    corner = np.arange(n_samples) % 4
-    X = corners[corner]
-    if noise > 0:
-        X = X + noise * rng.standard_normal(X.shape)
-    y = ((corner == 1) | (corner == 2)).astype(np.int64)
-    return X.astype(dtype), y
-
-
-def make_spirals(n_samples=200, noise=0.05, seed=None, *, n_turns=1.5, dtype=np.float64):
-    """Two interleaved spirals, a classic problem no linear model can solve.
-
-    A point at position ``t ~ Uniform(0, 1)`` along spiral ``k`` (0 or 1) is at
-    radius ``r = 0.1 + 0.9 t`` and angle ``2 pi n_turns t + k pi``; Gaussian noise
-    is then added to both coordinates. Rows alternate between the spirals: row
-    ``i`` has label ``i % 2``.
-
-    Parameters
-    ----------
-    n_samples : int, default 200
-        Total number of points (spiral 0 gets the extra one when odd).
-    noise : float, default 0.05
-        Standard deviation of the Gaussian noise on each coordinate (the arms are
-        about ``0.3 / n_turns`` apart).
-    seed : int, numpy.random.Generator or None, default None
-        Seed of the positions and the noise.
-    n_turns : float, default 1.5
-        Number of turns of each spiral.
-    dtype : numpy dtype, default numpy.float64
-        Floating-point dtype of ``X``.
-
-    Returns
-    -------
-    X : numpy.ndarray
-        Shape ``(n_samples, 2)``, coordinates roughly in ``[-1, 1]``.
-    y : numpy.ndarray
-        Shape ``(n_samples,)``, int64, 0 or 1.
-
-    Raises
-    ------
-    TypeError
-        If an argument has the wrong type (see :func:`make_xor`).
-    ValueError
-        If ``n_samples <= 0``, ``noise < 0`` or ``n_turns <= 0``.
-    """
-    n_samples = _check_n_samples(n_samples)
-    noise = _check_nonnegative(noise, "noise")
-    n_turns = _check_positive(n_turns, "n_turns")
-    dtype = _check_float_dtype(dtype)
-    rng = _make_rng(seed)
-    y = (np.arange(n_samples) % 2).astype(np.int64)
-    t = rng.random(n_samples)
-    radius = 0.1 + 0.9 * t
-    angle = 2.0 * np.pi * n_turns * t + np.pi * y
-    X = np.column_stack([radius * np.cos(angle), radius * np.sin(angle)])
-    if noise > 0:
-        X += noise * rng.standard_normal(X.shape)
-    return X.astype(dtype), y
-
-
-def make_regression_curve(
-    n_samples=100, noise=0.05, seed=None, *, n_features=1, dtype=np.float64
-):
-    """A noisy house-price style regression problem with a smooth nonlinear curve.
-
-    Features are drawn uniformly from ``[0, 1]`` and stand for scaled house
-    attributes: ``x0`` the floor area, ``x1`` the age, ``x2`` the distance to the
-    town centre (the first ``n_features`` of them are used). The target "price" is
-
-    ``f(x) = 0.1 + 0.8 / (1 + exp(-8 (x0 - 0.5)))  - 0.2 x1**2  - 0.15 sin(pi x2 / 2)``
-
-    (terms for absent features dropped) plus Gaussian noise: small homes are
-    cheap, prices climb fastest for mid-sized ones and level off for the largest,
-    older and remoter homes are cheaper. With one feature, ``f`` lies in about
-    ``[0.11, 0.89]``.
-
-    ``X`` is drawn before the noise, so calling again with the same ``seed`` and
-    ``noise=0`` gives the noiseless targets at the same points.
-
-    Parameters
-    ----------
-    n_samples : int, default 100
-        Number of examples.
-    noise : float, default 0.05
-        Standard deviation of the Gaussian noise added to the price.
-    seed : int, numpy.random.Generator or None, default None
-        Seed of the features and the noise.
-    n_features : {1, 2, 3}, default 1
-        Number of input features.
-    dtype : numpy dtype, default numpy.float64
-        Floating-point dtype of ``X`` and ``y``.
-
-    Returns
-    -------
-    X : numpy.ndarray
-        Shape ``(n_samples, n_features)``, values in ``[0, 1]``.
-    y : numpy.ndarray
-        Shape ``(n_samples, 1)``, the noisy prices.
-
-    Raises
-    ------
-    TypeError
-        If an argument has the wrong type (see :func:`make_xor`).
-    ValueError
-        If ``n_samples <= 0``, ``noise < 0`` or ``n_features`` is not 1, 2 or 3.
-    """
-    n_samples = _check_n_samples(n_samples)
-    noise = _check_nonnegative(noise, "noise")
-    n_features = _check_n_samples(n_features, "n_features")
-    if n_features > 3:
-        raise ValueError(f"n_features must be 1, 2 or 3, got {n_features}")
-    dtype = _check_float_dtype(dtype)
-    rng = _make_rng(seed)
-    X = rng.random((n_samples, n_features))
-    price = 0.1 + 0.8 / (1.0 + np.exp(-8.0 * (X[:, 0] - 0.5)))
-    if n_features >= 2:
-        price -= 0.2 * X[:, 1] ** 2
-    if n_features >= 3:
-        price -= 0.15 * np.sin(np.pi * X[:, 2] / 2.0)
-    if noise > 0:
-        price = price + noise * rng.standard_normal(n_samples)
-    return X.astype(dtype), price.reshape(-1, 1).astype(dtype)

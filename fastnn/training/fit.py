@@ -14,9 +14,10 @@ import time
 
 import numpy as np
 
-from . import optimizers, schedules, validation
+from ..core import validation
+from ..core.errors import TrainingDiverged
+from . import optimizers, schedules
 from .callbacks import EpochEnd, Progress, as_callbacks
-from .errors import TrainingDiverged
 from .history import History
 
 SPLIT_STREAM = 0x5EED5
@@ -86,10 +87,8 @@ def validation_split(net, X, Y, fraction):
 def _validation_data(net, validation_data):
     if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
         raise TypeError("validation_data must be a pair (X_val, y_val)")
-    Xv = validation.inputs(validation_data[0], net.sizes[0], net.dtype, name="validation_data X")
-    Yv, mode = validation.targets(validation_data[1], Xv.shape[0], net.sizes[-1], net.cost,
-                                  net.dtype, name="validation_data y")
-    return Xv, Yv, mode
+    return net._data(validation_data[0], validation_data[1], name="validation_data X",
+                     y_name="validation_data y")
 
 
 def fit(net, X, y, epochs=1, batch_size=10, learning_rate=None, shuffle=True, optimizer=None,

@@ -18,6 +18,7 @@ fastmath: its result is stored as it is, and it runs inside the weighted-sum epi
 """
 import hashlib
 import os
+import warnings
 
 from numba import types
 from numba.core import caching
@@ -58,17 +59,29 @@ def _typed_overload(like, value):
 # namedtuple's fields changed. fastnn's functions are therefore stamped with a hash of every
 # module in the package that holds compiled code: any such edit recompiles them all.
 
-_PACKAGE = os.path.dirname(os.path.abspath(__file__))
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+"""The fastnn package folder (this file is in its ``core`` subpackage)."""
+
+
+def _compiled_sources():
+    """Paths (relative to the package, sorted) of every module that holds compiled code."""
+    found = []
+    for folder, subfolders, files in os.walk(_PACKAGE):
+        subfolders[:] = sorted(d for d in subfolders if d != "__pycache__")
+        for name in files:
+            if name.endswith(".py"):
+                path = os.path.join(folder, name)
+                with open(path, "rb") as file:
+                    if b"njit" in file.read():
+                        found.append(os.path.relpath(path, _PACKAGE))
+    return sorted(found)
 
 
 def _compiled_sources_digest():
     digest = hashlib.sha256()
-    for name in sorted(os.listdir(_PACKAGE)):
-        if name.endswith(".py"):
-            with open(os.path.join(_PACKAGE, name), "rb") as file:
-                source = file.read()
-            if b"njit" in source:
-                digest.update(name.encode() + b"\0" + source)
+    for relative in _compiled_sources():
+        with open(os.path.join(_PACKAGE, relative), "rb") as file:
+            digest.update(relative.encode() + b"\0" + file.read())
     return digest.hexdigest()
 
 
@@ -79,7 +92,7 @@ def _package_wide(locator):
     class PackageWideStamp(locator):
         @classmethod
         def from_function(cls, py_func, py_file):
-            if os.path.dirname(os.path.abspath(py_file)) != _PACKAGE:
+            if not os.path.abspath(py_file).startswith(_PACKAGE + os.sep):
                 return None
             return super().from_function(py_func, py_file)
 
@@ -90,10 +103,29 @@ def _package_wide(locator):
     return PackageWideStamp
 
 
-caching.CacheImpl._locator_classes[:0] = [
-    _package_wide(locator) for locator in (caching.UserProvidedCacheLocator,
-                                           caching.InTreeCacheLocator,
-                                           caching.UserWideCacheLocator)]
+def _install_package_wide_stamp():
+    """Put the package-wide stamp in front of numba's cache locators. ``CacheImpl._locator_classes``
+    is numba's private API (checked on the releases ``pyproject.toml`` admits): if it moves,
+    fastnn falls back to numba's per-file stamp, with a warning, and never fails to import.
+    Returns True when the stamp is in place."""
+    try:
+        locators = caching.CacheImpl._locator_classes
+        bases = (caching.UserProvidedCacheLocator, caching.InTreeCacheLocator,
+                 caching.UserWideCacheLocator)
+        if not isinstance(locators, list):
+            raise TypeError(f"CacheImpl._locator_classes is a {type(locators).__name__}")
+        if not any(getattr(c, "__name__", "").startswith("PackageWide") for c in locators):
+            locators[:0] = [_package_wide(locator) for locator in bases]
+        return True
+    except (AttributeError, TypeError) as error:
+        warnings.warn(f"fastnn: numba's cache internals have changed ({error}); falling back "
+                      f"to numba's per-file cache stamps: after editing fastnn's kernel "
+                      f"modules, clear the numba cache (NUMBA_CACHE_DIR or __pycache__)",
+                      RuntimeWarning, stacklevel=2)
+        return False
+
+
+PACKAGE_WIDE_STAMP = _install_package_wide_stamp()
 
 
 __all__ = ["FASTMATH", "JIT", "PARALLEL_JIT", "SCALAR_JIT", "typed"]

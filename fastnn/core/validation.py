@@ -8,7 +8,7 @@ import numbers
 
 import numpy as np
 
-from . import drivers
+from .metrics import accuracy_mode
 
 
 def positive_int(name, value):
@@ -25,6 +25,17 @@ def positive_float(name, value):
     if not np.isfinite(value) or value <= 0:
         raise ValueError(f"{name} must be a positive, finite number, got {value!r}")
     return float(value)
+
+
+def seed(value, name="seed"):
+    """None or a non-negative integer (the seed of a ``numpy.random.default_rng``)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (numbers.Integral, np.integer)):
+        raise TypeError(f"{name} must be None or a non-negative integer, got {value!r}")
+    if value < 0:
+        raise ValueError(f"{name} must be None or a non-negative integer, got {value!r}")
+    return int(value)
 
 
 def choice(name, value, options):
@@ -86,10 +97,22 @@ def inputs(X, n_features, dtype, name="X"):
                          f"input layer has {n_features}")
     _finite(name, X)
     with np.errstate(over="ignore"):
-        X = np.ascontiguousarray(X, dtype=dtype)
+        X = for_kernels(X, dtype)
     if not np.isfinite(X).all():
         raise ValueError(f"{name} has values beyond the range of {np.dtype(dtype).name}")
     return X
+
+
+def for_kernels(array, dtype):
+    """``array`` as the one array type the compiled kernels are built for: a C-contiguous,
+    aligned, writeable base-class ndarray of ``dtype`` in native byte order (numba compiles a
+    separate copy of every driver for read-only or unaligned arrays, which a memory-mapped
+    file or ``writeable=False`` array would otherwise cost: minutes). Returned as is when it
+    already is one, else copied."""
+    array = np.ascontiguousarray(array, dtype=dtype)
+    if type(array) is not np.ndarray or not (array.flags.writeable and array.flags.aligned):
+        array = np.array(array, dtype=dtype, order="C", copy=True, subok=False)
+    return array
 
 
 def targets(y, n_samples, n_outputs, cost, dtype, name="y"):
@@ -124,7 +147,7 @@ def targets(y, n_samples, n_outputs, cost, dtype, name="y"):
                              f"has {n_outputs} outputs")
         _finite(name, y)
         with np.errstate(over="ignore"):
-            Y = np.ascontiguousarray(y, dtype=dtype)
+            Y = for_kernels(y, dtype)
         if not np.isfinite(Y).all():
             raise ValueError(f"{name} has values beyond the range of {np.dtype(dtype).name}")
     if cost == "cross_entropy" and (Y.min() < 0 or Y.max() > 1):
@@ -133,13 +156,3 @@ def targets(y, n_samples, n_outputs, cost, dtype, name="y"):
         raise ValueError(f"{name}: log_likelihood needs class labels or one-hot / probability "
                          f"rows that sum to 1")
     return Y, accuracy_mode(Y)
-
-
-def accuracy_mode(Y):
-    """Argmax agreement for one-hot targets, a 0.5 threshold for one 0/1 output, else none."""
-    is_binary = np.isin(Y, (0, 1)).all()
-    if Y.shape[1] > 1 and is_binary and (Y.sum(axis=1) == 1).all():
-        return drivers.ARGMAX_ACCURACY
-    if Y.shape[1] == 1 and is_binary:
-        return drivers.THRESHOLD_ACCURACY
-    return drivers.NO_ACCURACY

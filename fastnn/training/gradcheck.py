@@ -7,9 +7,10 @@ r"""The gradient check of doc 001: backpropagation against central differences.
 """
 import numpy as np
 
-from . import optimizers, validation
-from .parameters import views
-from .reference import NumpyEngine
+from ..core import validation
+from ..core.structure import is_network
+from ..engine import rules
+from ..engine import make_engine
 
 RESOLUTION = 1e-3
 """Arrays are measured relative to at least this fraction of the whole gradient's norms."""
@@ -19,7 +20,7 @@ def numerical_gradient(net, X, Y, eps=1e-6, l2=0.0, l1=0.0, n=None):
     """Central-difference gradient of the mean cost (plus the penalty with ``l2``/``l1``,
     ``n`` defaulting to ``len(X)``), flat, computed in float64 with the NumPy engine whatever
     the network's dtype (2 cost evaluations per parameter)."""
-    engine = NumpyEngine(net.sizes, net.layer_activations, net.cost, np.float64)
+    engine = make_engine("numpy", net.topology, net.cost, np.float64)
     theta = net._parameters().astype(np.float64)
     X, Y = X.astype(np.float64), Y.astype(np.float64)
     m = X.shape[0]
@@ -28,7 +29,7 @@ def numerical_gradient(net, X, Y, eps=1e-6, l2=0.0, l1=0.0, n=None):
 
     def J(theta):
         cost = engine.evaluate(theta, X, Y, 0)[0] / m
-        return cost + optimizers.penalty(theta, decay, l2, l1, n) if (l2 or l1) else cost
+        return cost + rules.penalty(theta, decay, l2, l1, n) if (l2 or l1) else cost
 
     numeric = np.empty_like(theta)
     for i in range(theta.size):
@@ -74,15 +75,15 @@ def gradient_check(net, X, Y, eps=1e-6, *, l2=0.0, l1=0.0, n=None):
     -------
     float
     """
-    from .network import Network
-    if not isinstance(net, Network):
+    if not is_network(net):
         raise TypeError(f"net must be a fastnn.Network, got {type(net).__name__}")
     eps = validation.positive_float("eps", eps)
     X, Y, _ = net._data(X, Y)
     l2, l1, n = net._penalty_coefficients(l2, l1, n, X.shape[0])
     dW, db = net.gradients(X, Y, l2=l2, l1=l1, n=n) if (l2 or l1) else net.gradients(X, Y)
-    numeric_W, numeric_b = views(numerical_gradient(net, X, Y, eps, l2, l1, n), net._layout)
-    pairs = [(g.astype(np.float64), numeric) for g, numeric in zip(dW + db, numeric_W + numeric_b)]
+    numeric_W, numeric_b = net.topology.views(numerical_gradient(net, X, Y, eps, l2, l1, n))
+    pairs = [(g.astype(np.float64), numeric)
+             for g, numeric in zip(_arrays(dW) + _arrays(db), _arrays(numeric_W) + _arrays(numeric_b))]
     floor = RESOLUTION * sum(np.linalg.norm(g) + np.linalg.norm(numeric) for g, numeric in pairs)
     worst = 0.0
     for g, numeric in pairs:
@@ -90,3 +91,8 @@ def gradient_check(net, X, Y, eps=1e-6, *, l2=0.0, l1=0.0, n=None):
         if scale > 0:
             worst = max(worst, float(np.linalg.norm(g - numeric) / scale))
     return worst
+
+
+def _arrays(views):
+    """The parameter arrays of a view: a list of per-layer arrays, or one array."""
+    return list(views) if isinstance(views, list) else [views]
