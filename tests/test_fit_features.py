@@ -9,7 +9,7 @@ import pytest
 
 import fastnn
 from fastnn.core import activations, costs
-from fastnn.engine import kernels
+from fastnn.engine import kernels, rules
 from fastnn.training import fit as training
 from fastnn.training import schedules
 from conftest import random_problem
@@ -80,7 +80,7 @@ def test_gradient_check_of_the_regularised_cost(engine, rng):
 def test_gradient_check_fails_for_a_wrong_penalty_gradient(rng, monkeypatch):
     net = fastnn.Network([3, 4, 2], init="normal", seed=0, engine="numpy")
     X, Y = random_problem(rng, [3, 4, 2], "quadratic", "sigmoid", 5)
-    monkeypatch.setattr(fastnn.optimizers, "numpy_add_penalty_gradient",
+    monkeypatch.setattr(rules, "numpy_add_penalty_gradient",
                         lambda theta, grad, decay, l2, l1: None)  # forgets the penalty
     assert fastnn.gradient_check(net, X, Y, l2=5.0) > 1e-3
 

@@ -101,7 +101,7 @@ def test_float32_update_loops_stay_float32_and_vectorise():
     u.t[0] = 1
     for name in ("_sgd", "_adagrad", "_rmsprop", "_adam"):
         for penalise in (False, True):
-            assert _promotions(getattr(optimizers, name).py_func, u, theta, grad, 0, 64,
+            assert _promotions(getattr(rules, name).py_func, u, theta, grad, 0, 64,
                                penalise) == [], name
     assert _promotions(rules._momentum.py_func, u, theta, grad, 0, 64, True, True) == []
 

@@ -58,7 +58,7 @@ def test_unknown_names_and_invalid_pairings(kwargs, match):
 def test_bad_seed():
     with pytest.raises(TypeError, match="seed"):
         fastnn.Network([3, 2], seed="abc")
-    with pytest.raises(TypeError, match="seed"):
+    with pytest.raises(ValueError, match="seed must be None or a non-negative integer"):
         fastnn.Network([3, 2], seed=-1)
 
 
