@@ -15,6 +15,7 @@ Thread safety: ``predict``, ``evaluate`` and ``gradients`` may be called from an
 threads at once (the engines keep their buffers per thread); ``fit`` runs on one thread at a
 time and refuses a second concurrent call.
 """
+import copy
 import threading
 
 import numpy as np
@@ -25,7 +26,6 @@ from .core.structure import from_config as structure_from_config
 from .engine import ENGINE_NAMES, make_engine, rules
 from .io import model_file
 from .training.fit import fit as _fit
-from .training.fit import non_negative_float
 from .training.optimizers import OPTIMIZERS
 
 
@@ -108,6 +108,11 @@ class Network:
         self.__dict__.update(state)
         self._fit_lock = threading.Lock()
         self._bind_views()
+
+    def __copy__(self):
+        """``copy.copy`` copies as deeply as ``copy.deepcopy``: a copy sharing the parameter
+        vector (or the optimizer state, or the generator) with its original would train both."""
+        return copy.deepcopy(self)
 
     # --- structure -----------------------------------------------------------------------
 
@@ -198,8 +203,11 @@ class Network:
             Visit the samples in a new random order (from the network's seed) every epoch.
         optimizer : str, fastnn.optimizers.Optimizer or None
             "sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam" or an instance. A name
-            equal to the current optimizer's continues it (its state carries over, so
-            ``fit(epochs=5)`` twice equals ``fit(epochs=10)``); another name starts a new one.
+            equal to the current optimizer's continues it (its state and epoch count carry
+            over, so ``fit(epochs=5)`` twice equals ``fit(epochs=10)`` for a constant rate and
+            for every schedule that does not depend on the fit call's length; a cosine schedule
+            with ``period=None`` spans each call's own last epoch, so it does not); another
+            name starts a new one.
             None continues the current optimizer, or starts SGD. The optimizer used is kept in
             ``net.optimizer`` (and saved with the network).
         schedule : str, fastnn.schedules.Schedule, callable or None
@@ -259,7 +267,7 @@ class Network:
         return self._mask
 
     def _penalty_coefficients(self, l2, l1, n, n_samples):
-        l2, l1 = non_negative_float("l2", l2), non_negative_float("l1", l1)
+        l2, l1 = validation.non_negative_float("l2", l2), validation.non_negative_float("l1", l1)
         n = n_samples if n is None else validation.positive_int("n", n)
         return l2, l1, n
 

@@ -28,9 +28,20 @@ def random_problem(rng, sizes, cost, output, n_samples, dtype=np.float64):
     return X.astype(dtype), Y.astype(dtype)
 
 
-def make_pair(sizes, **kwargs):
-    """The same network twice, once per engine."""
-    return (fastnn.Network(sizes, engine="numba", **kwargs),
+KERNEL_FORMS = ("fast", "plain")
+"""The loop engine's two kernel forms: the tiled, fused kernels (the default) and the plain
+per-equation kernels (``fastnn.engine.drivers``), both held to the NumPy engine."""
+
+
+def use_kernels(net, form):
+    """Make ``net``'s loop engine run the ``form`` kernels ("fast" or "plain")."""
+    net._engine.fast = form == "fast"
+    return net
+
+
+def make_pair(sizes, kernels="fast", **kwargs):
+    """The same network twice: the loop engine (running ``kernels``) and the NumPy engine."""
+    return (use_kernels(fastnn.Network(sizes, engine="numba", **kwargs), kernels),
             fastnn.Network(sizes, engine="numpy", **kwargs))
 
 

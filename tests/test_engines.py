@@ -5,14 +5,15 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import fastnn
-from conftest import OUTPUT_PAIRS, make_pair, random_problem
+from conftest import KERNEL_FORMS, OUTPUT_PAIRS, make_pair, random_problem
 
 
-def test_three_epochs_same_trajectory_float64(rng):
+@pytest.mark.parametrize("kernels", KERNEL_FORMS)
+def test_three_epochs_same_trajectory_float64(kernels, rng):
     """Same seed, same shuffling, same arithmetic up to rounding: weights agree to 1e-9."""
     sizes = [20, 16, 8, 5]
     X, Y = random_problem(rng, sizes, "quadratic", "sigmoid", 157)  # last batch is partial
-    loop, ref = make_pair(sizes, seed=7)
+    loop, ref = make_pair(sizes, kernels, seed=7)
     h_loop = loop.fit(X, Y, epochs=3, batch_size=10, learning_rate=0.5)
     h_ref = ref.fit(X, Y, epochs=3, batch_size=10, learning_rate=0.5)
     for w_loop, w_ref in zip(loop.weights + loop.biases, ref.weights + ref.biases):
@@ -21,11 +22,12 @@ def test_three_epochs_same_trajectory_float64(rng):
     assert not np.allclose(loop.weights[0], fastnn.Network(sizes, seed=7).weights[0])  # it trained
 
 
+@pytest.mark.parametrize("kernels", KERNEL_FORMS)
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("cost,output", OUTPUT_PAIRS)
 @settings(max_examples=3, deadline=None)
 @given(data=st.data())
-def test_engines_agree_on_random_networks(dtype, cost, output, data):
+def test_engines_agree_on_random_networks(kernels, dtype, cost, output, data):
     hidden = data.draw(st.sampled_from(["sigmoid", "tanh", "relu", "leaky_relu", "arctan", "identity"]))
     sizes = data.draw(st.lists(st.integers(1, 24), min_size=2, max_size=5))
     sizes[-1] = max(sizes[-1], 2) if output == "softmax" else sizes[-1]
@@ -35,7 +37,7 @@ def test_engines_agree_on_random_networks(dtype, cost, output, data):
     rng = np.random.default_rng(seed)
     X, Y = random_problem(rng, sizes, cost, output, n)
     kwargs = dict(activation=hidden, output_activation=output, cost=cost, dtype=dtype, seed=seed)
-    loop, ref = make_pair(sizes, **kwargs)
+    loop, ref = make_pair(sizes, kernels, **kwargs)
     tolerance = dict(rtol=1e-4, atol=1e-4) if dtype == "float32" else dict(rtol=1e-9, atol=1e-9)
     np.testing.assert_allclose(loop.predict(X), ref.predict(X), **tolerance)
     for g_loop, g_ref in zip(*(sum(net.gradients(X, Y), []) for net in (loop, ref))):
@@ -57,11 +59,37 @@ def test_engines_agree_on_random_networks(dtype, cost, output, data):
         np.testing.assert_allclose(p_loop, p_ref, **tolerance)
 
 
-def test_chunked_gradients_and_predict_match_reference(rng):
+@pytest.mark.parametrize("kernels", KERNEL_FORMS)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_wide_hidden_layers_and_long_batches(kernels, dtype, optimizer, rng):
+    """A hidden-to-hidden matrix of 80 x 64 = 5120 weights (the fast kernels' transposed BP2
+    path, from ``fast_drivers.DIRECT_BP2`` = 4096 weights) and batches of 40 samples, longer
+    than one 16-sample chunk of the tiled kernels (``fast_kernels.X_CHUNK``), end to end."""
+    from fastnn.engine import fast_drivers, fast_kernels
+    sizes = [30, 80, 64, 5]
+    assert sizes[1] * sizes[2] >= fast_drivers.DIRECT_BP2 and 40 > fast_kernels.X_CHUNK
+    X, Y = random_problem(rng, sizes, "log_likelihood", "softmax", 130)
+    loop, ref = make_pair(sizes, kernels, activation="tanh", output_activation="softmax",
+                          cost="log_likelihood", dtype=dtype, seed=4)
+    tolerance = dict(rtol=1e-4, atol=1e-5) if dtype == "float32" else dict(rtol=1e-9, atol=1e-11)
+    for g_loop, g_ref in zip(sum(loop.gradients(X, Y), []), sum(ref.gradients(X, Y), [])):
+        np.testing.assert_allclose(g_loop, g_ref, **tolerance)
+    for net in (loop, ref):
+        net.fit(X, Y, epochs=2, batch_size=40, learning_rate=0.05, optimizer=optimizer)
+    for p_loop, p_ref in zip(loop.weights + loop.biases, ref.weights + ref.biases):
+        np.testing.assert_allclose(p_loop, p_ref, **tolerance)
+    np.testing.assert_allclose(loop.predict(X), ref.predict(X), **tolerance)
+    assert not np.allclose(loop.weights[1], fastnn.Network(sizes, seed=4).weights[1])
+
+
+@pytest.mark.parametrize("kernels", KERNEL_FORMS)
+def test_chunked_gradients_and_predict_match_reference(kernels, rng):
     """More samples than one workspace chunk: the chunk-by-chunk sums agree with NumPy."""
     sizes = [6, 9, 3]
     X, Y = random_problem(rng, sizes, "log_likelihood", "softmax", 1000)
-    loop, ref = make_pair(sizes, output_activation="softmax", cost="log_likelihood", seed=2)
+    loop, ref = make_pair(sizes, kernels, output_activation="softmax", cost="log_likelihood",
+                          seed=2)
     np.testing.assert_allclose(loop.predict(X), ref.predict(X), rtol=1e-12)
     for g_loop, g_ref in zip(sum(loop.gradients(X, Y), []), sum(ref.gradients(X, Y), [])):
         np.testing.assert_allclose(g_loop, g_ref, rtol=1e-9, atol=1e-14)

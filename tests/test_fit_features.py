@@ -108,7 +108,8 @@ def test_evaluate_reports_cost_with_and_without_penalty(data):
     penalty = 4.0 / (2 * 50) * (w ** 2).sum() + 1.0 / 50 * np.abs(w).sum()  # n = 50 trained on
     assert result["penalty"] == pytest.approx(penalty, rel=1e-12)
     assert result["regularized_loss"] == pytest.approx(result["loss"] + penalty, rel=1e-12)
-    assert result["loss"] == small_net().evaluate(X, y)["loss"] or True  # "loss" stays the data cost
+    assert result["loss"] == net.evaluate(X, y, l2=0.0, l1=0.0)["loss"]  # "loss" is the data cost
+    assert result["loss"] != small_net().evaluate(X, y)["loss"]  # of the trained weights
     plain = net.evaluate(X, y, l2=0.0, l1=0.0)
     assert set(plain) == {"loss", "accuracy"} and plain["loss"] == result["loss"]
     explicit = net.evaluate(X, y, l2=1.0, l1=0.0)  # n defaults to len(X) when given explicitly

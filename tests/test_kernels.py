@@ -6,7 +6,6 @@ from hypothesis import given, settings, strategies as st
 
 from fastnn.core import activations, costs
 from fastnn.engine import kernels, rules
-from fastnn.training import optimizers
 
 DTYPES = [np.float32, np.float64]
 TOLERANCE = {np.float32: dict(rtol=2e-5, atol=2e-5), np.float64: dict(rtol=1e-12, atol=1e-12)}

@@ -63,3 +63,49 @@ def test_cold_compiled_and_cached_code_give_the_same_bits(tmp_path):
                            capture_output=True).stdout for _ in range(2)]
     assert os.listdir(tmp_path / "cache")  # the first run filled the cache, the second read it
     assert runs[0] == runs[1]
+
+
+STAMPED = '''
+import sys
+from fastnn.core import metrics
+import numpy as np
+metrics.count_correct(1, np.eye(3), np.eye(3))
+stats = metrics.count_correct.stats
+print(stats.cache_hits and "hit" or "miss")
+'''
+
+
+def test_editing_a_kernel_module_recompiles_the_compiled_functions_of_other_modules(tmp_path):
+    """A copy of the package: a function of core/metrics.py is loaded from the cache until
+    engine/kernels.py changes, which makes it compile again (the stamp covers every module
+    with compiled code, in every subpackage)."""
+    import shutil
+    import subprocess
+    import sys
+    copy = tmp_path / "src" / "fastnn"
+    shutil.copytree(os.path.dirname(os.path.dirname(_numba.__file__)), copy,
+                    ignore=shutil.ignore_patterns("__pycache__", "data"))
+    script = tmp_path / "stamped.py"
+    script.write_text(STAMPED)
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "cache"), PYTHONPATH=str(copy.parent))
+
+    def run():
+        return subprocess.run([sys.executable, str(script)], env=env, check=True, text=True,
+                              capture_output=True, cwd=tmp_path).stdout.strip()
+
+    assert run() == "miss"
+    assert run() == "hit"
+    with open(copy / "engine" / "kernels.py", "a") as file:
+        file.write("\n# an edit\n")
+    assert run() == "miss"
+    assert run() == "hit"
+
+
+def test_a_moved_numba_internal_falls_back_to_numba_stamps_with_a_warning(monkeypatch):
+    import pytest
+    monkeypatch.setattr(_numba.caching.CacheImpl, "_locator_classes", ())
+    with pytest.warns(RuntimeWarning, match="cache internals have changed"):
+        assert _numba._install_package_wide_stamp() is False
+    monkeypatch.delattr(_numba.caching, "CacheImpl")
+    with pytest.warns(RuntimeWarning, match="cache internals have changed"):
+        assert _numba._install_package_wide_stamp() is False

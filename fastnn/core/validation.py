@@ -4,6 +4,7 @@ Every failure is a ``ValueError`` or ``TypeError`` whose message names the argum
 says what was expected. Accepted input is returned in the form the engines need:
 C-contiguous arrays of the network's dtype.
 """
+import math
 import numbers
 
 import numpy as np
@@ -36,6 +37,54 @@ def seed(value, name="seed"):
     if value < 0:
         raise ValueError(f"{name} must be None or a non-negative integer, got {value!r}")
     return int(value)
+
+
+def non_negative_float(name, value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a non-negative number, got {value!r}")
+    if not (math.isfinite(value) and value >= 0):
+        raise ValueError(f"{name} must be a non-negative, finite number, got {value!r}")
+    return float(value)
+
+
+def flag(name, value):
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def optional_non_negative_int(name, value):
+    """None or an integer >= 0."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (numbers.Integral, np.integer)):
+        raise TypeError(f"{name} must be None or an integer, got {value!r}")
+    if value < 0:
+        raise ValueError(f"{name} must be >= 0, got {value}")
+    return int(value)
+
+
+def any_float_dtype(value):
+    """Any NumPy floating dtype (the data loaders' ``dtype=``), as a dtype."""
+    try:
+        dtype = np.dtype(value)
+    except TypeError as exc:
+        raise TypeError(f"dtype must be a floating-point dtype, got {value!r}") from exc
+    if dtype.kind != "f":
+        raise TypeError(f"dtype must be a floating-point dtype such as numpy.float64 or "
+                        f"numpy.float32, got {dtype}")
+    return dtype
+
+
+def rng(seed):
+    """A ``numpy.random.Generator`` from None, a non-negative int or a Generator."""
+    if isinstance(seed, bool):
+        raise TypeError(f"seed must be None, an int or a numpy.random.Generator, got {seed!r}")
+    try:
+        return np.random.default_rng(seed)
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(f"seed must be None, a non-negative int or a numpy.random.Generator, "
+                        f"got {seed!r}") from exc
 
 
 def choice(name, value, options):

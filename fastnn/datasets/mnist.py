@@ -11,12 +11,12 @@ a folder with ``mnist/`` and ``fashion-mnist/`` subfolders.
 from __future__ import annotations
 
 import errno
-import math
 import os
 from pathlib import Path
 
 import numpy as np
 
+from ..core import validation
 from ..io.idx import read_idx
 
 
@@ -78,12 +78,6 @@ def _scan_folder(folder):
     return files, None
 
 
-def _check_kind(kind):
-    if kind not in KINDS:
-        raise ValueError(f"kind must be one of {', '.join(map(repr, KINDS))}, got {kind!r}")
-    return kind
-
-
 def find_mnist_files(path=None, kind="mnist"):
     """Locate the four IDX files of MNIST or Fashion-MNIST.
 
@@ -116,7 +110,7 @@ def find_mnist_files(path=None, kind="mnist"):
     ValueError
         If ``kind`` is not one of :data:`KINDS`.
     """
-    _check_kind(kind)
+    validation.choice("kind", kind, KINDS)
     expected = _expected_files_text()
     if path is not None:
         root, source = Path(path), "the path argument"
@@ -149,19 +143,6 @@ def find_mnist_files(path=None, kind="mnist"):
     )
 
 
-def _check_float_dtype(dtype):
-    try:
-        dt = np.dtype(dtype)
-    except TypeError as exc:
-        raise TypeError(f"dtype must be a floating-point dtype, got {dtype!r}") from exc
-    if dt.kind != "f":
-        raise TypeError(
-            f"dtype must be a floating-point dtype such as numpy.float64 or "
-            f"numpy.float32, got {dt}"
-        )
-    return dt
-
-
 def _load_split(image_file, label_file, dtype):
     """Read one images/labels pair and return ``X (n, 784)`` and ``y (n,)``."""
     images = read_idx(image_file)
@@ -190,20 +171,6 @@ def _load_split(image_file, label_file, dtype):
     X = images.reshape(images.shape[0], -1).astype(dtype)
     X /= 255
     return X, labels.astype(np.int64)
-
-
-def _check_validation_size(validation_size):
-    if validation_size is None:
-        return None
-    if isinstance(validation_size, bool) or not isinstance(
-        validation_size, (int, np.integer)
-    ):
-        raise TypeError(
-            f"validation_size must be None or an integer, got {validation_size!r}"
-        )
-    if validation_size < 0:
-        raise ValueError(f"validation_size must be >= 0, got {validation_size}")
-    return int(validation_size)
 
 
 def _load_folder(files, validation_size, dtype):
@@ -280,9 +247,9 @@ def load_mnist(path=None, *, kind="mnist", validation_size=None, dtype=np.float6
     >>> len(train[1]), len(val[1]), len(test[1])  # doctest: +SKIP
     (50000, 10000, 10000)
     """
-    _check_kind(kind)
-    dtype = _check_float_dtype(dtype)
-    validation_size = _check_validation_size(validation_size)
+    validation.choice("kind", kind, KINDS)
+    dtype = validation.any_float_dtype(dtype)
+    validation_size = validation.optional_non_negative_int("validation_size", validation_size)
     files = find_mnist_files(path, kind)
     return _load_folder(files, validation_size, dtype)
 
@@ -364,7 +331,7 @@ def load_mnist_sample(*, dtype=np.float64):
     mnist_sample_indices : Where each sample row comes from in full MNIST.
     load_mnist : The full dataset from a local folder.
     """
-    dtype = _check_float_dtype(dtype)
+    dtype = validation.any_float_dtype(dtype)
     return _load_folder(_sample_files(), None, dtype)
 
 

@@ -1,58 +1,14 @@
 """Small synthetic problems: XOR, two spirals, a house-price style regression curve."""
 from __future__ import annotations
 
-import math
 
 import numpy as np
 
-from .mnist import _check_float_dtype
+from ..core import validation
 
 # ---------------------------------------------------------------------------
 # Synthetic problems
 # ---------------------------------------------------------------------------
-
-
-def _check_n_samples(n_samples, name="n_samples"):
-    if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)):
-        raise TypeError(
-            f"{name} must be a positive integer, got {n_samples!r} "
-            f"({type(n_samples).__name__})"
-        )
-    if n_samples <= 0:
-        raise ValueError(f"{name} must be a positive integer, got {n_samples}")
-    return int(n_samples)
-
-
-def _check_nonnegative(value, name):
-    if isinstance(value, bool) or not isinstance(
-        value, (int, float, np.integer, np.floating)
-    ):
-        raise TypeError(
-            f"{name} must be a number >= 0, got {value!r} ({type(value).__name__})"
-        )
-    value = float(value)
-    if not math.isfinite(value) or value < 0:
-        raise ValueError(f"{name} must be a finite number >= 0, got {value}")
-    return value
-
-
-def _check_positive(value, name):
-    value = _check_nonnegative(value, name)
-    if value == 0:
-        raise ValueError(f"{name} must be > 0, got {value}")
-    return value
-
-
-def _make_rng(seed):
-    if isinstance(seed, bool):
-        raise TypeError(f"seed must be None, an int or a numpy.random.Generator, got {seed!r}")
-    try:
-        return np.random.default_rng(seed)
-    except (TypeError, ValueError) as exc:
-        raise type(exc)(
-            f"seed must be None, a non-negative int or a numpy.random.Generator, "
-            f"got {seed!r}"
-        ) from exc
 
 
 def make_xor(n_samples=4, noise=0.0, seed=None, *, dtype=np.float64):
@@ -97,10 +53,10 @@ def make_xor(n_samples=4, noise=0.0, seed=None, *, dtype=np.float64):
     >>> X.tolist(), y.tolist()
     ([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], [0, 1, 1, 0])
     """
-    n_samples = _check_n_samples(n_samples)
-    noise = _check_nonnegative(noise, "noise")
-    dtype = _check_float_dtype(dtype)
-    rng = _make_rng(seed)
+    n_samples = validation.positive_int("n_samples", n_samples)
+    noise = validation.non_negative_float("noise", noise)
+    dtype = validation.any_float_dtype(dtype)
+    rng = validation.rng(seed)
     corners = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
     corner = np.arange(n_samples) % 4
     X = corners[corner]
@@ -146,11 +102,11 @@ def make_spirals(n_samples=200, noise=0.05, seed=None, *, n_turns=1.5, dtype=np.
     ValueError
         If ``n_samples <= 0``, ``noise < 0`` or ``n_turns <= 0``.
     """
-    n_samples = _check_n_samples(n_samples)
-    noise = _check_nonnegative(noise, "noise")
-    n_turns = _check_positive(n_turns, "n_turns")
-    dtype = _check_float_dtype(dtype)
-    rng = _make_rng(seed)
+    n_samples = validation.positive_int("n_samples", n_samples)
+    noise = validation.non_negative_float("noise", noise)
+    n_turns = validation.positive_float("n_turns", n_turns)
+    dtype = validation.any_float_dtype(dtype)
+    rng = validation.rng(seed)
     y = (np.arange(n_samples) % 2).astype(np.int64)
     t = rng.random(n_samples)
     radius = 0.1 + 0.9 * t
@@ -207,13 +163,13 @@ def make_regression_curve(
     ValueError
         If ``n_samples <= 0``, ``noise < 0`` or ``n_features`` is not 1, 2 or 3.
     """
-    n_samples = _check_n_samples(n_samples)
-    noise = _check_nonnegative(noise, "noise")
-    n_features = _check_n_samples(n_features, "n_features")
+    n_samples = validation.positive_int("n_samples", n_samples)
+    noise = validation.non_negative_float("noise", noise)
+    n_features = validation.positive_int("n_features", n_features)
     if n_features > 3:
         raise ValueError(f"n_features must be 1, 2 or 3, got {n_features}")
-    dtype = _check_float_dtype(dtype)
-    rng = _make_rng(seed)
+    dtype = validation.any_float_dtype(dtype)
+    rng = validation.rng(seed)
     X = rng.random((n_samples, n_features))
     price = 0.1 + 0.8 / (1.0 + np.exp(-8.0 * (X[:, 0] - 0.5)))
     if n_features >= 2:

@@ -13,7 +13,7 @@ BP1, output delta           :math:`\delta^L_j = \partial C/\partial a^L_j \, f'(
 BP2, delta recursion        :math:`\delta^l_j = f'(s^l_j) \sum_k w^{l+1}_{kj} \delta^{l+1}_k`  ``backpropagate_delta``
 BP3, BP4, gradients         :math:`\partial J/\partial b_j = \frac1m\sum_x \delta_j`,
                             :math:`\partial J/\partial w_{jk} = \frac1m\sum_x a^{prev}_k \delta_j`  ``weight_gradient``
-update (SGD)                :math:`w \leftarrow w - \eta\, \partial J/\partial w`              ``optimizers.sgd_step``
+update (SGD)                :math:`w \leftarrow w - \eta\, \partial J/\partial w`              ``rules.step``
 ==========================  ===========================================================  ======================
 
 Parallelism is by ownership: ``prange`` runs over samples ``x`` where every iteration writes

@@ -25,20 +25,6 @@ SPLIT_STREAM = 0x5EED5
 initialisation and shuffling (and does not advance it: every fit call splits alike)."""
 
 
-def non_negative_float(name, value):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a non-negative number, got {value!r}")
-    if not (math.isfinite(value) and value >= 0):
-        raise ValueError(f"{name} must be a non-negative, finite number, got {value!r}")
-    return float(value)
-
-
-def _flag(name, value):
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False, got {value!r}")
-    return bool(value)
-
-
 def resolve_optimizer(net, optimizer, learning_rate):
     """The optimizer a fit call trains with (see ``Network.fit``), bound to ``net``."""
     current = net.optimizer
@@ -100,13 +86,13 @@ def fit(net, X, y, epochs=1, batch_size=10, learning_rate=None, shuffle=True, op
     batch_size = validation.positive_int("batch_size", batch_size)
     if learning_rate is not None:
         learning_rate = validation.positive_float("learning_rate", learning_rate)
-    shuffle = _flag("shuffle", shuffle)
-    l2, l1 = non_negative_float("l2", l2), non_negative_float("l1", l1)
+    shuffle = validation.flag("shuffle", shuffle)
+    l2, l1 = validation.non_negative_float("l2", l2), validation.non_negative_float("l1", l1)
     schedule = schedules.get(schedule)
-    early_stopping = _flag("early_stopping", early_stopping)
+    early_stopping = validation.flag("early_stopping", early_stopping)
     patience = validation.positive_int("patience", patience)
-    min_delta = non_negative_float("min_delta", min_delta)
-    progress = _flag("progress", progress)
+    min_delta = validation.non_negative_float("min_delta", min_delta)
+    progress = validation.flag("progress", progress)
     callbacks = as_callbacks(callbacks)
     if validation_fraction is not None:
         if validation_data is not None:

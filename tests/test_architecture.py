@@ -1,0 +1,281 @@
+"""The house rules: one-way imports between the subpackages, results unchanged by the
+restructure, thread-safe inference, no surprise recompiles."""
+import ast
+import copy
+import hashlib
+import json
+import pickle
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import fastnn
+from fastnn.engine import fast_drivers
+
+PACKAGE = Path(fastnn.__file__).resolve().parent
+
+LAYERS = {"core": 0, "engine": 1, "io": 1, "training": 2, "network": 3, "datasets": 2}
+"""Rank of every part of the package: a module may import only parts of lower rank (or its
+own part). Everything not listed is an integration at the top (sklearn, cli, plot, demo,
+distributed, the package's __init__ and __main__)."""
+TOP = 10
+
+
+def _part(module):
+    """``fastnn.engine.kernels`` -> "engine"; ``fastnn.network`` -> "network"."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else "__init__"
+
+
+def _imports():
+    """Every fastnn module and the fastnn modules it imports (at any depth of its code,
+    function-level imports included), resolved to absolute names."""
+    graph = {}
+    for path in PACKAGE.rglob("*.py"):
+        relative = path.relative_to(PACKAGE.parent).with_suffix("")
+        name = ".".join(relative.parts)
+        is_package = name.endswith(".__init__")
+        name = name.removesuffix(".__init__")
+        package = name if is_package else name.rpartition(".")[0]
+        targets = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                targets |= {alias.name for alias in node.names if alias.name.startswith("fastnn")}
+            elif isinstance(node, ast.ImportFrom):
+                if node.level:
+                    base = package.split(".")
+                    base = base[:len(base) - node.level + 1]
+                    module = ".".join(base + ([node.module] if node.module else []))
+                else:
+                    module = node.module or ""
+                if not module.startswith("fastnn"):
+                    continue
+                for alias in node.names:  # "from . import rules" imports a module
+                    candidate = f"{module}.{alias.name}"
+                    is_module = (PACKAGE.parent / (candidate.replace(".", "/") + ".py")).exists() \
+                        or (PACKAGE.parent / candidate.replace(".", "/")).is_dir()
+                    targets.add(candidate if is_module else module)
+        graph[name] = targets - {name}
+    return graph
+
+
+def test_no_import_cycles_inside_the_package():
+    graph = _imports()
+    assert "fastnn.network" in graph and "fastnn.engine.kernels" in graph
+    state, stack = {}, []
+
+    def visit(module):
+        state[module] = "open"
+        stack.append(module)
+        for target in sorted(graph.get(module, ())):
+            if target not in graph:
+                continue
+            if state.get(target) == "open":
+                cycle = stack[stack.index(target):] + [target]
+                pytest.fail("import cycle: " + " -> ".join(cycle))
+            if target not in state:
+                visit(target)
+        stack.pop()
+        state[module] = "done"
+
+    for module in sorted(graph):
+        if module not in state:
+            visit(module)
+
+
+def test_imports_run_one_way_between_the_parts():
+    """core <- engine, io <- training, datasets <- network <- integrations."""
+    bad = []
+    for module, targets in _imports().items():
+        rank = LAYERS.get(_part(module), TOP)
+        if rank == TOP:
+            continue  # the integrations may use one another (the cycle test still applies)
+        for target in targets:
+            if _part(target) != _part(module) and LAYERS.get(_part(target), TOP) >= rank:
+                bad.append(f"{module} imports {target}")
+    assert not bad, "\n".join(sorted(bad))
+
+
+def test_above_the_engines_nothing_knows_layer_offsets():
+    """The fit loop, optimizers, schedules, restarts, the gradient check and the file format
+    work on theta and the structure object, never on the layered layout."""
+    for part in ("training", "io"):
+        for path in (PACKAGE / part).rglob("*.py"):
+            source = path.read_text(encoding="utf-8")
+            for word in ("w_off", "b_off", ".sizes", "_layout"):
+                assert word not in source, f"{path.name} uses {word}"
+
+
+def test_import_fastnn_imports_no_optional_extra():
+    import subprocess
+    import sys
+    code = ("import sys, fastnn; bad = [m for m in ('sklearn', 'matplotlib', 'dask', 'torch', "
+            "'distributed', 'pandas') if m in sys.modules]; print(bad)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+# --- nothing changes for users ---------------------------------------------------------------
+
+PIN_CONFIGS = [
+    dict(sizes=[6, 9, 4], activation="sigmoid", output_activation=None, cost="quadratic",
+         optimizer="sgd", lr=0.5, batch=5, l2=0.0, l1=0.0),
+    dict(sizes=[6, 70, 65, 3], activation="relu", output_activation="softmax",
+         cost="log_likelihood", optimizer="momentum", lr=0.05, batch=17, l2=0.5, l1=0.0),
+    dict(sizes=[6, 12, 3], activation="tanh", output_activation="sigmoid", cost="cross_entropy",
+         optimizer="adam", lr=0.01, batch=32, l2=0.0, l1=0.1),
+    dict(sizes=[6, 8, 3], activation="sigmoid", output_activation=None, cost="quadratic",
+         optimizer="sgd", lr=3.0, batch=1, l2=1.0, l1=0.0),
+]
+PINS = Path(__file__).parent / "data" / "pins_before_restructure.json"
+"""sha256 of the trained parameters of each configuration, recorded by running this very
+training on the code before the move into subpackages (commit 3945774), for both engines
+(the loop engine with its fast and its plain kernels) and both dtypes."""
+
+
+def _trained_theta(index, engine, dtype):
+    c = PIN_CONFIGS[index]
+    rng = np.random.default_rng(123)
+    X, y = rng.standard_normal((90, 6)), rng.integers(0, 3, 90)
+    net = fastnn.Network(c["sizes"], activation=c["activation"],
+                         output_activation=c["output_activation"], cost=c["cost"], dtype=dtype,
+                         seed=7 + index, engine=engine[:5])
+    if engine == "numba-plain":
+        net._engine.fast = False
+    net.fit(X, y % c["sizes"][-1], epochs=3, batch_size=c["batch"], learning_rate=c["lr"],
+            optimizer=c["optimizer"], l2=c["l2"], l1=c["l1"])
+    return np.concatenate([np.concatenate([w.ravel(), b]) for w, b in zip(net.weights, net.biases)])
+
+
+@pytest.mark.parametrize("key", sorted(json.loads(PINS.read_text())))
+def test_trained_weights_bit_identical_to_before_the_restructure(key):
+    index, engine, dtype = key.split("-", 1)[0], *key.split("-", 1)[1].rsplit("-", 1)
+    theta = _trained_theta(int(index), engine, dtype)
+    assert hashlib.sha256(np.ascontiguousarray(theta).tobytes()).hexdigest() == \
+        json.loads(PINS.read_text())[key]
+
+
+# --- thread-safe inference --------------------------------------------------------------------
+
+@pytest.mark.parametrize("engine", ["numba", "numpy"])
+def test_many_threads_predict_evaluate_and_take_gradients_on_one_network(engine):
+    rng = np.random.default_rng(5)
+    net = fastnn.Network([12, 40, 6], output_activation="softmax", cost="log_likelihood",
+                         seed=1, engine=engine)
+    inputs = [rng.standard_normal((int(rng.integers(1, 600)), 12)) for _ in range(8)]
+    labels = [rng.integers(0, 6, len(X)) for X in inputs]
+    net.fit(inputs[0], labels[0], epochs=1)
+    expected = [(net.predict(X), net.evaluate(X, y), net.gradients(X, y))
+                for X, y in zip(inputs, labels)]
+    results, errors = [None] * (4 * len(inputs)), []
+    barrier = threading.Barrier(4)
+
+    def work(t):
+        barrier.wait()
+        try:
+            for repeat in range(len(inputs)):
+                i = (t + repeat) % len(inputs)
+                results[t * len(inputs) + i] = (net.predict(inputs[i]),
+                                                net.evaluate(inputs[i], labels[i]),
+                                                net.gradients(inputs[i], labels[i]))
+        except Exception as error:  # pragma: no cover - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=work, args=(t,)) for t in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    for index, (out, scores, (dW, db)) in enumerate(results):
+        want_out, want_scores, (want_dW, want_db) = expected[index % len(inputs)]
+        np.testing.assert_array_equal(out, want_out)
+        assert scores == want_scores
+        for g, want in zip(dW + db, want_dW + want_db):
+            np.testing.assert_array_equal(g, want)
+
+
+def test_fit_from_a_second_thread_at_once_is_refused():
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((2000, 8)), rng.integers(0, 3, 2000)
+    net = fastnn.Network([8, 16, 3], seed=0)
+    net.fit(X[:10], y[:10])  # compiled before the race
+    started, resume, refused = threading.Event(), threading.Event(), []
+
+    def callback(event):  # runs inside the worker's fit, which holds the network
+        if not started.is_set():
+            try:
+                net.fit(X, y)
+            except RuntimeError as error:
+                refused.append(str(error))
+            started.set()
+            resume.wait(60)  # until the main thread has tried too
+
+    worker = threading.Thread(target=lambda: net.fit(X, y, epochs=2, callbacks=callback))
+    worker.start()
+    started.wait(60)
+    try:
+        net.fit(X, y, epochs=1)
+    except RuntimeError as error:
+        refused.append(str(error))
+    resume.set()
+    worker.join()
+    assert len(refused) == 2 and all("already running" in message for message in refused)
+    net.fit(X[:10], y[:10])  # the lock is released afterwards
+
+
+# --- copies are the same network --------------------------------------------------------------
+
+@pytest.mark.parametrize("engine", ["numba", "numpy"])
+@pytest.mark.parametrize("how", ["pickle", "deepcopy", "copy"])
+def test_copies_have_their_own_views_and_train_on_alike(engine, how):
+    rng = np.random.default_rng(3)
+    X, y = rng.standard_normal((50, 5)), rng.integers(0, 3, 50)
+    net = fastnn.Network([5, 7, 3], seed=2, engine=engine)
+    net.fit(X, y, epochs=2, optimizer="adam", learning_rate=0.01)
+    twin = {"pickle": lambda n: pickle.loads(pickle.dumps(n)), "deepcopy": copy.deepcopy,
+            "copy": copy.copy}[how](net)
+    np.testing.assert_array_equal(twin.predict(X), net.predict(X))
+    for view in twin.weights + twin.biases:
+        assert np.shares_memory(view, twin._theta) and not np.shares_memory(view, net._theta)
+    net.fit(X, y, epochs=2)
+    twin.fit(X, y, epochs=2)
+    np.testing.assert_array_equal(twin._theta, net._theta)
+    twin.weights[0][...] = 0  # in place, on the copy only
+    assert np.all(twin._theta[:35] == 0) and not np.all(net._theta[:35] == 0)
+    assert not np.array_equal(twin.predict(X), net.predict(X))
+
+
+# --- no surprise recompiles -------------------------------------------------------------------
+
+def _signature_count():
+    return sum(len(f.signatures) for f in (fast_drivers.predict, fast_drivers.evaluate,
+                                           fast_drivers.gradients, fast_drivers.train_epoch))
+
+
+def test_read_only_and_memory_mapped_inputs_run_the_compiled_kernels(tmp_path):
+    rng = np.random.default_rng(1)
+    X, y = rng.standard_normal((64, 6)), rng.integers(0, 2, 64)
+    net = fastnn.Network([6, 5, 2], seed=0)
+    net.fit(X, y)
+    expected = (net.predict(X), net.evaluate(X, y), net.gradients(X, y))
+    before = _signature_count()
+    np.save(tmp_path / "X.npy", X)
+    mapped = np.load(tmp_path / "X.npy", mmap_mode="r")
+    frozen = X.copy()
+    frozen.flags.writeable = False
+    unaligned = np.frombuffer(b"\0" + X.tobytes(), dtype=np.float64, offset=1).reshape(X.shape)
+    fortran = np.asfortranarray(X)
+    y_frozen = y.copy()
+    y_frozen.flags.writeable = False
+    flavours = (mapped, frozen, unaligned, fortran, X.astype(">f8"))
+    for flavour in flavours:
+        np.testing.assert_array_equal(net.predict(flavour), expected[0])
+        assert net.evaluate(flavour, y_frozen) == expected[1]
+        for g, want in zip(sum(net.gradients(flavour, y_frozen), []), sum(expected[2], [])):
+            np.testing.assert_array_equal(g, want)
+    for flavour in flavours:
+        net.fit(flavour, y_frozen, epochs=1)
+    assert _signature_count() == before
