@@ -8,15 +8,22 @@
 Also runnable as ``python -m fastnn``. Results go to standard output, progress to standard
 error. A bad argument, a missing data file or a value fastnn refuses prints one line on
 standard error and exits with status 2 (``FASTNN_DEBUG=1`` shows the traceback instead).
+
+``fastnn train`` never throws a finished run away: every output path (``--output``,
+``--plot``) is checked before the data is loaded (its folder can take a new file, an existing
+target is a regular file, the plot format is one matplotlib writes, no two outputs share a
+path); the model is saved before any result is printed; and a closed or full standard output
+(``| head``, a full disk) stops the printing, never the saving: the run then ends with one
+line on standard error naming what was saved, and exit status 1.
 """
 import argparse
-import inspect
-import math
 import os
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from .core import validation
 
 DATASETS = {
     # name: defaults of the training options, chosen so that the default run works well
@@ -40,7 +47,6 @@ DESCRIPTIONS = {
     "xor": "the four XOR points (the classic non-linearly-separable problem)",
     "spirals": "two interleaved spirals, 1,000 training / 1,000 test points",
 }
-REQUIRED_OUTPUT = {"cross_entropy": "sigmoid", "log_likelihood": "softmax"}
 
 
 class UsageError(Exception):
@@ -54,62 +60,30 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: error: {message} (see '{self.prog} --help')")
 
 
-def _positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
+def _argument(parse, check, expected):
+    """An argparse ``type``: ``parse`` the text, then ``check(name, value)`` with one of the
+    validators of ``fastnn.core.validation``; either failing is argparse's one-line error."""
+    def convert(text):
+        try:
+            return check("value", parse(text))
+        except (TypeError, ValueError):
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+    convert.__name__ = check.__name__
+    return convert
 
 
-def _nonnegative_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
-    return value
-
-
-def _positive_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-    if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive, finite number, got {text!r}")
-    return value
-
-
-def _nonnegative_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}") from None
-    if not math.isfinite(value) or value < 0:
-        raise argparse.ArgumentTypeError(f"expected a finite number >= 0, got {text!r}")
-    return value
-
-
-def _fit_parameters():
-    from .network import Network
-    return set(inspect.signature(Network.fit).parameters)
+_positive_int = _argument(int, validation.positive_int, "a positive integer")
+_nonnegative_int = _argument(int, validation.non_negative_int, "an integer >= 0")
+_positive_float = _argument(float, validation.positive_float, "a positive, finite number")
+_nonnegative_float = _argument(float, validation.non_negative_float, "a finite number >= 0")
 
 
 def _names():
     """Choices for the options, from the library's own tables."""
-    from .core import activations, costs
-    from .core import structure as parameters
-    try:
-        from .training.optimizers import OPTIMIZERS
-        optimizers = tuple(OPTIMIZERS)
-    except ImportError:  # pragma: no cover - a fastnn without optimizer objects
-        optimizers = ("sgd",)
+    from .core import activations, costs, structure
+    from .training.optimizers import OPTIMIZERS
     return dict(activation=activations.HIDDEN_NAMES, output=activations.OUTPUT_NAMES,
-                cost=tuple(costs.CODES), init=parameters.INITS, optimizer=optimizers)
+                cost=tuple(costs.CODES), init=structure.INITS, optimizer=tuple(OPTIMIZERS))
 
 
 # --- the parser -----------------------------------------------------------------------------
@@ -195,7 +169,8 @@ def build_parser():
     out.add_argument("--output", "-o", metavar="PATH", help="save the trained network there "
                      "(load it with fastnn.load or 'fastnn evaluate')")
     out.add_argument("--plot", metavar="PATH", help="save training curves (loss and accuracy per "
-                     "epoch) as a PNG image; needs matplotlib ('pip install fastnn[plot]')")
+                     "epoch) as an image whose format the suffix names (.png, .pdf, .svg, ...); "
+                     "needs matplotlib ('pip install fastnn[plot]')")
     out.add_argument("--no-progress", action="store_true", help="no progress bar")
     train.set_defaults(run=run_train)
 
@@ -267,34 +242,6 @@ def load_dataset(name, data=None, validation_size=None, seed=0, dtype="float64")
 
 # --- train ----------------------------------------------------------------------------------
 
-class Progress:
-    """One line per epoch on a pipe, a bar redrawn in place on a terminal."""
-
-    def __init__(self, epochs, stream=None, enabled=True):
-        self.epochs, self.stream, self.enabled = epochs, stream or sys.stderr, enabled
-        self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
-        self.every = 1 if self.tty or epochs <= 30 else math.ceil(epochs / 20)
-        self.last_draw = 0.0
-
-    def update(self, epoch, text):
-        if not self.enabled:
-            return
-        if self.tty:
-            now = time.perf_counter()
-            if epoch < self.epochs and now - self.last_draw < 0.1:
-                return
-            self.last_draw = now
-            width = 24
-            done = round(width * epoch / self.epochs)
-            bar = "=" * max(done - 1, 0) + (">" if done < width else "=") + " " * (width - done)
-            end = "\n" if epoch == self.epochs else ""
-            self.stream.write(f"\r  epoch {epoch:>{len(str(self.epochs))}}/{self.epochs} "
-                              f"[{bar}] {text}\x1b[K{end}")
-        elif epoch % self.every == 0 or epoch == self.epochs:
-            self.stream.write(f"  epoch {epoch:>{len(str(self.epochs))}}/{self.epochs}  {text}\n")
-        self.stream.flush()
-
-
 def _network_sizes(args, defaults, n_features, n_classes):
     if args.sizes is not None:
         if args.hidden is not None:
@@ -310,7 +257,68 @@ def _network_sizes(args, defaults, n_features, n_classes):
     return [n_features, *hidden, n_classes]
 
 
+def plot_formats():
+    """The image formats matplotlib writes (``savefig`` infers one from the suffix)."""
+    try:
+        from matplotlib.figure import Figure
+    except ImportError as error:
+        raise ImportError("--plot needs matplotlib: pip install 'fastnn[plot]' "
+                          "(or pip install matplotlib)") from error
+    return Figure().canvas.get_supported_filetypes()
+
+
+def check_outputs(args):
+    """Check every output path before anything is trained (the model file layer's own
+    check: folder, regular-file target, a probe file created and removed), the plot's
+    format, and that no two outputs share a file. Returns nothing; raises one-line errors."""
+    from .io import model_file
+    targets = {}
+    for option, path in (("--output", args.output), ("--plot", args.plot)):
+        if path is None:
+            continue
+        if option == "--plot":
+            formats = plot_formats()
+            suffix = os.path.splitext(path)[1][1:].lower()
+            if suffix not in formats:
+                got = f"suffix .{suffix}" if suffix else "no suffix"
+                raise ValueError(f"--plot {path}: {got}; the suffix names the image format, "
+                                 f"one of {', '.join('.' + name for name in sorted(formats))}")
+        real, status = model_file.check_target(path, what=f"write {option}")
+        for other, (other_real, other_status) in targets.items():
+            same = real == other_real or (
+                status is not None and other_status is not None
+                and os.path.samestat(status, other_status))
+            if same:
+                raise ValueError(f"{other} and {option} name the same file ({path}): the "
+                                 f"second would overwrite the first")
+        targets[option] = (real, status)
+
+
+class _Output:
+    """Standard output that stops writing at the first failure (a closed pipe, a full disk)
+    and remembers it, so that the command goes on (and has saved its model) regardless."""
+
+    def __init__(self, stream):
+        self.stream, self.error = stream, None
+
+    def write(self, text):
+        if self.error is None:
+            try:
+                self.stream.write(text)
+            except (OSError, ValueError) as error:  # ValueError: a closed file object
+                self.error = error
+        return len(text)
+
+    def flush(self):
+        if self.error is None:
+            try:
+                self.stream.flush()
+            except (OSError, ValueError) as error:
+                self.error = error
+
+
 def run_train(args, out):
+    from .core.costs import REQUIRED_OUTPUT
     from .network import Network
     defaults = DATASETS[args.dataset]
     options = {name: getattr(args, name) if getattr(args, name) is not None else defaults[name]
@@ -318,20 +326,6 @@ def run_train(args, out):
                             "learning_rate")}
     output_activation = args.output_activation or REQUIRED_OUTPUT.get(
         options["cost"], defaults.get("output_activation") if args.cost is None else None)
-    accepted = _fit_parameters()
-    fit_options = {}
-    if args.optimizer != "sgd":
-        if "optimizer" not in accepted:
-            raise NotImplementedError(f"--optimizer {args.optimizer} needs a fastnn whose "
-                                      f"Network.fit takes optimizer=; only sgd is available")
-        from .training.optimizers import get
-        fit_options["optimizer"] = get(args.optimizer, options["learning_rate"])
-    if args.l2 > 0:
-        if "l2" not in accepted:
-            raise NotImplementedError("--l2 needs a fastnn whose Network.fit takes l2=")
-        fit_options["l2"] = args.l2
-    if "progress" in accepted:
-        fit_options["progress"] = False
     if args.threads is not None and args.engine == "numba":
         import numba
         if args.threads > numba.config.NUMBA_NUM_THREADS:
@@ -339,11 +333,7 @@ def run_train(args, out):
                              f"{numba.config.NUMBA_NUM_THREADS} numba started with (set "
                              f"NUMBA_NUM_THREADS to raise the limit)")
         numba.set_num_threads(args.threads)
-
-    for option, target in (("--output", args.output), ("--plot", args.plot)):
-        folder = os.path.dirname(os.path.abspath(target)) if target else None
-        if folder is not None and not os.path.isdir(folder):  # before training, not after
-            raise ValueError(f"{option} {target}: folder {folder} does not exist")
+    check_outputs(args)  # before the data is loaded and the network trained, not after
 
     started = time.perf_counter()
     (X, y), held_out, held_out_name, (X_test, y_test) = load_dataset(
@@ -353,48 +343,52 @@ def run_train(args, out):
     net = Network(sizes, activation=options["activation"], output_activation=output_activation,
                   cost=options["cost"], init=options["init"], dtype=args.dtype, seed=args.seed,
                   engine=args.engine)
+    curve_set = held_out if held_out is not None else (X_test, y_test)
+    curve_name = held_out_name or "test"
     held = f", {held_out_name} {len(held_out[1]):,}" if held_out else ""
     print(f"{args.dataset}: {len(y):,} training{held}, {len(y_test):,} test samples "
           f"(loaded in {time.perf_counter() - started:.1f} s)", file=out)
     print(f"{net}\noptimizer {args.optimizer}, learning rate {options['learning_rate']:g}, "
           f"mini-batch {options['batch_size']}, {options['epochs']} epochs"
-          + (f", L2 lambda {args.l2:g}" if args.l2 else ""), file=out, flush=True)
+          + (f", L2 lambda {args.l2:g}" if args.l2 else "")
+          + f"; val_ in the progress lines is the {curve_name} set", file=out, flush=True)
 
-    curves = {"epoch": [], "loss": [], "accuracy": [], "val_loss": [], "val_accuracy": []}
-    curve_set = held_out if held_out is not None else (X_test, y_test)
-    curve_name = held_out_name or "test"
-    progress = Progress(options["epochs"], enabled=not args.no_progress)
-    training_seconds = 0.0
-    for epoch in range(1, options["epochs"] + 1):
-        history = net.fit(X, y, epochs=1, batch_size=options["batch_size"],
-                          learning_rate=options["learning_rate"], **fit_options)
-        training_seconds += history.seconds[-1]
-        scores = net.evaluate(*curve_set)
-        curves["epoch"].append(epoch)
-        curves["loss"].append(history.loss[-1])
-        curves["accuracy"].append(history.accuracy[-1])
-        curves["val_loss"].append(scores["loss"])
-        curves["val_accuracy"].append(scores["accuracy"])
-        progress.update(epoch, f"loss {history.loss[-1]:.4f}  accuracy {history.accuracy[-1]:.2%}"
-                               f"  {curve_name} {scores['accuracy']:.2%}")
-
-    test = net.evaluate(X_test, y_test)
-    correct = round(test["accuracy"] * len(y_test))
-    samples_per_second = len(y) * options["epochs"] / training_seconds
-    print(f"test accuracy: {test['accuracy']:.2%} ({correct:,} of {len(y_test):,})  "
-          f"test loss: {test['loss']:.4f}", file=out)
-    print(f"training: {options['epochs']} epochs in {training_seconds:.1f} s, "
-          f"{samples_per_second:,.0f} samples/s ({args.engine} engine)", file=out)
+    history = net.fit(X, y, epochs=options["epochs"], batch_size=options["batch_size"],
+                      learning_rate=options["learning_rate"], optimizer=args.optimizer,
+                      l2=args.l2, validation_data=curve_set,
+                      progress=False if args.no_progress else "lines")
+    # the results exist: keep them first, then report them
+    saved = out.saved = []  # an error after a save still reports it
     if args.output:
         net.save(args.output)
-        print(f"network saved to {args.output}", file=out)
+        saved.append(f"network saved to {args.output}")
     if args.plot:
         from .plot import training_curves
-        training_curves(curves, args.plot, validation_label=curve_name,
+        training_curves(history, args.plot, validation_label=curve_name,
                         title=f"{args.dataset}: {list(sizes)}, {options['activation']}, "
                               f"{options['cost']}, {args.optimizer} lr={options['learning_rate']:g}")
-        print(f"training curves saved to {args.plot}", file=out)
+        saved.append(f"training curves saved to {args.plot}")
+
+    test = net.evaluate(X_test, y_test)
+    training_seconds = sum(history.seconds)
+    samples_per_second = len(y) * len(history) / max(training_seconds, 1e-12)
+    print(_scores("test", test, len(y_test)), file=out)
+    print(f"training: {len(history)} epochs in {training_seconds:.1f} s, "
+          f"{samples_per_second:,.0f} samples/s ({args.engine} engine)", file=out)
+    for line in saved:
+        print(line, file=out)
     return 0
+
+
+def _scores(name, scores, n):
+    """``test accuracy: 95.12% (9,512 of 10,000)  test loss: 0.0123`` or, for a network without
+    classes (regression), the loss alone; losses in %g style (a diverging float64 run must not
+    print 300 digits)."""
+    loss = f"{name} loss: {scores['loss']:.4g}"
+    if "accuracy" not in scores:
+        return f"{loss} ({n:,} samples; a regression network: no accuracy)"
+    correct = round(scores["accuracy"] * n)
+    return f"{name} accuracy: {scores['accuracy']:.2%} ({correct:,} of {n:,})  {loss}"
 
 
 def run_evaluate(args, out):
@@ -402,13 +396,12 @@ def run_evaluate(args, out):
     net = load(args.model, engine=args.engine)
     dtype = net.dtype.name
     _, _, _, (X_test, y_test) = load_dataset(args.dataset, args.data, None, args.seed, dtype)
-    if X_test.shape[1] != net.sizes[0]:
-        raise ValueError(f"{args.model} takes {net.sizes[0]} inputs but {args.dataset} has "
-                         f"{X_test.shape[1]} features")
+    if X_test.shape[1] != net.topology.n_inputs:
+        raise ValueError(f"{args.model} takes {net.topology.n_inputs} inputs but {args.dataset} "
+                         f"has {X_test.shape[1]} features")
     scores = net.evaluate(X_test, y_test)
     print(f"{net}", file=out)
-    print(f"{args.dataset} test set: accuracy {scores['accuracy']:.2%}, loss {scores['loss']:.4f} "
-          f"({len(y_test):,} samples)", file=out)
+    print(f"{args.dataset} {_scores('test', scores, len(y_test))}", file=out)
     return 0
 
 
@@ -446,7 +439,7 @@ def run_bench(args, out):
 
 def main(argv=None, out=None):
     """Run the command line ``argv`` (default ``sys.argv[1:]``); returns the exit status."""
-    out = out or sys.stdout
+    stream = out or sys.stdout
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -456,17 +449,19 @@ def main(argv=None, out=None):
     except SystemExit as done:  # --help, --version
         return done.code if isinstance(done.code, int) else 0
     prog = f"fastnn {args.command}"
+    out = _Output(stream)
+    out.saved = []
     try:
-        return args.run(args, out)
+        status = args.run(args, out)
     except UsageError as error:
         print(error, file=sys.stderr)
         return 2
-    except (ValueError, TypeError, FileNotFoundError, NotImplementedError, ImportError,
-            OSError) as error:
+    except (ValueError, TypeError, FileNotFoundError, ImportError, OSError,
+            MemoryError, OverflowError) as error:
         if os.environ.get("FASTNN_DEBUG"):
             raise
         message = " ".join(str(error).split()) or type(error).__name__
-        print(f"{prog}: error: {message}", file=sys.stderr)
+        print(f"{prog}: error: {message}{_kept(out)}", file=sys.stderr)
         return 2
     except FloatingPointError as error:  # fastnn.TrainingDiverged
         if os.environ.get("FASTNN_DEBUG"):
@@ -476,6 +471,31 @@ def main(argv=None, out=None):
     except KeyboardInterrupt:
         print(f"\n{prog}: interrupted", file=sys.stderr)
         return 130
+    if out.error is not None:
+        if stream is sys.__stdout__:
+            _silence_stdout()
+        reason = getattr(out.error, "strerror", None) or str(out.error)
+        print(f"{prog}: standard output failed ({reason}); results not shown{_kept(out)}",
+              file=sys.stderr)
+        return 1
+    return status
+
+
+def _kept(out):
+    """What was saved before an error, for the error line (nothing is lost silently)."""
+    saved = getattr(out, "saved", None)
+    return f" ({'; '.join(saved)})" if saved else ""
+
+
+def _silence_stdout():
+    """Point file descriptor 1 at /dev/null, so that the interpreter's flush at exit does not
+    fail again on the broken pipe or full disk (and print "Exception ignored")."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.close(devnull)
+    except OSError:
+        pass
 
 
 if __name__ == "__main__":  # pragma: no cover

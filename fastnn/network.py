@@ -16,6 +16,7 @@ threads at once (the engines keep their buffers per thread); ``fit`` runs on one
 time and refuses a second concurrent call.
 """
 import copy
+import os
 import threading
 
 import numpy as np
@@ -78,7 +79,7 @@ class Network:
         self.engine = validation.choice("engine", engine, ENGINE_NAMES)
 
         self._rng = np.random.default_rng(seed)
-        theta = np.zeros(self.topology.n_parameters)
+        theta = _allocate(self.topology)
         self.topology.initialise(theta, self.init, self._rng)
         self._theta = theta.astype(self.dtype)
         self._bind_views()
@@ -234,8 +235,10 @@ class Network:
         callbacks : callable, fastnn.callbacks.Callback or a list of them
             Called after every epoch with a ``fastnn.callbacks.EpochEnd`` event
             (``event.logs``, ``event.stop()``).
-        progress : bool
-            Show a tqdm progress bar per epoch (loss, accuracy, samples/s); only on a terminal.
+        progress : bool or "lines"
+            True: a tqdm progress bar per epoch (loss, accuracy, samples/s), only on a
+            terminal. "lines": the bar on a terminal, otherwise one line per epoch on standard
+            error (at most about 20 per call; for logs, and what ``fastnn train`` shows).
 
         Returns
         -------
@@ -244,8 +247,11 @@ class Network:
         Raises
         ------
         fastnn.TrainingDiverged
-            The cost or a parameter became NaN or infinite; the network keeps the parameters
-            from the end of the previous epoch.
+            The cost or a parameter became NaN or infinite, a parameter grew past the square
+            root of the dtype's largest value (1.3e154 in float64), or the cost grew more than
+            1e8-fold (the rule: ``fastnn.training.fit``); the network keeps the parameters
+            from the end of the previous epoch. ``cause`` names the L2 penalty when its decay
+            alone diverges.
         """
         if not self._fit_lock.acquire(blocking=False):
             raise RuntimeError("fit is already running on this network in another thread; "
@@ -330,6 +336,30 @@ class Network:
         model_file.save(self, path)
 
 
+def _physical_memory():
+    """Bytes of physical memory, or None where the OS does not say."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def _allocate(topology):
+    """The float64 vector the initialisation draws into, refused with a ``MemoryError`` naming
+    the structure when it cannot be allocated, or would not fit in physical memory (where
+    Linux overcommits, ``np.zeros`` would succeed and the process be killed while filling it)."""
+    n = topology.n_parameters
+    memory = _physical_memory()
+    if memory is not None and 8 * n > memory:
+        raise MemoryError(f"{topology!r} has {n:,} parameters ({8 * n / 2**30:,.1f} GiB as "
+                          f"float64), more than this machine's memory ({memory / 2**30:,.1f} GiB)")
+    try:
+        return np.zeros(n)
+    except MemoryError:
+        raise MemoryError(f"{topology!r} has {n:,} parameters ({8 * n / 2**30:,.1f} GiB as "
+                          f"float64): cannot allocate them") from None
+
+
 def _copy_list(views):
     return list(views) if isinstance(views, list) else views
 
@@ -339,8 +369,7 @@ def _assign(name, view, array):
     array = validation._numeric(name, array)
     if array.shape != view.shape:
         raise ValueError(f"{name} must have shape {view.shape}, got {array.shape}")
-    validation._finite(name, array)
-    view[...] = array
+    view[...] = validation.cast_finite(name, array, view.dtype)
 
 
 def load(path, engine=None):
@@ -362,25 +391,17 @@ def load(path, engine=None):
     """
     if engine is not None:
         validation.choice("engine", engine, ENGINE_NAMES)
-    record = model_file.read(path)
+    record = model_file.read(path)  # checked: structure, shapes and dtype of every array
     path = record.path
     config = dict(record.config)
     if engine is not None:
         config["engine"] = engine
     try:
-        topology = structure_from_config(config)
-        net = Network(topology, cost=config["cost"], init=config["init"], dtype=config["dtype"],
-                      seed=config["seed"], engine=config["engine"])
+        net = Network(record.topology, cost=config["cost"], init=config["init"],
+                      dtype=config["dtype"], seed=config["seed"], engine=config["engine"])
     except (TypeError, ValueError, KeyError) as error:
         raise ValueError(f"{path!r}: invalid network configuration: {error}") from error
-    theta = record.theta
-    if theta.shape != net._theta.shape or theta.dtype != net.dtype:
-        raise ValueError(f"{path!r}: parameters of shape {theta.shape} and dtype {theta.dtype} "
-                         f"do not fit this structure ({net.n_parameters} parameters) and dtype "
-                         f"{config['dtype']}")
-    if not np.isfinite(theta).all():
-        raise ValueError(f"{path!r}: the stored parameters contain NaN or infinity")
-    net._theta[...] = theta
+    net._theta[...] = record.theta
     try:
         net._rng.bit_generator.state = record.rng_state
     except (TypeError, ValueError, KeyError) as error:
@@ -388,14 +409,17 @@ def load(path, engine=None):
     if record.training is not None:
         try:
             _restore_training(net, *record.training, path)
-        except (KeyError, TypeError, AttributeError) as error:
-            raise ValueError(f"{path!r}: unreadable training state: {error}") from error
+        except (KeyError, TypeError, AttributeError, ValueError) as error:
+            message = str(error)
+            if not message.startswith(repr(path)):
+                message = f"{path!r}: unreadable training state: {message}"
+            raise ValueError(message) from error
     return net
 
 
 def _restore_training(net, record, v, s, path):
     """Give ``net`` the optimizer and penalty of a version-2 ``training`` record."""
-    if record.get("penalty") is not None:
+    if record.get("penalty") is not None:  # types and ranges checked by model_file.read
         l2, l1, n = record["penalty"]
         net._penalty = (float(l2), float(l1), int(n))
     spec = record.get("optimizer")

@@ -28,6 +28,14 @@ def positive_float(name, value):
     return float(value)
 
 
+def non_negative_int(name, value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer >= 0, got {value!r}")
+    if value < 0:
+        raise ValueError(f"{name} must be an integer >= 0, got {value!r}")
+    return int(value)
+
+
 def seed(value, name="seed"):
     """None or a non-negative integer (the seed of a ``numpy.random.default_rng``)."""
     if value is None:
@@ -133,6 +141,20 @@ def _finite(name, array):
         raise ValueError(f"{name} contains NaN or infinity")
 
 
+def cast_finite(name, array, dtype):
+    """``array`` (finite) cast to ``dtype``; a value beyond the range of ``dtype`` (1e39 in
+    float32) is refused as such, not passed on as the infinity the cast makes of it."""
+    _finite(name, array)
+    with np.errstate(over="ignore"):
+        cast = np.asarray(array, dtype=dtype)
+    if not np.isfinite(cast).all():
+        largest = float(np.max(np.abs(array)))
+        raise ValueError(f"{name} has values beyond the range of {np.dtype(dtype).name} "
+                         f"(largest magnitude {largest:g}, the cast would make it infinite; "
+                         f"{np.dtype(dtype).name} holds up to {float(np.finfo(dtype).max):g})")
+    return cast
+
+
 def inputs(X, n_features, dtype, name="X"):
     """``X`` of shape (n_samples, n_features), finite, returned C-contiguous in ``dtype``."""
     X = _numeric(name, X)
@@ -144,12 +166,7 @@ def inputs(X, n_features, dtype, name="X"):
     if X.shape[1] != n_features:
         raise ValueError(f"{name} has {X.shape[1]} features per sample, but the network's "
                          f"input layer has {n_features}")
-    _finite(name, X)
-    with np.errstate(over="ignore"):
-        X = for_kernels(X, dtype)
-    if not np.isfinite(X).all():
-        raise ValueError(f"{name} has values beyond the range of {np.dtype(dtype).name}")
-    return X
+    return for_kernels(cast_finite(name, X, dtype), dtype)
 
 
 def for_kernels(array, dtype):
@@ -194,11 +211,7 @@ def targets(y, n_samples, n_outputs, cost, dtype, name="y"):
         if y.shape[1] != n_outputs:
             raise ValueError(f"{name} has {y.shape[1]} targets per sample, but the network "
                              f"has {n_outputs} outputs")
-        _finite(name, y)
-        with np.errstate(over="ignore"):
-            Y = for_kernels(y, dtype)
-        if not np.isfinite(Y).all():
-            raise ValueError(f"{name} has values beyond the range of {np.dtype(dtype).name}")
+        Y = for_kernels(cast_finite(name, y, dtype), dtype)
     if cost == "cross_entropy" and (Y.min() < 0 or Y.max() > 1):
         raise ValueError(f"{name}: cross_entropy needs targets in [0, 1]")
     if cost == "log_likelihood" and (Y.min() < 0 or not np.allclose(Y.sum(axis=1), 1, atol=1e-5)):

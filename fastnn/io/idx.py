@@ -12,6 +12,7 @@ import errno
 import gzip
 import math
 import os
+import stat
 import zlib
 from pathlib import Path
 
@@ -65,34 +66,136 @@ def read_idx(path):
     FileNotFoundError
         If ``path`` does not exist.
     ValueError
-        If the file is not valid IDX: corrupt or truncated gzip data, a magic number
+        If ``path`` is not a regular file (a FIFO, device, directory or socket is refused
+        before anything is read from it), or the file is not valid IDX: corrupt or truncated gzip data, a magic number
         not starting with two zero bytes, an unknown type code, zero dimensions, a
         negative size, or a length that does not match the header exactly (truncated
         data or trailing bytes). The message names the file and the problem.
+
+    Notes
+    -----
+    Reading is bounded by the header, never by the data: the declared array is allocated
+    once (refused first when a raw file is shorter, or a gzip file could not inflate that far
+    at deflate's maximal ratio), filled from the stream, and then at most ``TRAILING_PROBE``
+    more bytes are read to detect trailing data. A gzip bomb behind a small header is thus
+    rejected after inflating at most the declared size plus 4 KiB.
 
     See Also
     --------
     write_idx : The inverse operation.
     """
     name = os.fspath(path)
+    with _open_regular(name) as f:
+        file_size = os.fstat(f.fileno()).st_size
+        start = f.read(2)
+        f.seek(0)
+        compressed = start == _GZIP_MAGIC
+        if compressed:
+            stream = gzip.GzipFile(fileobj=f, mode="rb")
+            try:
+                return _read_stream(stream, name, compressed, MAX_DEFLATE_RATIO * file_size)
+            except (OSError, EOFError, zlib.error) as exc:
+                raise ValueError(f"{name}: corrupt or truncated gzip data ({exc})") from exc
+        return _read_stream(f, name, compressed, file_size)
+
+
+def _open_regular(name):
+    """``name`` opened for reading, refused without reading unless it is a regular file (a
+    FIFO would block, ``/dev/zero`` never end); ``O_NONBLOCK`` so a FIFO swapped in between
+    the check and the open cannot block either."""
     try:
-        with open(path, "rb") as f:
-            raw = f.read()
+        status = os.stat(name)
     except FileNotFoundError:
         raise FileNotFoundError(errno.ENOENT, "IDX file not found", name) from None
-    compressed = raw[:2] == _GZIP_MAGIC
-    if compressed:
-        try:
-            data = gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise ValueError(f"{name}: corrupt or truncated gzip data ({exc})") from exc
-    else:
-        data = raw
-    return _parse_idx(data, name, compressed)
+    if not stat.S_ISREG(status.st_mode):
+        raise ValueError(f"{name}: not a regular file ({_kind(status.st_mode)}); an IDX file "
+                         "must be one")
+    handle = os.open(name, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        status = os.fstat(handle)
+        if not stat.S_ISREG(status.st_mode):
+            raise ValueError(f"{name}: not a regular file ({_kind(status.st_mode)}); an IDX "
+                             "file must be one")
+        return os.fdopen(handle, "rb")
+    except BaseException:
+        os.close(handle)
+        raise
 
 
-def _parse_idx(data, name, compressed):
-    """Decode the bytes of an IDX file (already decompressed) into an array."""
+def _kind(mode):
+    for test, words in ((stat.S_ISDIR, "a directory"), (stat.S_ISCHR, "a character device"),
+                        (stat.S_ISBLK, "a block device"), (stat.S_ISFIFO, "a FIFO"),
+                        (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return words
+    return "not a regular file"
+
+
+MAX_DEFLATE_RATIO = 1100
+"""Deflate inflates at most about 1032 times (258-byte matches in about two bits each), so a
+gzip file of n bytes holds at most about 1032 n: a header declaring more is refused before
+anything is allocated."""
+
+READ_CHUNK = 1 << 20
+"""Bytes read (or decompressed) per call: the most a file can hold beyond what its header
+declares before it is rejected for trailing bytes."""
+
+
+TRAILING_PROBE = 4096
+"""Bytes read past the declared data to report trailing bytes (a bomb inflates no further)."""
+
+
+def _read_exactly(stream, buffer):
+    """Fill ``buffer`` (a writable memoryview) from ``stream``; the number of bytes read."""
+    done = 0
+    while done < len(buffer):
+        got = stream.readinto(buffer[done:done + READ_CHUNK])
+        if not got:
+            break
+        done += got
+    return done
+
+
+def _read_stream(stream, name, compressed, most):
+    """Read an IDX file from ``stream`` (raw or a gzip stream) without ever holding more than
+    the header's declared size plus one byte: the header first, then exactly the declared
+    data into the result, then one probe byte for trailing data. A decompression bomb behind
+    a small header is rejected after inflating at most the declared size plus 1 byte."""
+    head = stream.read(4)
+    dims = head[3] if len(head) == 4 and head[:2] == b"\0\0" else 0
+    head += stream.read(4 * dims)
+    header = _parse_header(head, name, compressed)
+    shape, dtype, expected = header
+    if expected > most:
+        where = (f"a {most // MAX_DEFLATE_RATIO}-byte gzip file can hold at most about {most}"
+                 if compressed else f"the file has {most} ({expected - most} missing)")
+        raise ValueError(
+            f"{name}: {'truncated IDX data' if not compressed else 'impossible IDX header'}: "
+            f"header declares shape {shape} of {dtype.name}, which needs {expected} bytes, "
+            f"but {where}"
+        )
+    array = np.empty(shape, dtype=dtype)
+    got = _read_exactly(stream, memoryview(array.reshape(-1)).cast("B"))
+    size = len(head) + got
+    if got < array.nbytes:
+        raise ValueError(
+            f"{name}: truncated IDX data: header declares shape {shape} of {dtype.name}, "
+            f"which needs {expected} bytes, but the file has {size}"
+            f"{' after gzip decompression' if compressed else ''} ({expected - size} missing)"
+        )
+    extra = len(stream.read(TRAILING_PROBE))
+    if extra:
+        count = f"{extra}" if extra < TRAILING_PROBE else f"at least {extra}"
+        raise ValueError(
+            f"{name}: {count} trailing bytes after the IDX data: header declares shape "
+            f"{shape} of {dtype.name} ({expected} bytes), the file holds more"
+            f"{' after gzip decompression' if compressed else ''}"
+        )
+    return array.astype(dtype.newbyteorder("="))
+
+
+def _parse_header(data, name, compressed):
+    """``(shape, dtype, total bytes)`` from the header bytes at the start of ``data``."""
     where = " after gzip decompression" if compressed else ""
     size = len(data)
     if size == 0:
@@ -126,22 +229,7 @@ def _parse_idx(data, name, compressed):
     if any(s < 0 for s in shape):
         raise ValueError(f"{name}: negative dimension size in IDX header {shape}")
     dtype = _IDX_DTYPES[code]
-    count = math.prod(shape)
-    expected = header + count * dtype.itemsize
-    if size < expected:
-        raise ValueError(
-            f"{name}: truncated IDX data: header declares shape {shape} of {dtype.name}, "
-            f"which needs {expected} bytes, but the file has {size}{where} "
-            f"({expected - size} missing)"
-        )
-    if size > expected:
-        raise ValueError(
-            f"{name}: {size - expected} trailing bytes after the IDX data: header "
-            f"declares shape {shape} of {dtype.name} ({expected} bytes), file has "
-            f"{size}{where}"
-        )
-    array = np.frombuffer(data, dtype=dtype, count=count, offset=header).reshape(shape)
-    return array.astype(dtype.newbyteorder("="))
+    return shape, dtype, header + math.prod(shape) * dtype.itemsize
 
 
 def write_idx(path, array, *, compress=None):

@@ -91,25 +91,42 @@ CHUNKS_PER_EPOCH = 20
 (each a run of whole mini-batches), so the bar moves within the epoch."""
 
 
-class Progress:
-    """A tqdm bar per epoch: samples done, then loss, accuracy and samples/s.
+LINES_PER_FIT = 20
+"""In ``"lines"`` mode a fit call of more than 30 epochs writes about this many lines (every
+k-th epoch and the last)."""
 
-    Disabled unless asked for, and by tqdm itself when the output is not a terminal. It is
-    updated once per chunk of mini-batches (``CHUNKS_PER_EPOCH`` per epoch) and once at the
-    epoch's end, never from the compiled loop.
+
+class Progress:
+    """A tqdm bar per epoch (samples done, then loss, accuracy and samples/s), or one line per
+    epoch where there is no terminal.
+
+    ``enabled``: False (nothing), True (a bar when the stream is a terminal, nothing
+    otherwise) or ``"lines"`` (a bar on a terminal, otherwise one line per epoch: ``epoch 3/10
+    loss 0.1234  accuracy 0.9512 ...``, at most about ``LINES_PER_FIT`` lines per fit call,
+    for logs and ``fastnn train``). The bar is updated once per chunk of mini-batches
+    (``CHUNKS_PER_EPOCH`` per epoch) and once at the epoch's end, never from the compiled loop.
     """
 
-    def __init__(self, enabled, n_samples, last_epoch, file=None):
-        self.enabled = bool(enabled)
+    def __init__(self, enabled, n_samples, last_epoch, file=None, first_epoch=1):
+        if enabled not in (True, False, "lines"):
+            raise ValueError(f"progress must be True, False or 'lines', got {enabled!r}")
         self.n_samples = n_samples
         self.last_epoch = last_epoch
+        self.first_epoch = first_epoch
         self.file = file
         self.bar = None
-        if self.enabled:
-            from tqdm.auto import tqdm  # imported only when a bar is asked for
-            self._tqdm = tqdm
+        self.lines = False
+        self.enabled = False
+        if enabled:
             stream = sys.stderr if file is None else file
-            self.enabled = bool(getattr(stream, "isatty", lambda: False)())
+            if getattr(stream, "isatty", lambda: False)():
+                from tqdm.auto import tqdm  # imported only when a bar is shown
+                self._tqdm = tqdm
+                self.enabled = True
+            else:
+                self.lines = enabled == "lines"
+        epochs = last_epoch - first_epoch + 1
+        self.every = 1 if epochs <= 30 else -(-epochs // LINES_PER_FIT)
 
     def chunk_size(self, batch_size):
         """Samples per call of the compiled loop: the whole epoch unless a bar is shown."""
@@ -134,14 +151,23 @@ class Progress:
             self.bar.update(samples)
 
     def end_epoch(self, logs):
+        postfix = {key: (f"{value:.4g}" if isinstance(value, float) else value)
+                   for key, value in logs.items()
+                   if key in ("loss", "accuracy", "val_loss", "val_accuracy")}
+        postfix["samples/s"] = f"{logs['samples_per_second']:,.0f}"
         if self.bar is not None:
-            postfix = {key: (f"{value:.4g}" if isinstance(value, float) else value)
-                       for key, value in logs.items()
-                       if key in ("loss", "accuracy", "val_loss", "val_accuracy")}
-            postfix["samples/s"] = f"{logs['samples_per_second']:,.0f}"
             self.bar.set_postfix(postfix)
             self.bar.close()
             self.bar = None
+        elif self.lines:
+            epoch = logs["epoch"]
+            if (epoch - self.first_epoch + 1) % self.every and epoch != self.last_epoch:
+                return
+            stream = sys.stderr if self.file is None else self.file
+            width = len(str(self.last_epoch))
+            text = "  ".join(f"{key} {value}" for key, value in postfix.items())
+            stream.write(f"  epoch {epoch:>{width}}/{self.last_epoch}  {text}\n")
+            stream.flush()
 
     def close(self):
         if self.bar is not None:

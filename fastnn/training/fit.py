@@ -4,9 +4,25 @@ batch loop (``drivers.train_epoch``), where they cost nothing measurable.
 
 Per epoch: the schedule sets the learning rate; the network's generator draws the visiting
 order; the engine runs every mini-batch (forward, BP1-BP4, one optimizer step each); the
-parameters are checked for NaN/inf (``TrainingDiverged``, parameters restored to the end of
-the previous epoch); the validation set is evaluated; History, callbacks, the progress bar
-and early stopping see the epoch.
+parameters are checked for divergence (``TrainingDiverged``, parameters restored to the end of
+the previous epoch; the rule is below); the validation set is evaluated; History, callbacks,
+the progress bar and early stopping see the epoch.
+
+Divergence, in either dtype, is any of (checked after every epoch, the cost also after every
+chunk of mini-batches; ``diverged``):
+
+- the training cost or a parameter is NaN or infinite;
+- a parameter's magnitude exceeds ``sqrt(finfo(dtype).max)`` (about 1.3e154 in float64,
+  1.8e19 in float32): past it :math:`w^2`, and so the L2 penalty and the quadratic terms of the
+  arithmetic, overflow (float32 runs met infinity soon after; float64 runs could wander up to
+  1e300 and report a 300-digit cost);
+- the epoch's mean cost exceeds ``COST_GROWTH`` (1e8) times the first epoch's of the fit call
+  (or 1e8 itself when that was below 1).
+
+When an L2 penalty is on and its weight decay alone is unstable for the rule and rate
+(SGD :math:`\eta\lambda/n \ge 2`, Momentum :math:`\ge 2(1+\mu)`, Nesterov
+:math:`\ge 2(1+\mu)/(1+2\mu)`: the recurrence :math:`w \leftarrow (1-\eta\lambda/n)w` and its
+momentum forms then grow without bound), the error names the penalty as the cause.
 """
 import math
 import numbers
@@ -23,6 +39,52 @@ from .history import History
 SPLIT_STREAM = 0x5EED5
 """Second word of the seed of the validation split, so the split never reuses the stream of
 initialisation and shuffling (and does not advance it: every fit call splits alike)."""
+
+
+COST_GROWTH = 1e8
+"""An epoch whose mean cost exceeds this many times the first epoch's (at least 1) diverged."""
+
+
+def diverged(loss, theta, reference):
+    """``(what, reason)`` when an epoch's mean ``loss`` and the parameters ``theta`` break the
+    divergence rule (module docstring), else None. ``reference``: the first epoch's mean cost
+    of this fit call, or None during it. Two passes over theta (max and min), no allocation."""
+    if not math.isfinite(loss):
+        return "the training cost", "became NaN or infinite"
+    largest = max(float(theta.max()), -float(theta.min())) if theta.size else 0.0
+    if not math.isfinite(largest):  # NaN propagates through max and min
+        return "a weight or bias", "became NaN or infinite"
+    limit = math.sqrt(float(np.finfo(theta.dtype).max))
+    if largest > limit:
+        return ("a weight or bias", f"grew to magnitude {largest:.3g}, past {limit:.3g} (the "
+                f"square root of the largest {theta.dtype.name}, where w**2 overflows)")
+    if reference is not None and loss > COST_GROWTH * max(reference, 1.0):
+        return ("the training cost", f"grew to {loss:.4g} from {reference:.4g} in the first "
+                f"epoch (more than {COST_GROWTH:g} times)")
+    return None
+
+
+PENALTY_STABILITY = {
+    "sgd": lambda opt: 2.0,
+    "momentum": lambda opt: 2.0 * (1 + opt.mu),
+    "nesterov": lambda opt: 2.0 * (1 + opt.mu) / (1 + 2 * opt.mu),
+}
+r"""Largest :math:`h = \eta\lambda/n` for which the weight decay alone is stable, by rule (the
+2x2 recurrence of a weight and its velocity has an eigenvalue -1 there)."""
+
+
+def penalty_advice(opt, rate, l2, n):
+    """Advice naming the L2 penalty when its decay alone diverges at this rate, else None."""
+    stable = PENALTY_STABILITY.get(opt.name)
+    if not l2 or stable is None:
+        return None
+    h, limit = rate * l2 / n, stable(opt)
+    if h < limit:
+        return None
+    return (f"The cause is the L2 penalty: with l2={l2:g}, n={n} and learning rate {rate:g} "
+            f"the weight decay per step, learning_rate*l2/n = {h:.3g}, is at least "
+            f"{limit:.3g}, where the decay alone makes the weights grow without bound "
+            f"({opt.name}); use l2 < {limit * n / rate:.3g} at this rate.")
 
 
 def resolve_optimizer(net, optimizer, learning_rate):
@@ -92,7 +154,8 @@ def fit(net, X, y, epochs=1, batch_size=10, learning_rate=None, shuffle=True, op
     early_stopping = validation.flag("early_stopping", early_stopping)
     patience = validation.positive_int("patience", patience)
     min_delta = validation.non_negative_float("min_delta", min_delta)
-    progress = validation.flag("progress", progress)
+    if progress != "lines":
+        progress = validation.flag("progress", progress)
     callbacks = as_callbacks(callbacks)
     if validation_fraction is not None:
         if validation_data is not None:
@@ -124,8 +187,9 @@ def fit(net, X, y, epochs=1, batch_size=10, learning_rate=None, shuffle=True, op
     engine.warm_up(theta, X, Y, batch_size, update, accuracy_mode)
     net._penalty = (l2, l1, n)
     history = History()
-    bar = Progress(progress, n, horizon)
+    bar = Progress(progress, n, horizon, first_epoch=opt.epochs + 1)
     best_loss, best_theta, wait = math.inf, None, 0
+    first_loss = None
     for callback in callbacks:
         callback.on_train_begin(net)
     try:
@@ -153,11 +217,16 @@ def fit(net, X, y, epochs=1, batch_size=10, learning_rate=None, shuffle=True, op
                 bar.advance(min(chunk, n - start), loss, correct, seconds, bool(accuracy_mode))
                 if not math.isfinite(loss):
                     break
-            if not math.isfinite(loss) or not np.isfinite(theta).all():
-                what = "the training cost" if not math.isfinite(loss) else "a weight or bias"
+            verdict = diverged(loss / n, theta, first_loss)
+            if verdict is not None:
                 theta[...] = theta_before
                 update.v[...], update.s[...] = state_before
-                raise TrainingDiverged(epoch, rate, what, history)
+                advice = penalty_advice(opt, rate, l2, n)
+                raise TrainingDiverged(epoch, rate, verdict[0], history, reason=verdict[1],
+                                       advice=advice,
+                                       cause="learning rate" if advice is None else "L2 penalty")
+            if first_loss is None:
+                first_loss = loss / n
             opt.collect(update)
             opt.epochs += 1
             val_loss = val_accuracy = None
