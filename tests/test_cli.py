@@ -48,7 +48,7 @@ def test_train_on_the_shipped_sample_saves_and_evaluates(capsys, tmp_path):
     assert list(net.sizes) == [784, 10, 10]
     status, out, err = run(capsys, "evaluate", str(model))
     assert status == 0, err
-    assert f"accuracy {accuracy:.2%}" in out
+    assert f"test accuracy: {accuracy:.2%}" in out
 
 
 def test_train_xor_quietly(capsys):
@@ -99,7 +99,7 @@ def test_plot_without_matplotlib_is_one_line(capsys, tmp_path, monkeypatch):
     (["train", "mnist", "--data", "/no/such/folder"], "--data DIR"),
     (["train", "--cost", "log_likelihood", "--output-activation", "sigmoid"], "softmax"),
     (["evaluate", "/no/such/model.npz"], "no fastnn network file"),
-    (["train", "xor", "-o", "/no/such/folder/m.npz"], "--output /no/such/folder/m.npz: folder"),
+    (["train", "xor", "-o", "/no/such/folder/m.npz"], "--output '/no/such/folder/m.npz': folder"),
     (["train", "xor", "--plot", "/no/such/folder/c.png"], "--plot"),
 ])
 def test_bad_arguments_give_one_line_and_status_2(capsys, argv, says):

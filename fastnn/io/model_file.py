@@ -118,7 +118,7 @@ def _training_state(net):
 def _os_error(error, message):
     """``error``'s kind (and errno) with ``message``, which names the user's path."""
     new = type(error)(message)
-    new.errno, new.strerror = error.errno, error.strerror
+    new.errno = error.errno  # (setting strerror too would make str() "[Errno n] strerror")
     return new
 
 
@@ -136,7 +136,7 @@ def check_target(path, what="save to"):
     target = os.path.realpath(path)
     try:
         status = os.stat(target)
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # the folder is checked below
         status = None
     except OSError as error:
         raise _os_error(error, f"cannot {what} {path!r}: {error.strerror}") from None
