@@ -284,14 +284,14 @@ def check_outputs(args):
                 raise ValueError(f"--plot {path}: {got}; the suffix names the image format, "
                                  f"one of {', '.join('.' + name for name in sorted(formats))}")
         real, status = model_file.check_target(path, what=f"write {option}")
-        for other, (other_real, other_status) in targets.items():
+        for other, (other_path, other_real, other_status) in targets.items():
             same = real == other_real or (
                 status is not None and other_status is not None
                 and os.path.samestat(status, other_status))
             if same:
-                raise ValueError(f"{other} and {option} name the same file ({path}): the "
-                                 f"second would overwrite the first")
-        targets[option] = (real, status)
+                raise ValueError(f"{other} {other_path} and {option} {path} name the same "
+                                 f"file: the second would overwrite the first")
+        targets[option] = (path, real, status)
 
 
 class _Output:

@@ -139,3 +139,193 @@ def test_unwritable_output_is_refused_before_training(capsys, monkeypatch):
     monkeypatch.setattr(cli, "load_dataset", lambda *a: pytest.fail("loaded data"))
     status, out, err = run(capsys, "train", "xor", "-o", "/no/such/folder/m.npz")
     assert status == 2 and err.count("\n") == 1 and "does not exist" in err
+
+
+# --- issue 16: the command line never loses a finished run ---------------------------------
+
+def _no_training(monkeypatch):
+    """Make loading the data (the first step of training) fail the test."""
+    monkeypatch.setattr(cli, "load_dataset", lambda *a: pytest.fail("trained before refusing"))
+
+
+def test_character_device_output_is_refused_before_training(capsys, monkeypatch, tmp_path):
+    import os
+    import stat
+    device = tmp_path / "null"
+    try:
+        os.mknod(device, stat.S_IFCHR | 0o666, os.makedev(1, 3))
+    except (PermissionError, OSError) as error:
+        pytest.skip(f"cannot create a character device ({error}); needs root")
+    _no_training(monkeypatch)
+    status, _, err = run(capsys, "train", "xor", "-o", str(device))
+    assert status == 2 and err.count("\n") == 1
+    assert "character device" in err and str(device) in err
+    assert stat.S_ISCHR(os.stat(device).st_mode)  # not replaced by a zip file
+
+
+@pytest.mark.parametrize("case", ["proc", "directory", "file as folder", "plot suffix",
+                                  "plot directory", "plot no suffix", "same path",
+                                  "hard link"])
+def test_bad_output_paths_are_refused_before_training(capsys, monkeypatch, tmp_path, case):
+    import os
+    (tmp_path / "somedir").mkdir()
+    (tmp_path / "plain").write_text("x")
+    model, plot = str(tmp_path / "m.npz"), None
+    if case == "proc":
+        model = "/proc/fastnn-m.npz"
+    elif case == "directory":
+        model = str(tmp_path / "somedir")
+    elif case == "file as folder":
+        model = str(tmp_path / "plain" / "m.npz")
+    elif case == "plot suffix":
+        plot = str(tmp_path / "curves.xyz")
+    elif case == "plot directory":
+        (tmp_path / "dir.png").mkdir()
+        plot = str(tmp_path / "dir.png")
+    elif case == "plot no suffix":
+        plot = str(tmp_path / "somedir")
+    elif case == "same path":
+        model = plot = str(tmp_path / "same.png")
+    else:
+        (tmp_path / "a.png").write_text("x")
+        os.link(tmp_path / "a.png", tmp_path / "b.png")
+        model, plot = str(tmp_path / "a.png"), str(tmp_path / "b.png")
+    if plot is not None:
+        pytest.importorskip("matplotlib", reason="matplotlib not installed (the plot extra)")
+    _no_training(monkeypatch)
+    argv = ["train", "xor", "-o", model] + (["--plot", plot] if plot else [])
+    status, out, err = run(capsys, *argv)
+    assert status == 2 and err.count("\n") == 1, err
+    assert ".fastnn-" not in err and "Traceback" not in err
+    named = plot if case.startswith("plot") else model
+    assert named in err
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith(
+        ("somedir", "plain", "dir.png", "a.png", "b.png"))) == []  # nothing written
+
+
+def _train_subprocess(tmp_path, stdout, *extra):
+    model = tmp_path / "m.npz"
+    done = subprocess.run([sys.executable, "-m", "fastnn", "train", "xor", "--epochs", "3",
+                           "--engine", "numpy", "-o", str(model), *extra], cwd=tmp_path,
+                          stdout=stdout, stderr=subprocess.PIPE, text=True, timeout=300,
+                          env={**__import__("os").environ, "PYTHONPATH": str(ROOT)})
+    return done, model
+
+
+def test_a_closed_stdout_never_prevents_the_save(tmp_path):
+    import os
+    read, write = os.pipe()
+    os.close(read)  # like '| head -0': every write to stdout fails with EPIPE
+    try:
+        done, model = _train_subprocess(tmp_path, write)
+    finally:
+        os.close(write)
+    assert done.returncode == 1, done.stderr
+    assert "Broken pipe" in done.stderr and f"network saved to {model}" in done.stderr
+    assert "Exception ignored" not in done.stderr and "Traceback" not in done.stderr
+    assert list(fastnn.load(model).sizes) == [2, 4, 2]
+
+
+def test_a_full_stdout_never_prevents_the_save(tmp_path):
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full here")
+    with open("/dev/full", "w") as full:
+        done, model = _train_subprocess(tmp_path, full)
+    assert done.returncode == 1, done.stderr
+    assert "No space left on device" in done.stderr and str(model) in done.stderr
+    fastnn.load(model)
+
+
+def test_the_model_is_saved_before_results_are_printed(capsys, monkeypatch, tmp_path):
+    def failing_save(self, path):
+        raise OSError(28, f"cannot save to {path!r}: No space left on device")
+    monkeypatch.setattr(fastnn.Network, "save", failing_save)
+    status, out, err = run(capsys, "train", "xor", "--epochs", "2", "--engine", "numpy",
+                           "--no-progress", "-o", str(tmp_path / "m.npz"))
+    assert status == 2 and "No space left" in err and "m.npz" in err
+    assert "test accuracy" not in out  # nothing reported as done before the model was kept
+
+
+def test_a_failing_plot_still_reports_the_saved_model(capsys, monkeypatch, tmp_path):
+    pytest.importorskip("matplotlib", reason="matplotlib not installed (the plot extra)")
+    import fastnn.plot
+    monkeypatch.setattr(fastnn.plot, "training_curves",
+                        lambda *a, **k: (_ for _ in ()).throw(OSError("plot failed")))
+    model = tmp_path / "m.npz"
+    status, _, err = run(capsys, "train", "xor", "--epochs", "2", "--engine", "numpy",
+                         "--no-progress", "-o", str(model), "--plot", str(tmp_path / "c.png"))
+    assert status == 2 and "plot failed" in err and f"network saved to {model}" in err
+    fastnn.load(model)
+
+
+def test_evaluate_a_regression_network_reports_loss_only(capsys, tmp_path):
+    """One output fitted to the digit's value (0-9): a regression, no accuracy to report."""
+    net = fastnn.Network([784, 3, 1], activation="tanh", output_activation="identity", seed=0,
+                         engine="numpy")
+    model = tmp_path / "regression.npz"
+    net.save(model)
+    status, out, err = run(capsys, "evaluate", str(model), "mnist-sample")
+    assert status == 0, err
+    assert "test loss:" in out and "accuracy" not in out.replace("no accuracy", "")
+    loss = float(out.split("test loss:")[1].split()[0])
+    _, (X_test, y_test) = fastnn.datasets.load_mnist_sample()
+    assert loss == pytest.approx(net.evaluate(X_test, y_test)["loss"], rel=1e-3)
+
+
+@pytest.mark.parametrize("hidden, says", [("1000000000000", "more than fastnn allows"),
+                                          ("100000000", "more than this machine's memory")])
+def test_unallocatable_sizes_are_one_line(capsys, hidden, says):
+    if "memory" in says:
+        import os
+        memory = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        if 8 * 784 * 10**8 < memory:
+            pytest.skip("this machine could hold the network")
+    status, _, err = run(capsys, "train", "--hidden", hidden, "--engine", "numpy")
+    assert status == 2 and err.count("\n") == 1 and says in err and "Traceback" not in err
+
+
+def test_losses_are_printed_in_g_style():
+    assert cli._scores("test", {"loss": 2.3456e299}, 4) .startswith("test loss: 2.346e+299")
+    line = cli._scores("test", {"loss": 0.012345678, "accuracy": 0.5}, 4)
+    assert line == "test accuracy: 50.00% (2 of 4)  test loss: 0.01235"
+
+
+def test_divergence_is_one_line_and_status_1(capsys, tmp_path):
+    model = tmp_path / "m.npz"
+    status, out, err = run(capsys, "train", "xor", "--engine", "numpy", "-lr", "1e300",
+                           "--output-activation", "identity", "--cost", "quadratic",
+                           "--no-progress", "-o", str(model))
+    assert status == 1 and err.count("\n") == 1 and "diverged in epoch" in err
+    assert len(err) < 400 and not model.exists()
+
+
+def test_progress_lines_come_from_the_training_progress_bar(capsys):
+    status, _, err = run(capsys, "train", "xor", "--epochs", "100", "--engine", "numpy")
+    assert status == 0
+    lines = [line for line in err.splitlines() if "epoch" in line]
+    assert 15 <= len(lines) <= 21 and lines[-1].lstrip().startswith("epoch 100/100")
+    assert "val_loss" in lines[-1] and "samples/s" in lines[-1]
+    assert not hasattr(cli, "Progress")  # one progress bar: fastnn.training.callbacks'
+
+
+def test_train_goes_through_network_fit_once(capsys, monkeypatch):
+    calls = []
+    real_fit = fastnn.Network.fit
+
+    def counting_fit(self, *args, **kwargs):
+        calls.append(kwargs)
+        return real_fit(self, *args, **kwargs)
+    monkeypatch.setattr(fastnn.Network, "fit", counting_fit)
+    status, _, _ = run(capsys, "train", "xor", "--epochs", "7", "--engine", "numpy",
+                       "--optimizer", "adam", "--l2", "0.5", "--no-progress")
+    assert status == 0 and len(calls) == 1
+    assert calls[0]["epochs"] == 7 and calls[0]["optimizer"] == "adam"
+    assert calls[0]["l2"] == 0.5 and calls[0]["validation_data"] is not None
+
+
+@pytest.mark.parametrize("option, text", [("--epochs", "1e3"), ("--epochs", "-2"),
+                                          ("--seed", "-1"), ("-lr", "nan"), ("-lr", "inf"),
+                                          ("--l2", "-0.1"), ("--batch-size", "0")])
+def test_argument_validators_are_the_librarys(capsys, option, text):
+    status, _, err = run(capsys, "train", "xor", option, text)
+    assert status == 2 and err.count("\n") == 1 and "expected" in err and repr(text) in err
