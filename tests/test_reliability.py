@@ -305,6 +305,17 @@ def test_a_parameter_header_claiming_gigabytes_is_not_allocated(saved, tmp_path)
         fastnn.load(_npz(tmp_path / "objects.npz", members))
 
 
+def test_a_config_listing_80000_layers_is_refused_from_the_header(saved, tmp_path):
+    path, arrays = saved
+    members = {key: _npy(value) for key, value in arrays.items()}
+    config = json.loads(str(arrays["config"]))
+    members["config"] = _npy(np.array(json.dumps({**config, "sizes": [1] * 80_000})))
+    hostile = _npz(tmp_path / "deep.npz", members, zipfile.ZIP_DEFLATED)
+    assert hostile.stat().st_size < 8000
+    with bounded(), pytest.raises(ValueError, match="159,998 parameters"):
+        fastnn.load(hostile)
+
+
 def test_a_compressed_record_bomb_is_refused_before_inflating(saved, tmp_path):
     path, arrays = saved
     members = {key: _npy(value) for key, value in arrays.items()}

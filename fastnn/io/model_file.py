@@ -45,10 +45,12 @@ Loading
 ``read`` is bounded by the file, not by what it claims: a path that is not a regular file
 (FIFO, device, directory, socket) is refused before it is opened for reading; every archive
 member's declared size is checked before it is decompressed (JSON records at most
-``MAX_RECORD_BYTES``); the structure the configuration describes is built (which refuses more
-than ``MAX_PARAMETERS`` parameters without allocating them) and its parameter count compared
-with the shape in the ``.npy`` header of ``theta`` before any parameter data is read; the
-penalty and optimizer records are checked for type and range. Every problem is a
+``MAX_RECORD_BYTES``); the parameter count a layered configuration implies is computed from
+its sizes (``implied_parameters``) and compared with ``MAX_PARAMETERS`` and with the shape in
+the ``.npy`` header of ``theta`` before the structure is built or any parameter data is read
+(other kinds: the structure is built, which allocates no parameters, and its
+``n_parameters`` compared); the data size each array member declares must match its header;
+the penalty and optimizer records are checked for type and range. Every problem is a
 ``ValueError`` naming the file.
 """
 import json
@@ -336,6 +338,15 @@ def _read_archive(file, path):
             raise ValueError(f"version {version} file without {', '.join(missing)}")
         config = _json(archive, members["config"], "config")
         rng_state = _json(archive, members["rng"], "rng")
+        shape, stored = _header(archive, members["theta"])
+        implied = implied_parameters(config)
+        if implied is not None and (implied > structure.MAX_PARAMETERS or shape != (implied,)):
+            if implied > structure.MAX_PARAMETERS:
+                raise ValueError(f"{path!r}: invalid network configuration: sizes need "
+                                 f"{implied:,} parameters, more than fastnn allows "
+                                 f"({structure.MAX_PARAMETERS:,})")
+            raise ValueError(f"{path!r}: parameters (theta) of shape {shape} and dtype {stored} "
+                             f"do not fit this structure ({implied:,} parameters)")
         topology, dtype = _structure(config, path)
         n = topology.n_parameters
         theta = _array(archive, members["theta"], dtype, (n,), path, "parameters")
@@ -382,6 +393,36 @@ def _json(archive, info, name):
     return value
 
 
+def implied_parameters(config):
+    """The parameter count a layered ``config`` implies, from its sizes alone (nothing built,
+    nothing allocated), or None for another kind or malformed sizes (building the structure
+    then reports them). Lets ``read`` compare it with the stored vector's ``.npy`` header
+    before the structure is even built: a few-KB file may list 80,000 layers."""
+    if config.get("kind", "layered") != "layered":
+        return None
+    sizes = config.get("sizes")
+    if not (isinstance(sizes, list) and len(sizes) >= 2
+            and all(type(n) is int and n >= 1 for n in sizes)):
+        return None
+    return sum(n * (m + 1) for m, n in zip(sizes[:-1], sizes[1:]))
+
+
+def _header(archive, info):
+    """``(shape, dtype)`` from the ``.npy`` header of an archive member; no data is read."""
+    with archive.open(info) as member:
+        shape, _, dtype = _read_header(member, info.filename[:-4])
+    return shape, dtype
+
+
+def _read_header(member, name):
+    version = np.lib.format.read_magic(member)
+    if version == (1, 0):
+        return np.lib.format.read_array_header_1_0(member)
+    if version in ((2, 0), (3, 0)):
+        return np.lib.format.read_array_header_2_0(member)
+    raise ValueError(f"{name}: unknown .npy version {version}")
+
+
 def _structure(config, path):
     """The structure ``config`` describes and the dtype, built without allocating parameters
     (``Layered`` refuses more than ``MAX_PARAMETERS`` from its sizes alone)."""
@@ -402,13 +443,7 @@ def _array(archive, info, dtype, shapes, path, what):
     shapes = [shapes] if isinstance(shapes, tuple) else shapes
     name = info.filename[:-4]
     with archive.open(info) as member:
-        version = np.lib.format.read_magic(member)
-        if version == (1, 0):
-            shape, fortran, stored = np.lib.format.read_array_header_1_0(member)
-        elif version in ((2, 0), (3, 0)):
-            shape, fortran, stored = np.lib.format.read_array_header_2_0(member)
-        else:
-            raise ValueError(f"{name}: unknown .npy version {version}")
+        shape, fortran, stored = _read_header(member, name)
         if stored != dtype or shape not in shapes:
             expected = " or ".join(str(s) for s in shapes)
             raise ValueError(f"{path!r}: {what} ({name}) of shape {shape} and dtype {stored} "
