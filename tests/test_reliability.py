@@ -368,12 +368,16 @@ def _non_regular(kind, tmp_path):
         return tmp_path
     if kind == "character device":
         return character_device(tmp_path / "null")
+    if kind == "socket":
+        path = tmp_path / "socket"
+        unix_socket(path).close()  # the socket file stays after the socket is closed
+        return path
     if not os.path.exists(kind):
         pytest.skip(f"{kind} does not exist here")
     return kind
 
 
-NON_REGULAR = ["fifo", "directory", "character device", "/dev/zero", "/dev/urandom"]
+NON_REGULAR = ["fifo", "directory", "character device", "socket", "/dev/zero", "/dev/urandom"]
 
 
 @pytest.mark.parametrize("kind", NON_REGULAR)

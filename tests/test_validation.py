@@ -184,3 +184,31 @@ def test_float32_overflow_of_targets_and_huge_labels_are_reported():
             net.evaluate(np.ones((2, 3)), np.full((2, 2), 1e300))
     with pytest.raises(ValueError, match=f"got labels from {2**63 + 5} to {2**63 + 5}"):
         net.evaluate(np.ones((2, 3)), np.full(2, 2**63 + 5, dtype=np.uint64))
+
+
+def test_cast_finite_says_when_a_float32_cast_overflows():
+    from fastnn.core import validation
+    np.testing.assert_array_equal(validation.cast_finite("w", np.array([1.5, -2.0]), np.float32),
+                                  np.array([1.5, -2.0], np.float32))
+    with pytest.raises(ValueError, match=r"w has values beyond the range of float32 \(largest "
+                                         r"magnitude 3e\+40"):
+        validation.cast_finite("w", np.array([1.0, -3e40]), np.float32)
+    with pytest.raises(ValueError, match="w contains NaN or infinity"):
+        validation.cast_finite("w", np.array([np.nan]), np.float32)
+    assert validation.cast_finite("w", np.array([3e40]), np.float64)[0] == 3e40
+
+
+@pytest.mark.parametrize("check, good, bad, error", [
+    ("non_negative_int", [0, 5, np.int64(3)], [-1], ValueError),
+    ("non_negative_int", [], [1.0, True, "3", None], TypeError),
+    ("non_negative_float", [0, 0.5, 7], [-0.1, float("inf"), float("nan")], ValueError),
+    ("non_negative_float", [], [True, "1", None], TypeError),
+])
+def test_non_negative_validators(check, good, bad, error):
+    from fastnn.core import validation
+    function = getattr(validation, check)
+    for value in good:
+        assert function("x", value) == value
+    for value in bad:
+        with pytest.raises(error, match="x must be"):
+            function("x", value)
