@@ -30,7 +30,7 @@ from ..core.errors import TrainingDiverged
 from ..core.structure import is_network
 from ..engine.population import make_population
 from . import optimizers, schedules
-from .fit import _flag, _validation_data, non_negative_float, resolve_optimizer
+from .fit import _validation_data, resolve_optimizer
 from .history import History
 
 POPULATION_FIT_ARGS = frozenset({"epochs", "batch_size", "learning_rate", "shuffle", "optimizer",
@@ -166,11 +166,11 @@ def train_together(nets, X, y, epochs=1, batch_size=10, learning_rate=None, shuf
                          "and dtype")
     epochs = validation.positive_int("epochs", epochs)
     batch_size = validation.positive_int("batch_size", batch_size)
-    shuffle = _flag("shuffle", shuffle)
-    progress = _flag("progress", progress)
+    shuffle = validation.flag("shuffle", shuffle)
+    progress = validation.flag("progress", progress)
     rates_in = _per_network("learning_rate", learning_rate, R, _optional_rate)
-    l2s = _per_network("l2", l2, R, non_negative_float)
-    l1s = _per_network("l1", l1, R, non_negative_float)
+    l2s = _per_network("l2", l2, R, validation.non_negative_float)
+    l1s = _per_network("l1", l1, R, validation.non_negative_float)
     opts_in = list(optimizer) if isinstance(optimizer, (list, tuple)) else [optimizer] * R
     if len(opts_in) != R:
         raise ValueError(f"optimizer must be one value or {R} values, got {len(opts_in)}")
