@@ -17,9 +17,10 @@ from .training.gradcheck import gradient_check
 from .training.history import History
 from .training.optimizers import SGD, Adagrad, Adam, Momentum, Nesterov, RMSProp
 from .training.restarts import best_of
+from .training.sweep import sweep
 
 __version__ = "0.1.0"
-__all__ = ["Network", "History", "load", "gradient_check", "best_of", "TrainingDiverged",
+__all__ = ["Network", "History", "load", "gradient_check", "best_of", "sweep", "TrainingDiverged",
            "SGD", "Momentum", "Nesterov", "Adagrad", "RMSProp", "Adam",
            "optimizers", "schedules", "callbacks", "set_num_threads", "get_num_threads",
            "__version__"]

@@ -57,3 +57,19 @@ def test_fashion_mnist_sklearn_one_epoch(capsys):
                                        "--max-iter", "2"]) == 0
     accuracy = re.search(r"test accuracy: (\d+\.\d+)%", capsys.readouterr().out)
     assert float(accuracy.group(1)) > 75
+
+
+def test_restarts_doc003_reduced(capsys, tmp_path):
+    import restarts_doc003
+    png = tmp_path / "losses.png"
+    assert restarts_doc003.main(["--restarts", "12", "--epochs", "60", "--png", str(png)]) == 0
+    out = capsys.readouterr().out
+    assert "12 restarts x 60 epochs" in out and png.stat().st_size > 1000
+    best = float(re.search(r"final loss: best ([0-9.e+-]+)", out).group(1))
+    worst = float(re.search(r"worst ([0-9.e+-]+)", out).group(1))
+    assert best < worst  # the restarts end in different places; the best is reported
+    X, y = restarts_doc003.problem()
+    seed = int(re.search(r"\(seed (\d+)\)", out).group(1))
+    alone = restarts_doc003.make(seed)
+    alone.fit(X, y, epochs=60, batch_size=len(X), learning_rate=2.0)
+    assert f"{alone.evaluate(X, y)['loss']:.3e}" == f"{best:.3e}"

@@ -72,3 +72,22 @@ def test_bad_input():
 
 def test_threading_layer_is_checked():
     assert restarts._threads_are_safe() == (numba.threading_layer() != "workqueue")
+
+
+def test_population_best_of_equals_the_sequential_one_and_its_best_is_the_true_minimum():
+    kwargs = dict(epochs=40, batch_size=2, learning_rate=0.5, optimizer="momentum", seed=3)
+    together = fastnn.best_of(8, make, XOR_X, XOR_Y, **kwargs)
+    # callbacks are not a population argument: this runs the restarts one by one with fit
+    one_by_one = fastnn.best_of(8, make, XOR_X, XOR_Y, callbacks=[], n_jobs=1, **kwargs)
+    assert together.scores == one_by_one.scores and together.seeds == one_by_one.seeds
+    assert together.best_index == one_by_one.best_index
+    np.testing.assert_array_equal(together.network._theta, one_by_one.network._theta)
+    assert [h.loss for h in together.histories] == [h.loss for h in one_by_one.histories]
+    # the best is the minimum of scores recomputed independently, network by network
+    recomputed = []
+    for s in together.seeds:
+        net = make(s)
+        net.fit(XOR_X, XOR_Y, epochs=40, batch_size=2, learning_rate=0.5, optimizer="momentum")
+        recomputed.append(net.evaluate(XOR_X, XOR_Y)["loss"])
+    assert together.scores == recomputed
+    assert together.best_index == int(np.argmin(recomputed))

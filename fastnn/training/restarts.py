@@ -1,5 +1,12 @@
 """Random restarts (doc 003): train from several initial weights, keep the best network.
 
+When the restarts share a structure (same topology, cost and dtype, numba engine) and the fit
+arguments are ones a population supports (``population.POPULATION_FIT_ARGS``), they are
+trained together in one compiled loop (``fastnn.training.population.train_together``):
+each restart's weights, optimizer state and History are bit-identical to fitting it alone,
+and ``progress=True`` shows one bar over the whole population. Otherwise (callbacks, early
+stopping, mixed structures) they run one by one, as follows.
+
 The restarts are the parallel unit: each runs in its own Python thread, and the compiled
 drivers release the GIL (``nogil=True``), so two restarts train at once on two cores. Inside
 a worker thread numba is told to use one thread (``numba.set_num_threads`` is thread-local),
@@ -23,7 +30,7 @@ from ..core import validation
 from ..core.structure import is_network
 from ..core.errors import TrainingDiverged
 from ..engine import rules
-from . import optimizers
+from . import optimizers, population
 
 BestOf = namedtuple("BestOf", ["network", "scores", "seeds", "histories", "best_index"])
 """Result of ``best_of``: the best trained ``network``; every restart's ``scores`` (None for
@@ -73,7 +80,8 @@ def best_of(n_restarts, make_network, X, y, *, seed=0, metric="loss", greater_is
     validation_data : (X_val, y_val) or None
         The data the restarts are scored on (also passed to fit).
     n_jobs : int or None
-        Restarts trained at once (threads); None: as many as there are cores.
+        Restarts trained at once (threads) when they run one by one; None: as many as there
+        are cores. A population uses numba's threads (``fastnn.set_num_threads``) instead.
     **fit_kwargs
         Passed to every ``Network.fit`` (epochs, batch_size, optimizer, l2, ...). An optimizer
         instance is copied, never shared between restarts.
@@ -108,35 +116,42 @@ def best_of(n_restarts, make_network, X, y, *, seed=0, metric="loss", greater_is
     else:
         score_X, score_y = X, y
     seeds = restart_seeds(seed, n_restarts)
-
-    def one_restart(index):
-        if n_jobs > 1:
-            numba.set_num_threads(1)  # thread-local: the restarts are the parallel unit
-        net = make_network(seeds[index])
+    nets = []
+    for restart_seed in seeds:
+        net = make_network(restart_seed)
         if not is_network(net):
             raise TypeError(f"make_network must return a fastnn.Network, got {type(net).__name__}")
-        kwargs = dict(fit_kwargs)
-        if isinstance(kwargs.get("optimizer"), optimizers.Optimizer):
-            kwargs["optimizer"] = copy.deepcopy(kwargs["optimizer"])
-        try:
-            history = net.fit(X, y, **kwargs)
-        except TrainingDiverged as error:
-            return net, None, error.history
-        if callable(metric):
-            score = float(metric(net, score_X, score_y))
-        else:
-            result = net.evaluate(score_X, score_y)
-            if metric not in result:
-                raise ValueError(f"metric={metric!r} is not available for these targets/settings "
-                                 f"(evaluate gives {sorted(result)})")
-            score = float(result[metric])
-        return net, score, history
+        nets.append(net)
 
-    if n_jobs > 1 and _threads_are_safe():
-        with ThreadPoolExecutor(max_workers=n_jobs, thread_name_prefix="fastnn-restart") as pool:
-            results = list(pool.map(one_restart, range(n_restarts)))
+    if population.supports(nets, fit_kwargs):
+        # one structure: all restarts in one compiled loop, bit-identical to fitting each
+        kwargs = dict(fit_kwargs)
+        if isinstance(kwargs.get("optimizer"), optimizers.Optimizer):  # never shared
+            kwargs["optimizer"] = [copy.deepcopy(kwargs["optimizer"]) for _ in nets]
+        outcomes = population.train_together(nets, X, y, **kwargs)
+        results = [(net, None if error is not None else
+                    population.score_network(net, metric, score_X, score_y), history)
+                   for net, (history, error) in zip(nets, outcomes)]
     else:
-        results = [one_restart(i) for i in range(n_restarts)]
+        def one_restart(index):
+            if n_jobs > 1:
+                numba.set_num_threads(1)  # thread-local: the restarts are the parallel unit
+            net = nets[index]
+            kwargs = dict(fit_kwargs)
+            if isinstance(kwargs.get("optimizer"), optimizers.Optimizer):
+                kwargs["optimizer"] = copy.deepcopy(kwargs["optimizer"])
+            try:
+                history = net.fit(X, y, **kwargs)
+            except TrainingDiverged as error:
+                return net, None, error.history
+            return net, population.score_network(net, metric, score_X, score_y), history
+
+        if n_jobs > 1 and _threads_are_safe():
+            with ThreadPoolExecutor(max_workers=n_jobs,
+                                    thread_name_prefix="fastnn-restart") as pool:
+                results = list(pool.map(one_restart, range(n_restarts)))
+        else:
+            results = [one_restart(i) for i in range(n_restarts)]
     scores = [score for _, score, _ in results]
     finite = [i for i, s in enumerate(scores) if s is not None and np.isfinite(s)]
     if not finite:

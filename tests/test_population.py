@@ -1,0 +1,119 @@
+"""The population engine: every network bit-identical to training it alone with fit."""
+import numba
+import numpy as np
+import pytest
+
+import fastnn
+from fastnn.training.population import train_together, train_candidates
+
+RNG = np.random.default_rng(3)
+X = RNG.standard_normal((23, 3))
+Y_CLASS = RNG.integers(0, 2, size=23)
+
+
+def make(seed, sizes=(3, 5, 2), activation="tanh"):
+    return fastnn.Network(list(sizes), activation=activation, output_activation="softmax",
+                          cost="log_likelihood", seed=seed)
+
+
+def fit_alone(seed, optimizer, lr, l2, batch_size, epochs, **kw):
+    net = make(seed)
+    history = net.fit(X, Y_CLASS, epochs=epochs, batch_size=batch_size, optimizer=optimizer,
+                      learning_rate=lr, l2=l2, **kw)
+    return net, history
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])
+@pytest.mark.parametrize("batch_size", [1, 10, 23])
+def test_every_network_is_bit_identical_to_fit_alone(optimizer, batch_size):
+    seeds = [11, 12, 13]
+    lrs = [0.05, 0.1, 0.2]
+    l2s = [0.0, 0.5, 2.0]
+    nets = [make(s) for s in seeds]
+    val = (X[:7], Y_CLASS[:7])
+    results = train_together(nets, X, Y_CLASS, epochs=4, batch_size=batch_size,
+                             optimizer=optimizer, learning_rate=lrs, l2=l2s, l1=[0.0, 0.1, 0.0],
+                             validation_data=val)
+    for net, (history, error), s, lr, l2, l1 in zip(nets, results, seeds, lrs, l2s,
+                                                    [0.0, 0.1, 0.0]):
+        alone = make(s)
+        expected = alone.fit(X, Y_CLASS, epochs=4, batch_size=batch_size, optimizer=optimizer,
+                             learning_rate=lr, l2=l2, l1=l1, validation_data=val)
+        assert error is None
+        np.testing.assert_array_equal(net._theta, alone._theta)
+        for a, b in zip(net.optimizer.state.values(), alone.optimizer.state.values()):
+            np.testing.assert_array_equal(a, b)
+        assert net.optimizer.iterations == alone.optimizer.iterations
+        assert net.optimizer.epochs == alone.optimizer.epochs == 4
+        assert history.loss == expected.loss and history.accuracy == expected.accuracy
+        assert history.val_loss == expected.val_loss
+        assert history.learning_rate == expected.learning_rate
+        # the generator is where fit leaves it: a further fit continues alike
+        net.fit(X, Y_CLASS, epochs=1, batch_size=batch_size)
+        alone.fit(X, Y_CLASS, epochs=1, batch_size=batch_size)
+        np.testing.assert_array_equal(net._theta, alone._theta)
+
+
+def test_larger_network_schedule_and_threads_do_not_change_bits():
+    kwargs = dict(epochs=3, batch_size=8, optimizer="nesterov", learning_rate=0.05,
+                  schedule="cosine")
+    alone = fastnn.Network([3, 40, 70, 2], seed=5, output_activation="sigmoid")
+    alone.fit(X, Y_CLASS, **kwargs)
+    for threads, chunks in ((1, None), (2, 3), (2, 1)):
+        previous = numba.get_num_threads()
+        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+        try:
+            nets = [fastnn.Network([3, 40, 70, 2], seed=s, output_activation="sigmoid")
+                    for s in (4, 5, 6)]
+            train_together(nets, X, Y_CLASS, chunks=chunks, **kwargs)
+        finally:
+            numba.set_num_threads(previous)
+        np.testing.assert_array_equal(nets[1]._theta, alone._theta)
+
+
+def test_a_diverging_network_keeps_its_last_finite_weights_and_the_others_go_on():
+    Xr = RNG.standard_normal((20, 2))
+    yr = Xr[:, :1] * 3.0
+
+    def reg(seed):
+        return fastnn.Network([2, 4, 1], activation="identity", seed=seed)
+
+    rates = [0.01, 2.0, 0.02]  # 2.0 diverges on this identity network
+    nets = [reg(s) for s in (1, 2, 3)]
+    results = train_together(nets, Xr, yr, epochs=30, batch_size=5, learning_rate=rates)
+    assert results[1][1] is not None and results[0][1] is None and results[2][1] is None
+    alone = reg(2)
+    with pytest.raises(fastnn.TrainingDiverged) as info:
+        alone.fit(Xr, yr, epochs=30, batch_size=5, learning_rate=2.0)
+    np.testing.assert_array_equal(nets[1]._theta, alone._theta)  # rolled back alike
+    assert np.isfinite(nets[1]._theta).all()
+    assert results[1][1].epoch == info.value.epoch
+    assert results[1][0].loss == info.value.history.loss
+    assert nets[1]._rng.random() == alone._rng.random()  # same draws consumed
+    for i in (0, 2):
+        ok = reg((1, 2, 3)[i])
+        ok.fit(Xr, yr, epochs=30, batch_size=5, learning_rate=rates[i])
+        np.testing.assert_array_equal(nets[i]._theta, ok._theta)
+
+
+def test_memory_is_checked_and_a_split_population_gives_the_same_bits():
+    whole = [make(s) for s in range(6)]
+    train_together(whole, X, Y_CLASS, epochs=2, batch_size=4)
+    split = [make(s) for s in range(6)]
+    train_together(split, X, Y_CLASS, epochs=2, batch_size=4, memory_limit=60_000)
+    for a, b in zip(whole, split):
+        np.testing.assert_array_equal(a._theta, b._theta)
+    with pytest.raises(MemoryError, match="MB"):
+        train_together([make(0)], X, Y_CLASS, epochs=2, batch_size=4, memory_limit=100)
+
+
+def test_train_candidates_returns_plain_results():
+    import pickle
+    out = train_candidates(lambda seed: make(seed), [1, 2], [{}, {}],
+                           [{"learning_rate": 0.1}, {"learning_rate": 0.3}], X, Y_CLASS,
+                           {"epochs": 2, "batch_size": 5}, keep_networks=False)
+    pickle.loads(pickle.dumps(out))
+    alone = make(2)
+    alone.fit(X, Y_CLASS, epochs=2, batch_size=5, learning_rate=0.3)
+    np.testing.assert_array_equal(out[1]["theta"], alone._theta)
+    assert out[1]["score"] == alone.evaluate(X, Y_CLASS)["loss"]
