@@ -18,6 +18,16 @@ from .training.history import History
 from .training.optimizers import SGD, Adagrad, Adam, Momentum, Nesterov, RMSProp
 from .training.restarts import best_of
 from .training.sweep import sweep
+from .training import runners as _runners
+
+
+def _dask_runner(client):
+    """``best_of(client=distributed.Client(...))``: imports the Dask integration on first use."""
+    from .distributed import DaskRunner
+    return DaskRunner(client)
+
+
+_runners.register("distributed.client.Client", _dask_runner)
 
 __version__ = "0.1.0"
 __all__ = ["Network", "History", "load", "gradient_check", "best_of", "sweep", "TrainingDiverged",

@@ -30,7 +30,7 @@ from ..core import validation
 from ..core.structure import is_network
 from ..core.errors import TrainingDiverged
 from ..engine import rules
-from . import optimizers, population
+from . import optimizers, population, runners
 
 BestOf = namedtuple("BestOf", ["network", "scores", "seeds", "histories", "best_index"])
 """Result of ``best_of``: the best trained ``network``; every restart's ``scores`` (None for
@@ -60,7 +60,7 @@ def restart_seeds(seed, n_restarts):
 
 
 def best_of(n_restarts, make_network, X, y, *, seed=0, metric="loss", greater_is_better=None,
-            validation_data=None, n_jobs=None, **fit_kwargs):
+            validation_data=None, n_jobs=None, client=None, **fit_kwargs):
     """Train ``n_restarts`` networks from different initial weights; return the best.
 
     Parameters
@@ -82,6 +82,10 @@ def best_of(n_restarts, make_network, X, y, *, seed=0, metric="loss", greater_is
     n_jobs : int or None
         Restarts trained at once (threads) when they run one by one; None: as many as there
         are cores. A population uses numba's threads (``fastnn.set_num_threads``) instead.
+    client : dask.distributed.Client or None
+        None trains here. A Dask ``Client`` (``pip install 'fastnn[dask]'``) trains the
+        restarts on its cluster, in chunks, with the same result bit for bit; ``n_jobs`` is
+        then ignored (see ``fastnn.distributed``; any runner of ``fastnn.training.runners``).
     **fit_kwargs
         Passed to every ``Network.fit`` (epochs, batch_size, optimizer, l2, ...). An optimizer
         instance is copied, never shared between restarts.
@@ -116,42 +120,52 @@ def best_of(n_restarts, make_network, X, y, *, seed=0, metric="loss", greater_is
     else:
         score_X, score_y = X, y
     seeds = restart_seeds(seed, n_restarts)
-    nets = []
-    for restart_seed in seeds:
-        net = make_network(restart_seed)
-        if not is_network(net):
-            raise TypeError(f"make_network must return a fastnn.Network, got {type(net).__name__}")
-        nets.append(net)
 
-    if population.supports(nets, fit_kwargs):
-        # one structure: all restarts in one compiled loop, bit-identical to fitting each
-        kwargs = dict(fit_kwargs)
-        if isinstance(kwargs.get("optimizer"), optimizers.Optimizer):  # never shared
-            kwargs["optimizer"] = [copy.deepcopy(kwargs["optimizer"]) for _ in nets]
-        outcomes = population.train_together(nets, X, y, **kwargs)
-        results = [(net, None if error is not None else
-                    population.score_network(net, metric, score_X, score_y), history)
-                   for net, (history, error) in zip(nets, outcomes)]
-    else:
-        def one_restart(index):
-            if n_jobs > 1:
-                numba.set_num_threads(1)  # thread-local: the restarts are the parallel unit
-            net = nets[index]
+    def train(indices, n_jobs):
+        """The restarts of ``indices``: a list of (network, score, history)."""
+        nets = []
+        for restart_seed in (seeds[i] for i in indices):
+            net = make_network(restart_seed)
+            if not is_network(net):
+                raise TypeError(f"make_network must return a fastnn.Network, got {type(net).__name__}")
+            nets.append(net)
+
+        if population.supports(nets, fit_kwargs):
+            # one structure: all restarts in one compiled loop, bit-identical to fitting each
             kwargs = dict(fit_kwargs)
-            if isinstance(kwargs.get("optimizer"), optimizers.Optimizer):
-                kwargs["optimizer"] = copy.deepcopy(kwargs["optimizer"])
-            try:
-                history = net.fit(X, y, **kwargs)
-            except TrainingDiverged as error:
-                return net, None, error.history
-            return net, population.score_network(net, metric, score_X, score_y), history
-
-        if n_jobs > 1 and _threads_are_safe():
-            with ThreadPoolExecutor(max_workers=n_jobs,
-                                    thread_name_prefix="fastnn-restart") as pool:
-                results = list(pool.map(one_restart, range(n_restarts)))
+            if isinstance(kwargs.get("optimizer"), optimizers.Optimizer):  # never shared
+                kwargs["optimizer"] = [copy.deepcopy(kwargs["optimizer"]) for _ in nets]
+            outcomes = population.train_together(nets, X, y, **kwargs)
+            results = [(net, None if error is not None else
+                        population.score_network(net, metric, score_X, score_y), history)
+                       for net, (history, error) in zip(nets, outcomes)]
         else:
-            results = [one_restart(i) for i in range(n_restarts)]
+            def one_restart(index):
+                if n_jobs > 1:
+                    numba.set_num_threads(1)  # thread-local: the restarts are the parallel unit
+                net = nets[index]
+                kwargs = dict(fit_kwargs)
+                if isinstance(kwargs.get("optimizer"), optimizers.Optimizer):
+                    kwargs["optimizer"] = copy.deepcopy(kwargs["optimizer"])
+                try:
+                    history = net.fit(X, y, **kwargs)
+                except TrainingDiverged as error:
+                    return net, None, error.history
+                return net, population.score_network(net, metric, score_X, score_y), history
+
+            if n_jobs > 1 and _threads_are_safe():
+                with ThreadPoolExecutor(max_workers=n_jobs,
+                                        thread_name_prefix="fastnn-restart") as pool:
+                    results = list(pool.map(one_restart, range(len(nets))))
+            else:
+                results = [one_restart(i) for i in range(len(nets))]
+        return results
+
+    if client is not None:  # chunks of restarts on a cluster (see fastnn.training.runners)
+        results = runners.runner_for(client).map_restarts(
+            lambda indices: train(indices, 1), n_restarts, greater_is_better)
+    else:
+        results = train(range(n_restarts), n_jobs)
     scores = [score for _, score, _ in results]
     finite = [i for i, s in enumerate(scores) if s is not None and np.isfinite(s)]
     if not finite:

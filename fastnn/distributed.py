@@ -1,0 +1,247 @@
+"""Restarts on a Dask cluster: ``fastnn.best_of(..., client=Client(...))``.
+
+``import fastnn`` never imports Dask; this module does (``pip install 'fastnn[dask]'``), and
+``fastnn.best_of`` imports it the first time it is given a ``distributed.Client``.
+
+How a run goes (``DaskRunner.map_restarts``):
+
+1. once per client, a worker plugin (``FastnnWorker``) runs on every worker process, before it
+   takes any task, and on every worker that joins later: it fixes how many numba threads a
+   task uses and loads the compiled kernels (from ``NUMBA_CACHE_DIR``, or compiles them once)
+   by training a tiny network in every dtype it is asked to warm;
+2. the function training a chunk of restarts, which carries the data, is scattered once;
+   every task refers to it;
+3. the restarts are split into contiguous chunks of indices, one task per chunk
+   (``chunk_size``); a task trains its chunk and sends back every score and history but only
+   its best network (the only one that can be the overall best);
+4. the chunks are gathered and put back in index order: the result equals the local run's bit
+   for bit (every restart is fixed by its own seed; the kernels give the same bits for any
+   number of threads), whatever the number of workers.
+
+Faults: a worker that dies takes its running tasks with it; the scheduler reruns them on
+another worker (up to ``distributed.scheduler.allowed-failures`` times) and, every restart being
+a pure function of its index, the result is unchanged. A restart that raises (a bad argument,
+a ``make_network`` that fails for some seed) is caught inside the task and reported for that
+restart alone: its score and history are None and a ``RestartFailed`` warning lists it; only
+when every restart raises is the first error raised, as the local run would.
+
+Threads: a Dask worker runs ``nthreads`` tasks at once in threads; a task gives numba
+``max(1, NUMBA_NUM_THREADS // nthreads)`` threads (``numba.set_num_threads`` is per thread), so
+a worker with one thread per core (Dask's default) runs one numba thread per task, and a worker
+started with ``--nthreads 1`` on an 8-core machine lets each task's kernels use 8 threads. Pass
+``numba_threads=`` to ``DaskRunner`` to fix it. Calling ``fastnn.set_num_threads`` on the
+client changes nothing on the workers.
+"""
+import asyncio
+import math
+import pickle
+import socket
+import traceback
+import uuid
+import warnings
+
+try:
+    import distributed
+except ImportError:  # pragma: no cover - exercised where Dask is not installed
+    raise ImportError("fastnn.distributed needs Dask: pip install 'fastnn[dask]'") from None
+import numba
+import numpy as np
+
+from .network import Network
+from .training import runners
+
+TASKS_PER_THREAD = 4
+"""Default number of tasks per worker thread: enough to balance uneven chunks and to lose
+little to a dead worker, few enough that Dask's per-task cost (a few ms, see
+docs/distributed.md) stays negligible next to a chunk's training."""
+
+WARM_DTYPES = ("float64", "float32")
+"""The dtypes whose kernels every worker loads before its first task."""
+
+
+class RestartFailed(UserWarning):
+    """Some restarts raised on the cluster; the others were kept."""
+
+
+class FastnnWorker(distributed.WorkerPlugin):
+    """Prepares a worker process for fastnn tasks: numba threads per task, kernels loaded.
+
+    Runs in the worker when registered (``DaskRunner`` registers it once per client) and on
+    every worker that joins afterwards, always before the worker's first fastnn task.
+    """
+
+    name = "fastnn"
+
+    def __init__(self, numba_threads=None, warm_dtypes=WARM_DTYPES):
+        self.numba_threads = numba_threads
+        self.warm_dtypes = tuple(warm_dtypes)
+
+    async def setup(self, worker):
+        global _NUMBA_THREADS
+        limit = numba.config.NUMBA_NUM_THREADS
+        threads = self.numba_threads or max(1, limit // max(1, worker.state.nthreads))
+        _NUMBA_THREADS = min(limit, threads)
+        # in a thread, so that a cold compile (minutes) does not stall the worker's heartbeats;
+        # under a lock per cache, so that workers sharing one cache do not build it at once
+        # (numba #4807: concurrent writers of one cache can crash)
+        lock = distributed.Lock(f"fastnn-warm-up:{_cache_name()}", scheduler_rpc=worker.scheduler,
+                                loop=worker.loop)
+        async with lock:
+            await asyncio.get_running_loop().run_in_executor(None, self._warm)
+
+    def _warm(self):
+        for dtype in self.warm_dtypes:
+            warm_up(dtype)
+
+
+def _cache_name():
+    """Where this process's compiled kernels live: the shared NUMBA_CACHE_DIR, or this machine."""
+    return numba.config.CACHE_DIR or socket.gethostname()
+
+
+_NUMBA_THREADS = None
+"""Numba threads a task uses in this worker process (set by ``FastnnWorker.setup``)."""
+
+
+def warm_up(dtype="float64"):
+    """Load (or compile, once per cache) the kernels that training and scoring in ``dtype`` run:
+    one epoch of a tiny network, then its evaluation and prediction."""
+    X = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    net = Network([2, 2, 1], dtype=dtype, seed=0)
+    net.fit(X, np.array([1, 1, 0]), epochs=1, batch_size=2, learning_rate=0.1)
+    net.evaluate(X, np.array([1, 1, 0]))
+    net.predict(X)
+
+
+def _train_chunk(train_chunk, indices, greater_is_better):
+    """Task body: train one chunk of restarts on this worker thread, by one call of the
+    ``train_chunk`` that ``best_of`` gives (one restart after another today; a population
+    trained together once it is one). Returns ``(index, (network or None, score, history) or
+    _Failure)`` pairs, keeping only the chunk's best network.
+
+    If the chunk raises, its restarts are trained one by one to find the ones that raise:
+    those are reported, the others kept."""
+    if _NUMBA_THREADS is not None:
+        numba.set_num_threads(_NUMBA_THREADS)  # per thread: this task's kernels
+    try:
+        results = list(train_chunk(indices))
+    except Exception:  # reported per restart, see the module docstring
+        results = []
+        for i in indices:
+            try:
+                results.extend(train_chunk([i]))
+            except Exception as error:
+                results.append(_Failure(error, traceback.format_exc()))
+    best = _chunk_best(results, greater_is_better)
+    return [(i, r if isinstance(r, _Failure) or k == best else (None, r[1], r[2]))
+            for k, (i, r) in enumerate(zip(indices, results))]
+
+
+def _chunk_best(results, greater_is_better):
+    """Position of the best finite score among ``results`` (ties: the first), or None."""
+    best = None
+    for k, r in enumerate(results):
+        if isinstance(r, _Failure) or r[1] is None or not np.isfinite(r[1]):
+            continue
+        if best is None or (r[1] > results[best][1] if greater_is_better else r[1] < results[best][1]):
+            best = k
+    return best
+
+
+class _Failure:
+    """A restart that raised inside a task: the exception (if it pickles) and its traceback."""
+
+    def __init__(self, error, text):
+        self.type_name = type(error).__name__
+        self.message = str(error)
+        self.text = text
+        try:  # keep the exception itself when it survives the trip back
+            pickle.dumps(error)
+            self.error = error
+        except Exception:
+            self.error = RuntimeError(f"{self.type_name}: {self.message}")
+
+
+def chunk_sizes(n, n_threads, chunk_size=None, tasks_per_thread=TASKS_PER_THREAD):
+    """Contiguous chunks of ``range(n)``: ``chunk_size`` each, or by default
+    ``ceil(n / (tasks_per_thread x n_threads))`` (at least 1)."""
+    if chunk_size is None:
+        chunk_size = max(1, math.ceil(n / (tasks_per_thread * max(1, n_threads))))
+    return [range(start, min(n, start + chunk_size)) for start in range(0, n, chunk_size)]
+
+
+class DaskRunner:
+    """Trains restarts on a Dask cluster (the runner ``best_of(client=...)`` uses).
+
+    Parameters
+    ----------
+    client : distributed.Client
+    chunk_size : int or None
+        Restarts per task; None: ``ceil(n / (TASKS_PER_THREAD x worker threads))``.
+    numba_threads : int or None
+        Numba threads per task; None: ``NUMBA_NUM_THREADS // nthreads`` of each worker.
+    warm_dtypes : sequence of str
+        Dtypes whose kernels each worker loads before its first task.
+
+    ``fastnn.best_of(..., client=DaskRunner(client, chunk_size=50))`` sets them; a plain
+    ``client=Client(...)`` uses the defaults.
+    """
+
+    def __init__(self, client, chunk_size=None, numba_threads=None, warm_dtypes=WARM_DTYPES):
+        if not isinstance(client, distributed.Client):
+            raise TypeError(f"client must be a distributed.Client, got {type(client).__name__}")
+        if chunk_size is not None and (isinstance(chunk_size, bool)
+                                       or not isinstance(chunk_size, int) or chunk_size < 1):
+            raise ValueError(f"chunk_size must be a positive integer or None, got {chunk_size!r}")
+        self.client = client
+        self.chunk_size = chunk_size
+        self.plugin = FastnnWorker(numba_threads, warm_dtypes)
+
+    def prepare(self):
+        """Register the worker plugin (once per client and settings): threads and warm-up."""
+        done = getattr(self.client, "_fastnn_plugin", None)
+        key = (self.plugin.numba_threads, self.plugin.warm_dtypes)
+        if done != key:
+            self.client.register_plugin(self.plugin)
+            self.client._fastnn_plugin = key
+
+    def n_threads(self):
+        """Worker threads of the cluster now (at least 1)."""
+        return max(1, sum(self.client.nthreads().values()))
+
+    def map_restarts(self, train_chunk, n, greater_is_better):
+        """The runner protocol of ``fastnn.training.runners``."""
+        self.prepare()
+        shipped = self.client.scatter(train_chunk, hash=False)
+        run = uuid.uuid4().hex[:8]
+        futures = [self.client.submit(_train_chunk, shipped, list(chunk), greater_is_better,
+                                      key=f"fastnn-restarts-{run}-{c}", pure=False)
+                   for c, chunk in enumerate(chunk_sizes(n, self.n_threads(), self.chunk_size))]
+        try:
+            pairs = [pair for chunk in self.client.gather(futures) for pair in chunk]
+        finally:
+            self.client.cancel(futures + [shipped])
+        results = [None] * n
+        for i, r in pairs:
+            if results[i] is not None:
+                raise RuntimeError(f"restart {i} came back twice")  # cannot happen: keys are unique
+            results[i] = r
+        return _with_failures(results)
+
+
+def _with_failures(results):
+    """Failed restarts become ``(None, None, None)`` with one warning listing them; if every
+    restart failed, the first one's exception is raised."""
+    failed = [(i, r) for i, r in enumerate(results) if isinstance(r, _Failure)]
+    if failed and len(failed) == len(results):
+        raise failed[0][1].error
+    if failed:
+        lines = "; ".join(f"restart {i}: {r.type_name}: {r.message}" for i, r in failed[:10])
+        more = f" (and {len(failed) - 10} more)" if len(failed) > 10 else ""
+        warnings.warn(f"{len(failed)} of {len(results)} restarts raised and were left out: "
+                      f"{lines}{more}", RestartFailed, stacklevel=4)
+        results = [(None, None, None) if isinstance(r, _Failure) else r for r in results]
+    return results
+
+
+runners.register("distributed.client.Client", DaskRunner)

@@ -1,0 +1,42 @@
+"""Where restarts run when not in this process: the runner protocol and its registry.
+
+``best_of(..., client=None)`` trains in local threads. Any other ``client`` is turned into a
+*runner*, an object with one method::
+
+    runner.map_restarts(train_chunk, n, greater_is_better) -> list of n (network, score, history)
+
+``train_chunk(indices)`` trains the restarts of those indices (a list of ints) and returns
+their ``(network, score, history)`` in the same order (score None when one diverged); it is
+picklable by value (cloudpickle) and carries the data, so a runner ships it once and calls it
+on chunks of ``range(n)``. The list returned is in index order and must equal
+``train_chunk(list(range(n)))`` except that a runner may return None in place of a network
+that cannot be the best (lower score is better unless ``greater_is_better``; ties go to the
+lower index), so that it need not move every trained network back.
+
+Training never imports an integration: a client type is mapped to the factory of its runner
+by name, by ``register``. ``fastnn/__init__.py`` registers Dask's ``distributed.Client``
+with a factory that imports ``fastnn.distributed`` when a Client is first given; an object
+that already has ``map_restarts`` is used as it is.
+"""
+
+_FACTORIES = {}
+"""Qualified type name ("module.QualName") -> factory(client) -> runner."""
+
+
+def register(type_name, factory):
+    """Use ``factory(client)`` as the runner of clients of the type named ``type_name``
+    (or of a subclass)."""
+    _FACTORIES[type_name] = factory
+
+
+def runner_for(client):
+    """The runner that trains on ``client``."""
+    if callable(getattr(client, "map_restarts", None)):
+        return client
+    for cls in type(client).__mro__:
+        factory = _FACTORIES.get(f"{cls.__module__}.{cls.__qualname__}")
+        if factory is not None:
+            return factory(client)
+    raise TypeError(f"client must be None (train here), a dask.distributed.Client "
+                    f"(pip install 'fastnn[dask]') or a runner with map_restarts(); "
+                    f"got {type(client).__name__}")
