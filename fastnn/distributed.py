@@ -9,8 +9,10 @@ How a run goes (``DaskRunner.map_restarts``):
    takes any task, and on every worker that joins later: it fixes how many numba threads a
    task uses and loads the compiled kernels (from ``NUMBA_CACHE_DIR``, or compiles them once)
    by training a tiny network in every dtype it is asked to warm;
-2. the function training a chunk of restarts, which carries the data, is scattered once;
-   every task refers to it;
+2. the function training a chunk of restarts, which carries the data, is sent once, as the
+   argument of one task whose result every chunk's task takes (a worker fetches it once);
+   unlike ``client.scatter``, whose data is lost with the worker holding it, the scheduler can
+   recompute that task if its worker dies;
 3. the restarts are split into contiguous chunks of indices, one task per chunk
    (``chunk_size``); a task trains its chunk and sends back every score and history but only
    its best network (the only one that can be the overall best);
@@ -113,6 +115,10 @@ def warm_up(dtype="float64"):
     net.predict(X)
 
 
+def _identity(value):
+    return value
+
+
 def _train_chunk(train_chunk, indices, greater_is_better):
     """Task body: train one chunk of restarts on this worker thread, by one call of the
     ``train_chunk`` that ``best_of`` gives (one restart after another today; a population
@@ -212,8 +218,10 @@ class DaskRunner:
     def map_restarts(self, train_chunk, n, greater_is_better):
         """The runner protocol of ``fastnn.training.runners``."""
         self.prepare()
-        shipped = self.client.scatter(train_chunk, hash=False)
         run = uuid.uuid4().hex[:8]
+        # shipped once, as a task rather than scattered: scattered data dies with its worker,
+        # a task the scheduler holds is recomputed (see the module docstring: faults)
+        shipped = self.client.submit(_identity, train_chunk, key=f"fastnn-job-{run}", pure=False)
         futures = [self.client.submit(_train_chunk, shipped, list(chunk), greater_is_better,
                                       key=f"fastnn-restarts-{run}-{c}", pure=False)
                    for c, chunk in enumerate(chunk_sizes(n, self.n_threads(), self.chunk_size))]
