@@ -16,6 +16,7 @@ Cluster overhead = (cluster wall - local wall) / local wall; the issue's target 
 """
 import argparse
 import json
+import os
 import pickle
 import statistics
 import time
@@ -28,9 +29,9 @@ from fastnn.datasets import make_spirals
 
 CASES = {
     # key: (title, restarts, fit kwargs); issue 12's cases
-    "xor": ("1000 x XOR [2,2,1] sigmoid, 2000 epochs full-batch SGD", 1000,
+    "xor": ("{} x XOR [2,2,1] sigmoid, {} epochs full-batch SGD", 1000,
             dict(epochs=2000, batch_size=4, learning_rate=3.0)),
-    "spirals": ("256 x spirals [2,16,16,2] tanh softmax, 200 epochs b32", 256,
+    "spirals": ("{} x spirals [2,16,16,2] tanh softmax, {} epochs b32", 256,
                 dict(epochs=200, batch_size=32, learning_rate=0.1)),
 }
 QUICK = {"xor": (100, 200), "spirals": (16, 20)}
@@ -97,7 +98,8 @@ def main(argv=None):
 
     for dtype in ("float64", "float32"):
         fd.warm_up(dtype)
-    report = {"quick": args.quick, "cases": {}}
+    report = {"quick": args.quick, "load_average_at_start": os.getloadavg(),
+              "cpu_count": os.cpu_count(), "cases": {}}
     t = time.perf_counter()
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                       dashboard_address=None, silence_logs=40) as cluster, Client(cluster) as client:
@@ -110,7 +112,7 @@ def main(argv=None):
             if args.quick:
                 restarts, epochs = QUICK[key]
                 kwargs = {**kwargs, "epochs": epochs}
-                title = f"{restarts} x {title.split(' x ', 1)[1]} ({epochs} epochs: quick)"
+            title = title.format(restarts, kwargs["epochs"])
             make_network, X, y = case_data(key)
             fastnn.best_of(2, make_network, X, y, n_jobs=2, **{**kwargs, "epochs": 1})  # warm
             t = time.perf_counter()
@@ -131,6 +133,7 @@ def main(argv=None):
                 "network_epochs_per_s_cluster": restarts * kwargs["epochs"] / cluster_s,
                 **bytes_moved(make_network, X, y, kwargs)}
     out = Path(__file__).parent / "results" / f"distributed{'-quick' if args.quick else ''}.json"
+    report["load_average_at_end"] = os.getloadavg()
     out.write_text(json.dumps(report, indent=1))
     d = report["dask"]
     print(f"cluster start {report['cluster_start_s']:.1f} s, worker warm-up "

@@ -6,9 +6,9 @@
 How a run goes (``DaskRunner.map_restarts``):
 
 1. once per client, a worker plugin (``FastnnWorker``) runs on every worker process, before it
-   takes any task, and on every worker that joins later: it fixes how many numba threads a
-   task uses and loads the compiled kernels (from ``NUMBA_CACHE_DIR``, or compiles them once)
-   by training a tiny network in every dtype it is asked to warm;
+   takes any task, and on every worker that joins later: it loads the compiled kernels (from
+   numba's cache, ``NUMBA_CACHE_DIR``, or compiles them once) by training a tiny network in
+   every dtype it is asked to warm;
 2. the function training a chunk of restarts, which carries the data, is sent once, as the
    argument of one task whose result every chunk's task takes (a worker fetches it once);
    unlike ``client.scatter``, whose data is lost with the worker holding it, the scheduler can
@@ -27,12 +27,14 @@ a ``make_network`` that fails for some seed) is caught inside the task and repor
 restart alone: its score and history are None and a ``RestartFailed`` warning lists it; only
 when every restart raises is the first error raised, as the local run would.
 
-Threads: a Dask worker runs ``nthreads`` tasks at once in threads; a task gives numba
-``max(1, NUMBA_NUM_THREADS // nthreads)`` threads (``numba.set_num_threads`` is per thread), so
-a worker with one thread per core (Dask's default) runs one numba thread per task, and a worker
-started with ``--nthreads 1`` on an 8-core machine lets each task's kernels use 8 threads. Pass
-``numba_threads=`` to ``DaskRunner`` to fix it. Calling ``fastnn.set_num_threads`` on the
-client changes nothing on the workers.
+Threads: a Dask worker runs ``nthreads`` tasks at once, one per thread (``dask worker
+--nthreads``, ``LocalCluster(threads_per_worker=)``; by default the threads of all workers on a
+machine add up to its cores). Each task runs numba with ``numba_threads`` threads, 1 by default
+(``numba.set_num_threads`` is per thread, so this holds in every worker thread): one numba
+thread per worker thread, never more threads than cores. To give each task several cores
+(large networks, few restarts), start fewer worker threads and pass ``DaskRunner(client,
+numba_threads=k)`` with ``nthreads x k`` at most the machine's cores. ``fastnn.set_num_threads``
+called on the client changes nothing on the workers.
 """
 import asyncio
 import math
@@ -66,7 +68,7 @@ class RestartFailed(UserWarning):
 
 
 class FastnnWorker(distributed.WorkerPlugin):
-    """Prepares a worker process for fastnn tasks: numba threads per task, kernels loaded.
+    """Prepares a worker process for fastnn tasks: the compiled kernels loaded.
 
     Runs in the worker when registered (``DaskRunner`` registers it once per client) and on
     every worker that joins afterwards, always before the worker's first fastnn task.
@@ -74,15 +76,10 @@ class FastnnWorker(distributed.WorkerPlugin):
 
     name = "fastnn"
 
-    def __init__(self, numba_threads=None, warm_dtypes=WARM_DTYPES):
-        self.numba_threads = numba_threads
+    def __init__(self, warm_dtypes=WARM_DTYPES):
         self.warm_dtypes = tuple(warm_dtypes)
 
     async def setup(self, worker):
-        global _NUMBA_THREADS
-        limit = numba.config.NUMBA_NUM_THREADS
-        threads = self.numba_threads or max(1, limit // max(1, worker.state.nthreads))
-        _NUMBA_THREADS = min(limit, threads)
         # in a thread, so that a cold compile (minutes) does not stall the worker's heartbeats;
         # under a lock per cache, so that workers sharing one cache do not build it at once
         # (numba #4807: concurrent writers of one cache can crash)
@@ -101,10 +98,6 @@ def _cache_name():
     return numba.config.CACHE_DIR or socket.gethostname()
 
 
-_NUMBA_THREADS = None
-"""Numba threads a task uses in this worker process (set by ``FastnnWorker.setup``)."""
-
-
 def warm_up(dtype="float64"):
     """Load (or compile, once per cache) the kernels that training and scoring in ``dtype`` run:
     one epoch of a tiny network, then its evaluation and prediction."""
@@ -119,7 +112,7 @@ def _identity(value):
     return value
 
 
-def _train_chunk(train_chunk, indices, greater_is_better):
+def _train_chunk(train_chunk, indices, greater_is_better, numba_threads=1):
     """Task body: train one chunk of restarts on this worker thread, by one call of the
     ``train_chunk`` that ``best_of`` gives (one restart after another today; a population
     trained together once it is one). Returns ``(index, (network or None, score, history) or
@@ -127,8 +120,7 @@ def _train_chunk(train_chunk, indices, greater_is_better):
 
     If the chunk raises, its restarts are trained one by one to find the ones that raise:
     those are reported, the others kept."""
-    if _NUMBA_THREADS is not None:
-        numba.set_num_threads(_NUMBA_THREADS)  # per thread: this task's kernels
+    numba.set_num_threads(min(numba_threads, numba.config.NUMBA_NUM_THREADS))  # this thread's
     try:
         results = list(train_chunk(indices))
     except Exception:  # reported per restart, see the module docstring
@@ -184,8 +176,8 @@ class DaskRunner:
     client : distributed.Client
     chunk_size : int or None
         Restarts per task; None: ``ceil(n / (TASKS_PER_THREAD x worker threads))``.
-    numba_threads : int or None
-        Numba threads per task; None: ``NUMBA_NUM_THREADS // nthreads`` of each worker.
+    numba_threads : int
+        Numba threads per task (per worker thread), 1 by default; see the module docstring.
     warm_dtypes : sequence of str
         Dtypes whose kernels each worker loads before its first task.
 
@@ -193,20 +185,23 @@ class DaskRunner:
     ``client=Client(...)`` uses the defaults.
     """
 
-    def __init__(self, client, chunk_size=None, numba_threads=None, warm_dtypes=WARM_DTYPES):
+    def __init__(self, client, chunk_size=None, numba_threads=1, warm_dtypes=WARM_DTYPES):
         if not isinstance(client, distributed.Client):
             raise TypeError(f"client must be a distributed.Client, got {type(client).__name__}")
         if chunk_size is not None and (isinstance(chunk_size, bool)
                                        or not isinstance(chunk_size, int) or chunk_size < 1):
             raise ValueError(f"chunk_size must be a positive integer or None, got {chunk_size!r}")
+        if isinstance(numba_threads, bool) or not isinstance(numba_threads, int) or numba_threads < 1:
+            raise ValueError(f"numba_threads must be a positive integer, got {numba_threads!r}")
         self.client = client
         self.chunk_size = chunk_size
-        self.plugin = FastnnWorker(numba_threads, warm_dtypes)
+        self.numba_threads = numba_threads
+        self.plugin = FastnnWorker(warm_dtypes)
 
     def prepare(self):
-        """Register the worker plugin (once per client and settings): threads and warm-up."""
+        """Register the worker plugin (once per client and dtypes): the warm-up."""
         done = getattr(self.client, "_fastnn_plugin", None)
-        key = (self.plugin.numba_threads, self.plugin.warm_dtypes)
+        key = self.plugin.warm_dtypes
         if done != key:
             self.client.register_plugin(self.plugin)
             self.client._fastnn_plugin = key
@@ -223,7 +218,7 @@ class DaskRunner:
         # a task the scheduler holds is recomputed (see the module docstring: faults)
         shipped = self.client.submit(_identity, train_chunk, key=f"fastnn-job-{run}", pure=False)
         futures = [self.client.submit(_train_chunk, shipped, list(chunk), greater_is_better,
-                                      key=f"fastnn-restarts-{run}-{c}", pure=False)
+                                      self.numba_threads, key=f"fastnn-restarts-{run}-{c}", pure=False)
                    for c, chunk in enumerate(chunk_sizes(n, self.n_threads(), self.chunk_size))]
         try:
             pairs = [pair for chunk in self.client.gather(futures) for pair in chunk]

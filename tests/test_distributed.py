@@ -10,6 +10,7 @@ import threading
 import time
 import warnings
 
+import numba
 import numpy as np
 import pytest
 
@@ -91,13 +92,22 @@ def test_a_client_gives_the_local_result_bit_for_bit(client):
     assert len(set(local.scores)) > 1  # the restarts differ
 
 
-def test_workers_are_prepared_once_with_one_numba_thread_per_worker_thread(client):
+def test_workers_are_warmed_once_and_tasks_run_one_numba_thread(client):
     fastnn.best_of(2, make, XOR_X, XOR_Y, client=client, **KWARGS)
-    threads = client.run(lambda: fd._NUMBA_THREADS)
-    import numba
-    assert set(threads.values()) == {max(1, numba.config.NUMBA_NUM_THREADS // 1)}
     plugins = client.run(lambda dask_worker: sorted(dask_worker.plugins))
     assert all("fastnn" in names for names in plugins.values())
+    # the warm-up loaded the kernels: a worker's dispatcher has its compiled signatures
+    from fastnn.engine import fast_drivers
+    loaded = client.run(lambda: len(fast_drivers.train_epoch.signatures))
+    assert all(n >= 2 for n in loaded.values())  # float64 and float32
+    seen = []  # in a thread of its own: set_num_threads is per thread
+    task = threading.Thread(target=lambda: seen.extend(fd._train_chunk(
+        lambda indices: [(None, 0.0, numba.get_num_threads())], [0], False, 1)))
+    task.start()
+    task.join()
+    assert seen == [(0, (None, 0.0, 1))]  # one numba thread in the task's thread
+    with pytest.raises(ValueError, match="numba_threads"):
+        fd.DaskRunner(client, numba_threads=0)
 
 
 def test_failing_and_diverging_restarts_are_reported_per_restart(client):
