@@ -44,7 +44,8 @@ def flaky(seed):
 @pytest.fixture(scope="module")
 def cluster():
     fastnn.best_of(2, make, XOR_X, XOR_Y, n_jobs=1, **KWARGS)  # this process's cache is warm
-    fd.warm_up("float64")
+    for dtype in fd.WARM_DTYPES:  # what the workers will load
+        fd.warm_up(dtype)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   dashboard_address=None, silence_logs=40) as cluster:
         yield cluster
