@@ -225,10 +225,12 @@ class DaskRunner:
         finally:
             self.client.cancel(futures + [shipped])
         results = [None] * n
-        for i, r in pairs:
+        for i, r in pairs:  # every index exactly once (guards; the chunks partition range(n))
             if results[i] is not None:
-                raise RuntimeError(f"restart {i} came back twice")  # cannot happen: keys are unique
+                raise RuntimeError(f"restart {i} came back twice")
             results[i] = r
+        if any(r is None for r in results):
+            raise RuntimeError(f"restart {results.index(None)} never came back")
         return _with_failures(results)
 
 
