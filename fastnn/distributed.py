@@ -37,6 +37,7 @@ numba_threads=k)`` with ``nthreads x k`` at most the machine's cores. ``fastnn.s
 called on the client changes nothing on the workers.
 """
 import asyncio
+import functools
 import math
 import pickle
 import socket
@@ -53,6 +54,7 @@ import numpy as np
 
 from .network import Network
 from .training import runners
+from .training.restarts import best_of
 
 TASKS_PER_THREAD = 4
 """Default number of tasks per worker thread: enough to balance uneven chunks and to lose
@@ -100,12 +102,19 @@ def _cache_name():
 
 def warm_up(dtype="float64"):
     """Load (or compile, once per cache) the kernels that training and scoring in ``dtype`` run:
-    one epoch of a tiny network, then its evaluation and prediction."""
+    one epoch of a tiny network, its evaluation and prediction, and two restarts of it
+    trained together by ``best_of``."""
     X = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
     net = Network([2, 2, 1], dtype=dtype, seed=0)
     net.fit(X, np.array([1, 1, 0]), epochs=1, batch_size=2, learning_rate=0.1)
     net.evaluate(X, np.array([1, 1, 0]))
     net.predict(X)
+    best_of(2, functools.partial(_tiny_network, dtype), X, np.array([1, 1, 0]),
+            n_jobs=1, epochs=1, batch_size=2, learning_rate=0.1)  # the population engine's loop
+
+
+def _tiny_network(dtype, seed):
+    return Network([2, 2, 1], dtype=dtype, seed=seed)
 
 
 def _identity(value):
