@@ -11,12 +11,14 @@ thread (``threading.local``): any number of threads may predict, evaluate or tak
 on one engine at once, each with its own buffers, and a single thread allocates them once
 and reuses them as before.
 """
+import sys
 import threading
 
 import numba
 import numpy as np
 
 from ..core import activations, costs
+from ..core._numba import will_compile
 from . import drivers, fast_drivers, kernels, rules
 
 CHUNK = 256
@@ -24,6 +26,24 @@ CHUNK = 256
 PREDICT_CHUNK = 1024
 """Rows per chunk in the fast engine's predict: fewer, larger parallel regions (measured on the
 [784, 1024, 1024, 10] net: ~7k samples/s with chunks of 256, ~10k with 1024, NumPy ~11k)."""
+
+
+_CHECKED = set()
+"""(driver, dtype) pairs whose first call this process has checked for compiling."""
+
+
+def _call(driver, what, dtype, *args):
+    """``driver(*args)``; on its first call in this process for ``dtype``, if that call will
+    compile, one line on stderr first says so (compilation takes tens of seconds of CPU; a
+    silent wait looks like a hang)."""
+    key = (driver, dtype)
+    if key not in _CHECKED:
+        _CHECKED.add(key)
+        if will_compile(driver, args):
+            print(f"fastnn: compiling the numba engine's {what} ({driver.__name__}, {dtype}); "
+                  f"this happens once, later runs load it from numba's cache "
+                  f"(`fastnn compile` does it ahead of time)", file=sys.stderr, flush=True)
+    return driver(*args)
 
 
 class NumbaEngine:
@@ -95,42 +115,53 @@ class NumbaEngine:
         """One epoch (or a run of whole batches of one) over ``order``; ``update`` is an
         ``rules.Update`` whose state arrays and step counter are updated in place."""
         batch_size = min(batch_size, len(order))
-        if self.fast:
-            loss, correct = fast_drivers.train_epoch(theta, self.grad, self.arch,
-                                                     self._plan(batch_size),
-                                                     self._workspace(batch_size, True), X, Y, order,
-                                                     batch_size, update, accuracy_mode)
+        if self.fast and update.rule == rules.SGD_RULE:  # no code of the other rules compiled
+            loss, correct = _call(fast_drivers.train_epoch_sgd, "training loop", self.dtype,
+                                  theta, self.arch, self._plan(batch_size),
+                                  self._workspace(batch_size, True), X, Y, order, batch_size,
+                                  update, accuracy_mode)
             return float(loss), int(correct)
-        loss, correct = drivers.train_epoch(theta, self.grad, self.arch, self._workspace(batch_size),
-                                            X, Y, order, batch_size, update, accuracy_mode)
+        if self.fast:
+            loss, correct = _call(fast_drivers.train_epoch_rule, "training loop", self.dtype,
+                                  theta, self.grad, self.arch, self._plan(batch_size),
+                                  self._workspace(batch_size, True), X, Y, order, batch_size,
+                                  update, accuracy_mode)
+            return float(loss), int(correct)
+        loss, correct = _call(drivers.train_epoch, "plain training loop", self.dtype, theta,
+                              self.grad, self.arch, self._workspace(batch_size), X, Y, order,
+                              batch_size, update, accuracy_mode)
         return float(loss), int(correct)
 
     def predict(self, theta, X):
         out = np.empty((X.shape[0], int(self.arch.sizes[-1])), dtype=self.dtype)
         m = min(PREDICT_CHUNK if self.fast else CHUNK, X.shape[0])
         if self.fast:
-            fast_drivers.predict(theta, self.arch, self._plan(m), self._workspace(m), X, out)
+            _call(fast_drivers.predict, "prediction", self.dtype, theta, self.arch, self._plan(m),
+                  self._workspace(m), X, out)
         else:
-            drivers.predict(theta, self.arch, self._workspace(m), X, out)
+            _call(drivers.predict, "plain prediction", self.dtype, theta, self.arch,
+                  self._workspace(m), X, out)
         return out
 
     def gradients(self, theta, X, Y):
         grad = np.empty_like(theta)
         m = min(CHUNK, X.shape[0])
         if self.fast:
-            loss = fast_drivers.gradients(theta, grad, self.arch, self._plan(m), self._workspace(m),
-                                          X, Y)
+            loss = _call(fast_drivers.gradients, "gradients", self.dtype, theta, grad, self.arch,
+                         self._plan(m), self._workspace(m), X, Y)
         else:
-            loss = drivers.gradients(theta, grad, self.arch, self._workspace(m), X, Y)
+            loss = _call(drivers.gradients, "plain gradients", self.dtype, theta, grad, self.arch,
+                         self._workspace(m), X, Y)
         return grad, float(loss)
 
     def evaluate(self, theta, X, Y, accuracy_mode):
         m = min(CHUNK, X.shape[0])
         if self.fast:
-            loss, correct = fast_drivers.evaluate(theta, self.arch, self._plan(m), self._workspace(m),
-                                                  X, Y, accuracy_mode)
+            loss, correct = _call(fast_drivers.evaluate, "evaluation", self.dtype, theta,
+                                  self.arch, self._plan(m), self._workspace(m), X, Y,
+                                  accuracy_mode)
         else:
-            loss, correct = drivers.evaluate(theta, self.arch, self._workspace(m), X, Y,
-                                             accuracy_mode)
+            loss, correct = _call(drivers.evaluate, "plain evaluation", self.dtype, theta,
+                                  self.arch, self._workspace(m), X, Y, accuracy_mode)
         return float(loss), int(correct)
 
