@@ -38,7 +38,10 @@ weighted sum and BP3/BP4, and BP2 from layer l+1), from ``group_width``;
 ``wT`` a buffer the size of theta for transposed weights (layer l's at ``arch.w_off[l]``)."""
 
 PARALLEL_WORK = 100_000
-"""Multiply-adds (samples x n_in x n_out) from which a layer runs in parallel. Measured on the
+"""Multiply-adds (samples x n_in x n_out) from which a layer runs in parallel, when the engine
+is not told otherwise: ``NumbaEngine`` derives its own threshold from the parallel-region
+cost it measures at first use and the thread count (``numba_engine.parallel_work``), which
+gives this value on the machine it was measured on. Measured on the
 shared 2-core machine (numba's omp layer): a parallel region costs ~1.5 us when the other
 core is free, about what one core does in 2e4 multiply-adds. In interleaved A/B runs of
 whole epochs (median of 9) the first layer of [784, 30, 10] at batch 10 (2.4e5
