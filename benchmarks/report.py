@@ -395,6 +395,8 @@ def main(argv=None):
         for dtype, values in gemm.items()) + " GFLOP/s")
     print()
     print(table(report["rows"], ceilings))
+    print("x NumPy: against the faster of fastnn's NumPy engine (numpy) and the lean hand-written "
+          "NumPy loop (numpy-lean, benchmarks/lean.py)")
     print()
     print("Targets (issue 14; numpy = the faster of the NumPy engine and numpy-lean):")
     print(verdicts(report["rows"], ceilings))

@@ -48,5 +48,5 @@ def test_a_costly_region_keeps_layers_serial(region_cost):
 def test_region_cost_is_measured_once_and_is_finite():
     numba_engine._REGION_COST.pop((2, np.dtype("float64")), None)
     cost = numba_engine.region_cost(2, np.float64)
-    assert 0 <= cost < 1e-2
+    assert 0 <= cost < 1.0  # microseconds on a quiet machine; milliseconds when it is overloaded
     assert numba_engine.region_cost(2, np.float64) == cost  # cached, not re-measured
