@@ -16,7 +16,7 @@ import fastnn
 from benchmarks import cases
 
 PROFILE = os.environ.get("FASTNN_BENCH_PROFILE", "fast")
-ENGINES = ["numba", "numpy"] + cases.available_peers()
+ENGINES = ["numba", "numpy", "numpy-lean"] + cases.available_peers()
 CASES = cases.CASES[PROFILE]
 
 

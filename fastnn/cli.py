@@ -200,7 +200,27 @@ def build_parser():
     bench.add_argument("arguments", nargs=argparse.REMAINDER, metavar="...",
                        help="options of the benchmark report")
     bench.set_defaults(run=run_bench)
+    _add_compile_command(commands)
     return parser
+
+
+def _add_compile_command(commands):
+    """``fastnn compile``: the numba engine compiled ahead of time (``fastnn.precompile``)."""
+    command = commands.add_parser(
+        "compile", help="compile the numba engine ahead of time (images, CI, cluster workers)",
+        description="Compile the numba engine's loops once and store them in numba's cache "
+                    "(NUMBA_CACHE_DIR, or __pycache__ beside fastnn), so that no later run "
+                    "waits for compilation. 'both' compiles the two dtypes in two processes.")
+    command.add_argument("--dtype", choices=["float32", "float64", "both"], default="both",
+                         help="which dtype's code to compile (default: both)")
+    command.add_argument("--plain", action="store_true",
+                         help="also the plain per-equation kernels (NumbaEngine.fast = False)")
+    command.set_defaults(run=run_compile)
+
+
+def run_compile(args, out):
+    from .precompile import run
+    return run(args.dtype, args.plain, out)
 
 
 def _version():

@@ -128,4 +128,22 @@ def _install_package_wide_stamp():
 PACKAGE_WIDE_STAMP = _install_package_wide_stamp()
 
 
-__all__ = ["FASTMATH", "JIT", "PARALLEL_JIT", "SCALAR_JIT", "typed"]
+def will_compile(dispatcher, args):
+    """True when calling ``dispatcher`` with ``args`` will compile: no compiled form in this
+    process and none in numba's on-disk cache for these argument types. Reads the cache's
+    index file only (no code is loaded); False when it cannot tell (numba's private cache
+    API moved), so a wrong answer only loses a message."""
+    try:
+        sig = tuple(dispatcher.typeof_pyval(a) for a in args)
+        if sig in dispatcher.overloads:
+            return False
+        cache = dispatcher._cache
+        if cache.cache_path is None:  # no cache: every process compiles
+            return True
+        key = cache._index_key(sig, dispatcher.targetctx.codegen())
+        return key not in cache._cache_file._load_index()
+    except Exception:  # noqa: BLE001 - informational only
+        return False
+
+
+__all__ = ["FASTMATH", "JIT", "PARALLEL_JIT", "SCALAR_JIT", "typed", "will_compile"]

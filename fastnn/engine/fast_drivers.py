@@ -38,7 +38,10 @@ weighted sum and BP3/BP4, and BP2 from layer l+1), from ``group_width``;
 ``wT`` a buffer the size of theta for transposed weights (layer l's at ``arch.w_off[l]``)."""
 
 PARALLEL_WORK = 100_000
-"""Multiply-adds (samples x n_in x n_out) from which a layer runs in parallel. Measured on the
+"""Multiply-adds (samples x n_in x n_out) from which a layer runs in parallel, when the engine
+is not told otherwise: ``NumbaEngine`` derives its own threshold from the parallel-region
+cost it measures at first use and the thread count (``numba_engine.parallel_work``), which
+gives this value on the machine it was measured on. Measured on the
 shared 2-core machine (numba's omp layer): a parallel region costs ~1.5 us when the other
 core is free, about what one core does in 2e4 multiply-adds. In interleaved A/B runs of
 whole epochs (median of 9) the first layer of [784, 30, 10] at batch 10 (2.4e5
@@ -83,7 +86,8 @@ def transposed_weights_of(plan, arch, l):
 @njit(**JIT)
 def forward_pass(theta, arch, plan, work, a_in, m):
     """Weighted sum with the activation fused, layer by layer (softmax applied per row)."""
-    forward_layers(theta, arch, plan, work, a_in, m, 1)
+    forward_layers(theta, arch, plan, work, a_in, m, np.int64(1))  # int64, not a literal: one
+    # compiled form of forward_layers for every caller
 
 
 @njit(**JIT)
@@ -184,7 +188,7 @@ def backward_pass_sgd(theta, arch, plan, work, a_in, m, update, a_next):
                                                 update.l1, arch.codes[1], a_next, s, a)
             if arch.codes[1] == activations.SOFTMAX:
                 fk.softmax_rows(s, a)
-            forward_layers(theta, arch, plan, work, a_next, m_next, 2)
+            forward_layers(theta, arch, plan, work, a_next, m_next, np.int64(2))
         elif plan.parallel[l]:
             fk.sgd_parallel(plan.width[l], delta, a_prev, w, b, scale, update.learning_rate, decay,
                             update.l2, update.l1)
@@ -212,43 +216,93 @@ def train_epoch(theta, grad, arch, plan, work, X, Y, order, batch_size, update, 
     ``drivers.train_epoch`` (costs measured before each batch's update; stop after a batch
     whose summed cost is not finite, without applying its update).
 
+    Plain SGD runs ``train_epoch_sgd`` (the update fused into BP3/BP4), every other rule
+    ``train_epoch_rule``. The engine calls those two directly, so that a user of plain SGD
+    never compiles the code of the other rules (about half of the compile time); this
+    function is for compiled callers that take any rule."""
+    if update.rule == rules.SGD_RULE:
+        return train_epoch_sgd(theta, arch, plan, work, X, Y, order, batch_size, update,
+                               accuracy_mode)
+    return train_epoch_rule(theta, grad, arch, plan, work, X, Y, order, batch_size, update,
+                            accuracy_mode)
+
+
+@njit(**JIT)
+def _first_batch(arch, plan, theta, work, X, Y, order, batch_size):
+    """Gather the first batch into the first input buffer and run its forward pass."""
+    current = layer_of(work.A, arch, work, 0, batch_size)
+    m = min(batch_size, order.shape[0])
+    gather(X, Y, order, np.int64(0), current[:m], work.y[:m])  # not a literal 0: one form
+    forward_pass(theta, arch, plan, work, current[:m], m)
+    return current
+
+
+@njit(**JIT)
+def _batch_cost(arch, work, y, m, accuracy_mode, loss):
+    """BP1 of the batch in the workspace; ``loss`` plus the batch's per-sample costs (added
+    one by one, in sample order) and the batch's number of correct outputs."""
+    output_delta(arch, work, y, m)
+    for x in range(m):
+        loss += work.sample_cost[x]
+    L = arch.sizes.shape[0] - 1
+    return loss, count_correct(accuracy_mode, layer_of(work.A, arch, work, L, m), y)
+
+
+@njit(**JIT)
+def train_epoch_sgd(theta, arch, plan, work, X, Y, order, batch_size, update, accuracy_mode):
+    """``train_epoch`` for plain SGD (``update.rule == rules.SGD_RULE``, penalty included).
+
     The batch's forward pass runs before the loop reaches it: at the end of the previous
-    batch's update, which with plain SGD computes it fused into the first layer's step. The
-    inputs alternate between two buffers, since the update still reads the current batch's
-    inputs when the next batch's are gathered (its targets are no longer needed by then)."""
+    batch's update, computed fused into the first layer's step. The inputs alternate
+    between two buffers, since the update still reads the current batch's inputs when the
+    next batch's are gathered (its targets are no longer needed by then)."""
     n = order.shape[0]
     loss = 0.0
     correct = 0
     if n == 0:
         return loss, correct
-    fused = update.rule == rules.SGD_RULE
-    L = arch.sizes.shape[0] - 1
-    current = layer_of(work.A, arch, work, 0, batch_size)
+    current = _first_batch(arch, plan, theta, work, X, Y, order, batch_size)
     following = work.x_next
-    m = min(batch_size, n)
-    gather(X, Y, order, 0, current[:m], work.y[:m])
-    forward_pass(theta, arch, plan, work, current[:m], m)
     for start in range(0, n, batch_size):
         m = min(batch_size, n - start)
-        a_in = current[:m]
-        y = work.y[:m]
-        output_delta(arch, work, y, m)
-        for x in range(m):
-            loss += work.sample_cost[x]
-        correct += count_correct(accuracy_mode, layer_of(work.A, arch, work, L, m), y)
+        loss, batch_correct = _batch_cost(arch, work, work.y[:m], m, accuracy_mode, loss)
+        correct += batch_correct
         if not np.isfinite(loss):
             break
         m_next = max(0, min(batch_size, n - start - batch_size))
         a_next = following[:m_next]
         gather(X, Y, order, start + batch_size, a_next, work.y[:m_next])
-        if fused:
-            update.t[0] += 1
-            backward_pass_sgd(theta, arch, plan, work, a_in, m, update, a_next)
-        else:
-            backward_pass(theta, grad, arch, plan, work, a_in, m, 1.0 / m, False)
-            rules.step(update, theta, grad)
-            if m_next > 0:
-                forward_pass(theta, arch, plan, work, a_next, m_next)
+        update.t[0] += 1
+        backward_pass_sgd(theta, arch, plan, work, current[:m], m, update, a_next)
+        current, following = following, current
+    return loss, correct
+
+
+@njit(**JIT)
+def train_epoch_rule(theta, grad, arch, plan, work, X, Y, order, batch_size, update,
+                     accuracy_mode):
+    """``train_epoch`` for any rule: the gradient into ``grad``, then ``rules.step``, then
+    the next batch's forward pass (inputs alternating between two buffers, as with SGD)."""
+    n = order.shape[0]
+    loss = 0.0
+    correct = 0
+    if n == 0:
+        return loss, correct
+    current = _first_batch(arch, plan, theta, work, X, Y, order, batch_size)
+    following = work.x_next
+    for start in range(0, n, batch_size):
+        m = min(batch_size, n - start)
+        loss, batch_correct = _batch_cost(arch, work, work.y[:m], m, accuracy_mode, loss)
+        correct += batch_correct
+        if not np.isfinite(loss):
+            break
+        m_next = max(0, min(batch_size, n - start - batch_size))
+        a_next = following[:m_next]
+        gather(X, Y, order, start + batch_size, a_next, work.y[:m_next])
+        backward_pass(theta, grad, arch, plan, work, current[:m], m, 1.0 / m, False)
+        rules.step(update, theta, grad)
+        if m_next > 0:
+            forward_pass(theta, arch, plan, work, a_next, m_next)
         current, following = following, current
     return loss, correct
 

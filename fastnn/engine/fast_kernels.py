@@ -159,7 +159,7 @@ def weighted_sum_group(g, per, code, w, b, a_prev, s, a):
 def weighted_sum_parallel(per, code, w, b, a_prev, s, a):
     """``weighted_sum_group`` over every group of neurons, in parallel (a group owns its columns)."""
     for g in prange(n_groups(w.shape[0], per)):
-        weighted_sum_group(g, per, code, w, b, a_prev, s, a)
+        weighted_sum_group(np.int64(g), per, code, w, b, a_prev, s, a)
 
 
 @njit(**JIT)
@@ -201,7 +201,7 @@ def transpose_block(jb, w, wT):
 def transpose_parallel(w, wT):
     """``wT = w.T`` (shape (n_in, n_out)), copied in parallel blocks of rows of ``wT``."""
     for jb in prange((w.shape[1] + BLOCK - 1) // BLOCK):
-        transpose_block(jb, w, wT)
+        transpose_block(np.int64(jb), w, wT)
 
 
 @njit(**JIT)
@@ -256,7 +256,7 @@ def backpropagate_delta_group(g, per, code, wT, delta_next, s, a, delta):
 def backpropagate_delta_parallel(per, code, wT, delta_next, s, a, delta):
     """``backpropagate_delta_group`` over every group of neurons, in parallel."""
     for g in prange(n_groups(wT.shape[0], per)):
-        backpropagate_delta_group(g, per, code, wT, delta_next, s, a, delta)
+        backpropagate_delta_group(np.int64(g), per, code, wT, delta_next, s, a, delta)
 
 
 @njit(**JIT)
@@ -389,7 +389,7 @@ def weight_gradient_group(g, per, delta, a_prev, gw, gb, scale, accumulate):
 def weight_gradient_parallel(per, delta, a_prev, gw, gb, scale, accumulate):
     """``weight_gradient_group`` over every group of rows, in parallel (a group owns its rows)."""
     for g in prange(n_groups(gw.shape[0], per)):
-        weight_gradient_group(g, per, delta, a_prev, gw, gb, scale, accumulate)
+        weight_gradient_group(np.int64(g), per, delta, a_prev, gw, gb, scale, accumulate)
 
 
 @njit(**JIT)
@@ -426,7 +426,7 @@ def sgd_group(g, per, delta, a_prev, w, b, scale, eta, decay, l2, l1):
 def sgd_parallel(per, delta, a_prev, w, b, scale, eta, decay, l2, l1):
     """``sgd_group`` over every group of rows, in parallel (a group owns its rows)."""
     for g in prange(n_groups(w.shape[0], per)):
-        sgd_group(g, per, delta, a_prev, w, b, scale, eta, decay, l2, l1)
+        sgd_group(np.int64(g), per, delta, a_prev, w, b, scale, eta, decay, l2, l1)
 
 
 @njit(**JIT)
@@ -462,7 +462,7 @@ def sgd_then_weighted_sum_parallel(per, delta, a_prev, w, b, scale, eta, decay, 
     """``sgd_then_weighted_sum_group`` over every group of rows, in parallel (a group owns
     its rows of ``w`` and ``b`` and its columns of ``s_next`` and ``act_next``)."""
     for g in prange(n_groups(w.shape[0], per)):
-        sgd_then_weighted_sum_group(g, per, delta, a_prev, w, b, scale, eta, decay, l2, l1,
+        sgd_then_weighted_sum_group(np.int64(g), per, delta, a_prev, w, b, scale, eta, decay, l2, l1,
                                     code, a_next, s_next, act_next)
 
 

@@ -11,13 +11,17 @@ thread (``threading.local``): any number of threads may predict, evaluate or tak
 on one engine at once, each with its own buffers, and a single thread allocates them once
 and reuses them as before.
 """
+import sys
 import threading
+import time
 
 import numba
 import numpy as np
 
 from ..core import activations, costs
+from ..core._numba import will_compile
 from . import drivers, fast_drivers, kernels, rules
+from . import fast_kernels as fk
 
 CHUNK = 256
 """Rows per chunk in predict/gradients/evaluate: enough work per parallel region, small buffers."""
@@ -26,17 +30,81 @@ PREDICT_CHUNK = 1024
 [784, 1024, 1024, 10] net: ~7k samples/s with chunks of 256, ~10k with 1024, NumPy ~11k)."""
 
 
+MULTIPLY_ADDS_PER_SECOND = 1.3e10
+"""One core's rate in the fast kernels' tiles, multiply-adds per second (measured on the
+project's 2-core AVX2 machine: 2e4 multiply-adds take about as long as a 1.5 us region)."""
+MARGIN = 2.5
+"""How many times its cost a parallel region must save before a layer runs in parallel (a
+region waits for its slowest thread; with 2.5 and a 1.5 us region on 2 threads the threshold
+is ``fast_drivers.PARALLEL_WORK``, 1e5 multiply-adds, measured best on that machine)."""
+_REGION_COST = {}
+
+
+def region_cost(threads, dtype):
+    """Seconds a parallel region costs on ``threads`` threads, measured once per process:
+    ``fast_kernels.transpose_parallel`` minus ``transpose_serial`` on a 4 x 4 matrix (one
+    block: the launch and the join, no work to share), median of 7 runs of 40 calls each.
+    About 2 ms of measuring; both kernels are part of every fast driver, so nothing extra
+    is compiled (they are compiled or loaded from the cache here instead of there)."""
+    key = (threads, np.dtype(dtype))
+    if key not in _REGION_COST:
+        w, wT = np.zeros((4, 4), dtype), np.zeros((4, 4), dtype)
+
+        def per_call(kernel):
+            kernel(w, wT)
+            runs = []
+            for _ in range(7):
+                start = time.perf_counter()
+                for _ in range(40):
+                    kernel(w, wT)
+                runs.append((time.perf_counter() - start) / 40)
+            return float(np.median(runs))
+
+        _REGION_COST[key] = max(per_call(fk.transpose_parallel) - per_call(fk.transpose_serial), 0.0)
+    return _REGION_COST[key]
+
+
+def parallel_work(threads, dtype):
+    """The work (multiply-adds per layer and batch) from which a layer runs in parallel on
+    ``threads`` threads: a layer's region saves ``(1 - 1/threads)`` of its single-thread time,
+    so it pays from ``MARGIN x region cost x rate / (1 - 1/threads)`` multiply-adds. The region
+    cost is measured (``region_cost``): when another process holds the second core it is
+    larger, and fewer layers go parallel. Never changes a result, only which thread computes."""
+    if threads < 2:
+        return None
+    return int(MARGIN * region_cost(threads, dtype) * MULTIPLY_ADDS_PER_SECOND / (1 - 1 / threads))
+
+
+_CHECKED = set()
+"""(driver, dtype) pairs whose first call this process has checked for compiling."""
+
+
+def _call(driver, what, dtype, *args):
+    """``driver(*args)``; on its first call in this process for ``dtype``, if that call will
+    compile, one line on stderr first says so (compilation takes tens of seconds of CPU; a
+    silent wait looks like a hang)."""
+    key = (driver, dtype)
+    if key not in _CHECKED:
+        _CHECKED.add(key)
+        if will_compile(driver, args):
+            print(f"fastnn: compiling the numba engine's {what} ({driver.__name__}, {dtype}); "
+                  f"this happens once, later runs load it from numba's cache "
+                  f"(`fastnn compile` does it ahead of time)", file=sys.stderr, flush=True)
+    return driver(*args)
+
+
 class NumbaEngine:
     """Runs the compiled loop kernels; keeps its gradient buffer and workspaces between calls.
 
     ``fast`` (default True) selects the tiled, fused kernels of ``fast_drivers``; False runs
     the plain per-equation kernels of ``drivers`` (the readable form, kept as the oracle).
     ``parallel_work`` is the work size (multiply-adds per layer and batch) from which a layer
-    runs in parallel (``fast_drivers.PARALLEL_WORK``).
+    runs in parallel; None (the default) derives it from the parallel-region cost measured at
+    first use (``parallel_work()``), an int fixes it (the tests force either path).
     """
 
     fast = True
-    parallel_work = fast_drivers.PARALLEL_WORK
+    parallel_work = None
 
     def __init__(self, topology, cost, dtype):
         lay = topology.layout
@@ -66,7 +134,11 @@ class NumbaEngine:
         """Which layers run in parallel for batches of ``m`` samples, on the threads numba
         has now (``fastnn.set_num_threads``); see ``fast_drivers.Plan``."""
         threads = numba.get_num_threads()
-        flags = fast_drivers.parallel_layers(self.arch.sizes, m, threads, self.parallel_work)
+        work = self.parallel_work
+        if work is None and threads > 1:
+            work = parallel_work(threads, self.dtype)
+        flags = fast_drivers.parallel_layers(self.arch.sizes, m, threads,
+                                             fast_drivers.PARALLEL_WORK if work is None else work)
         return fast_drivers.Plan(flags, fast_drivers.group_width(self.arch.sizes, threads),
                                  self._buffers().transposed)
 
@@ -95,42 +167,53 @@ class NumbaEngine:
         """One epoch (or a run of whole batches of one) over ``order``; ``update`` is an
         ``rules.Update`` whose state arrays and step counter are updated in place."""
         batch_size = min(batch_size, len(order))
-        if self.fast:
-            loss, correct = fast_drivers.train_epoch(theta, self.grad, self.arch,
-                                                     self._plan(batch_size),
-                                                     self._workspace(batch_size, True), X, Y, order,
-                                                     batch_size, update, accuracy_mode)
+        if self.fast and update.rule == rules.SGD_RULE:  # no code of the other rules compiled
+            loss, correct = _call(fast_drivers.train_epoch_sgd, "training loop", self.dtype,
+                                  theta, self.arch, self._plan(batch_size),
+                                  self._workspace(batch_size, True), X, Y, order, batch_size,
+                                  update, accuracy_mode)
             return float(loss), int(correct)
-        loss, correct = drivers.train_epoch(theta, self.grad, self.arch, self._workspace(batch_size),
-                                            X, Y, order, batch_size, update, accuracy_mode)
+        if self.fast:
+            loss, correct = _call(fast_drivers.train_epoch_rule, "training loop", self.dtype,
+                                  theta, self.grad, self.arch, self._plan(batch_size),
+                                  self._workspace(batch_size, True), X, Y, order, batch_size,
+                                  update, accuracy_mode)
+            return float(loss), int(correct)
+        loss, correct = _call(drivers.train_epoch, "plain training loop", self.dtype, theta,
+                              self.grad, self.arch, self._workspace(batch_size), X, Y, order,
+                              batch_size, update, accuracy_mode)
         return float(loss), int(correct)
 
     def predict(self, theta, X):
         out = np.empty((X.shape[0], int(self.arch.sizes[-1])), dtype=self.dtype)
         m = min(PREDICT_CHUNK if self.fast else CHUNK, X.shape[0])
         if self.fast:
-            fast_drivers.predict(theta, self.arch, self._plan(m), self._workspace(m), X, out)
+            _call(fast_drivers.predict, "prediction", self.dtype, theta, self.arch, self._plan(m),
+                  self._workspace(m), X, out)
         else:
-            drivers.predict(theta, self.arch, self._workspace(m), X, out)
+            _call(drivers.predict, "plain prediction", self.dtype, theta, self.arch,
+                  self._workspace(m), X, out)
         return out
 
     def gradients(self, theta, X, Y):
         grad = np.empty_like(theta)
         m = min(CHUNK, X.shape[0])
         if self.fast:
-            loss = fast_drivers.gradients(theta, grad, self.arch, self._plan(m), self._workspace(m),
-                                          X, Y)
+            loss = _call(fast_drivers.gradients, "gradients", self.dtype, theta, grad, self.arch,
+                         self._plan(m), self._workspace(m), X, Y)
         else:
-            loss = drivers.gradients(theta, grad, self.arch, self._workspace(m), X, Y)
+            loss = _call(drivers.gradients, "plain gradients", self.dtype, theta, grad, self.arch,
+                         self._workspace(m), X, Y)
         return grad, float(loss)
 
     def evaluate(self, theta, X, Y, accuracy_mode):
         m = min(CHUNK, X.shape[0])
         if self.fast:
-            loss, correct = fast_drivers.evaluate(theta, self.arch, self._plan(m), self._workspace(m),
-                                                  X, Y, accuracy_mode)
+            loss, correct = _call(fast_drivers.evaluate, "evaluation", self.dtype, theta,
+                                  self.arch, self._plan(m), self._workspace(m), X, Y,
+                                  accuracy_mode)
         else:
-            loss, correct = drivers.evaluate(theta, self.arch, self._workspace(m), X, Y,
-                                             accuracy_mode)
+            loss, correct = _call(drivers.evaluate, "plain evaluation", self.dtype, theta,
+                                  self.arch, self._workspace(m), X, Y, accuracy_mode)
         return float(loss), int(correct)
 

@@ -1,0 +1,63 @@
+"""Compile the numba engine ahead of time: ``fastnn compile [--dtype float32|float64|both]``.
+
+A first run from an empty numba cache spends tens of seconds of CPU compiling the loop
+engine; a Docker image, a CI job or every worker of a cluster would pay it again. This
+module calls every compiled entry point the engine uses (training with plain SGD, training
+with any other rule, prediction, evaluation, gradients; with ``plain`` also the plain
+per-equation drivers) through the public ``Network`` API on a tiny network, so that numba
+compiles exactly the argument types real use hits and stores them in its cache. One compile
+covers every layered network of that dtype (sizes, activations, costs and accuracy modes
+are run-time values of the compiled code).
+
+With ``--dtype both`` the two dtypes compile in two processes at once (the machine's two
+cores); a final serial pass in this process then loads both from the cache and compiles
+whatever the other process's concurrent writes of numba's per-function index may have lost.
+"""
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+DTYPES = ("float64", "float32")
+
+
+def compile_dtype(dtype, plain=False):
+    """Compile (or load from numba's cache) every engine entry point for ``dtype``."""
+    from .network import Network
+    rng = np.random.default_rng(0)
+    X = rng.random((24, 8)).astype(dtype)
+    y = rng.integers(0, 4, 24)
+    for fast in ((True, False) if plain else (True,)):
+        for optimizer in (None, "momentum"):
+            net = Network([8, 6, 4], dtype=dtype, seed=0)
+            net._engine.fast = fast
+            kw = dict(learning_rate=0.1) if optimizer is None else dict(optimizer=optimizer)
+            net.fit(X, y, epochs=1, batch_size=5, validation_data=(X, y), **kw)
+        net.predict(X)
+        net.evaluate(X, y)
+        net.gradients(X, y)
+
+
+def run(dtype="both", plain=False, out=None):
+    """Compile for ``dtype`` ("float32", "float64" or "both", the latter in two processes);
+    returns the exit status. Prints what it did and how long it took to ``out``."""
+    out = out or sys.stdout
+    dtypes = DTYPES if dtype == "both" else (dtype,)
+    start = time.perf_counter()
+    if len(dtypes) > 1:
+        command = [sys.executable, "-m", "fastnn", "compile"] + (["--plain"] if plain else [])
+        workers = [subprocess.Popen(command + ["--dtype", d], stdout=subprocess.DEVNULL)
+                   for d in dtypes]
+        codes = [w.wait() for w in workers]
+        if any(codes):
+            print(f"fastnn compile: a worker failed (exit {codes})", file=sys.stderr)
+            return 1
+    for d in dtypes:  # after the workers: a load from the cache, or the compile itself
+        compile_dtype(d, plain)
+    cache = os.environ.get("NUMBA_CACHE_DIR") or "numba's default cache (__pycache__)"
+    print(f"fastnn: compiled the numba engine for {', '.join(dtypes)}"
+          f"{' (fast and plain kernels)' if plain else ''} in {time.perf_counter() - start:.1f} s; "
+          f"cached in {cache}", file=out)
+    return 0
