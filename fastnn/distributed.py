@@ -122,10 +122,11 @@ def _identity(value):
 
 
 def _train_chunk(train_chunk, indices, greater_is_better, numba_threads=1):
-    """Task body: train one chunk of restarts on this worker thread, by one call of the
-    ``train_chunk`` that ``best_of`` gives (one restart after another today; a population
-    trained together once it is one). Returns ``(index, (network or None, score, history) or
-    _Failure)`` pairs, keeping only the chunk's best network.
+    """Task body of ``best_of``: train one chunk of restarts on this worker thread, by one call
+    of the ``train_chunk`` that ``best_of`` gives (the chunk's restarts trained together as
+    one population when they share a structure, else one after another). Returns ``(index,
+    (network or None, score, history) or _Failure)`` pairs, keeping only the chunk's best
+    network.
 
     If the chunk raises, its restarts are trained one by one to find the ones that raise:
     those are reported, the others kept."""
@@ -142,6 +143,16 @@ def _train_chunk(train_chunk, indices, greater_is_better, numba_threads=1):
     best = _chunk_best(results, greater_is_better)
     return [(i, r if isinstance(r, _Failure) or k == best else (None, r[1], r[2]))
             for k, (i, r) in enumerate(zip(indices, results))]
+
+
+def _map_chunk(function, items, numba_threads=1):
+    """Task body of ``map_chunks`` (``sweep``): ``function(items)`` on this worker thread with
+    ``numba_threads`` numba threads; ``function`` reports its items' errors itself."""
+    numba.set_num_threads(min(numba_threads, numba.config.NUMBA_NUM_THREADS))  # this thread's
+    results = list(function(items))
+    if len(results) != len(items):
+        raise RuntimeError(f"a chunk of {len(items)} items gave {len(results)} results")
+    return results
 
 
 def _chunk_best(results, greater_is_better):
@@ -206,6 +217,7 @@ class DaskRunner:
         self.chunk_size = chunk_size
         self.numba_threads = numba_threads
         self.plugin = FastnnWorker(warm_dtypes)
+        self._shipped = None  # (function, its future): map_chunks ships one function once
 
     def prepare(self):
         """Register the worker plugin (once per client and dtypes): the warm-up."""
@@ -241,6 +253,38 @@ class DaskRunner:
         if any(r is None for r in results):
             raise RuntimeError(f"restart {results.index(None)} never came back")
         return _with_failures(results)
+
+
+    def map_chunks(self, function, items):
+        """The generic runner protocol of ``fastnn.training.runners`` (``sweep``, per rung).
+
+        ``function`` is shipped once (as a recomputable task, as in ``map_restarts``) and
+        reused while the same object is given again (the rungs of one sweep); ``items`` go out
+        in contiguous chunks (``chunk_size``, default ``ceil(len / (TASKS_PER_THREAD x worker
+        threads))``), one task each, and come back in order, each exactly once."""
+        self.prepare()
+        items = list(items)
+        if self._shipped is None or self._shipped[0] is not function:
+            if self._shipped is not None:
+                self.client.cancel([self._shipped[1]])
+            key = f"fastnn-job-{uuid.uuid4().hex[:8]}"
+            self._shipped = (function, self.client.submit(_identity, function, key=key, pure=False))
+        shipped = self._shipped[1]
+        run = uuid.uuid4().hex[:8]
+        chunks = chunk_sizes(len(items), self.n_threads(), self.chunk_size)
+        futures = [self.client.submit(_map_chunk, shipped, [items[i] for i in chunk],
+                                      self.numba_threads, key=f"fastnn-chunk-{run}-{c}", pure=False)
+                   for c, chunk in enumerate(chunks)]
+        try:
+            gathered = self.client.gather(futures)
+        finally:
+            self.client.cancel(futures)
+        results = []
+        for chunk, part in zip(chunks, gathered):  # every item exactly once, in order
+            if len(part) != len(chunk):
+                raise RuntimeError(f"a chunk of {len(chunk)} items gave {len(part)} results")
+            results.extend(part)
+        return results
 
 
 def _with_failures(results):
