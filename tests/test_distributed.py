@@ -204,9 +204,13 @@ SWEEP = dict(params={"learning_rate": [0.3, 1.0, 3.0], "hidden": [2, 3]}, restar
 """6 candidates x 2 restarts; halving: rungs of 3 and 9 epochs, 2 candidates continue."""
 
 
-def make_sized(seed, hidden=2):
+def make_sized(seed, hidden=2, start="normal"):
     if hidden < 1:
         raise ValueError(f"hidden must be positive, got {hidden}")
+    if start == "huge":  # the cost (1e200)^2 overflows in the first epoch: diverged
+        net = fastnn.Network([2, hidden, 1], activation="identity", seed=seed)
+        net.weights[0][...] = 1e200
+        return net
     return fastnn.Network([2, hidden, 1], activation="tanh", output_activation="sigmoid",
                           cost="cross_entropy", init="normal", seed=seed)
 
@@ -294,22 +298,23 @@ def test_a_worker_killed_mid_sweep_costs_nothing(client):
 
 
 def test_units_that_raise_or_diverge_are_reported_per_candidate(client):
-    params = {"learning_rate": [0.3, 1.0, 1e6], "hidden": [2, 0]}
-    with pytest.warns(fastnn.training.sweep.UnitFailed, match="6 of 12 sweep units raised"):
+    params = {"learning_rate": [0.3, 1.0], "hidden": [2, 0], "start": ["normal", "huge"]}
+    with pytest.warns(fastnn.training.sweep.UnitFailed, match="8 of 16 sweep units raised"):
         result = fastnn.sweep(make_sized, XOR_X, XOR_Y, client=fd.DaskRunner(client, chunk_size=4),
                               **dict(SWEEP, params=params))
     good = fastnn.sweep(make_sized, XOR_X, XOR_Y, **dict(SWEEP, params={
-        "learning_rate": [0.3, 1.0], "hidden": [2]}))
-    rows = {(r["learning_rate"], r["hidden"], r["restart"]): r for r in result.table}
+        "learning_rate": [0.3, 1.0], "hidden": [2], "start": ["normal"]}))
+    rows = {(r["learning_rate"], r["hidden"], r["start"], r["restart"]): r for r in result.table}
     for row in good.table:  # the candidates that train are those of a sweep of them alone
-        assert rows[row["learning_rate"], row["hidden"], row["restart"]]["score"] == row["score"]
+        key = row["learning_rate"], row["hidden"], row["start"], row["restart"]
+        assert rows[key]["score"] == row["score"]
     assert result.best_params == good.best_params and result.best_score == good.best_score
     np.testing.assert_array_equal(result.best_network._theta, good.best_network._theta)
     for row in result.table:
         if row["hidden"] == 0:  # make_network refused the value: its row says why
             assert row["score"] is None and row["mean_score"] is None and row["epochs"] == 0
             assert row["error"] == "ValueError: hidden must be positive, got 0"
-        elif row["learning_rate"] == 1e6:  # trained, diverged, reported
+        elif row["start"] == "huge":  # trained, diverged, reported
             assert row["diverged"] and row["score"] is None and row["error"] is None
         else:
             assert row["error"] is None and not row["diverged"]
