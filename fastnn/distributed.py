@@ -1,4 +1,5 @@
-"""Restarts on a Dask cluster: ``fastnn.best_of(..., client=Client(...))``.
+"""Restarts and sweeps on a Dask cluster: ``fastnn.best_of(..., client=Client(...))`` and
+``fastnn.sweep(..., client=Client(...))``.
 
 ``import fastnn`` never imports Dask; this module does (``pip install 'fastnn[dask]'``), and
 ``fastnn.best_of`` imports it the first time it is given a ``distributed.Client``.
@@ -20,9 +21,19 @@ How a run goes (``DaskRunner.map_restarts``):
    for bit (every restart is fixed by its own seed; the kernels give the same bits for any
    number of threads), whatever the number of workers.
 
+Sweeps (``DaskRunner.map_chunks``, called by ``sweep`` once per rung): the chunk function
+(``fastnn.training.sweep.train_units`` with the sweep's data, folds and ``make_network``) is
+shipped once per sweep as in step 2 and reused by every rung; the rung's units (candidate x
+restart x fold) go out in contiguous chunks, each unit as its seed and, once trained, its
+state (parameters, optimizer state and counters, generator state), and come back with
+scores, epochs and, for the units that may continue (every unit of a rung before the last)
+or be the best (each candidate's best restart of the chunk), the new state. A unit that
+raises is reported in its table row and a ``fastnn.training.sweep.UnitFailed`` warning.
+
 Faults: a worker that dies takes its running tasks with it; the scheduler reruns them on
 another worker (up to ``distributed.scheduler.allowed-failures`` times) and, every restart being
-a pure function of its index, the result is unchanged. A restart that raises (a bad argument,
+a pure function of its index (a sweep's unit, of the state it set out with), the result is
+unchanged. A restart that raises (a bad argument,
 a ``make_network`` that fails for some seed) is caught inside the task and reported for that
 restart alone: its score and history are None and a ``RestartFailed`` warning lists it; only
 when every restart raises is the first error raised, as the local run would.
