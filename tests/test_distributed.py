@@ -224,7 +224,8 @@ class CountingRunner(fd.DaskRunner):
 
     def map_chunks(self, function, items):
         results = super().map_chunks(function, items)
-        self.calls.append(([it["id"] for it in items], [r["id"] for r in results]))
+        self.calls.append(([it["id"] for it in items], [r["id"] for r in results],
+                           self._shipped[1].key))
         return results
 
 
@@ -258,7 +259,8 @@ def test_a_halving_sweep_with_folds_on_a_client_is_the_local_one(client):
     runner = CountingRunner(client, chunk_size=3)
     assert_same_sweep(fastnn.sweep(make_sized, XOR_X, XOR_Y, client=runner, **kwargs), local)
     # rung 1: 4 candidates x 2 restarts x 2 folds; rung 2: the 2 survivors' 8 units, continued
-    assert [len(sent) for sent, _ in runner.calls] == [16, 8]
+    assert [len(sent) for sent, _, _ in runner.calls] == [16, 8]
+    assert len({job for _, _, job in runner.calls}) == 1  # the data went out once, for both rungs
 
 
 def test_a_worker_killed_mid_sweep_costs_nothing(client):
@@ -289,7 +291,7 @@ def test_a_worker_killed_mid_sweep_costs_nothing(client):
     assert not run.is_alive()
     assert_same_sweep(outcome["result"], local)
     assert len(runner.calls) == 2  # two rungs
-    for sent, received in runner.calls:
+    for sent, received, _ in runner.calls:
         assert sent == received and len(set(sent)) == len(sent)
     assert sorted(runner.calls[0][0]) == list(range(12))
     survivors = {row["candidate"] for row in local.table if row["epochs"] == 300}
@@ -298,8 +300,10 @@ def test_a_worker_killed_mid_sweep_costs_nothing(client):
 
 
 def test_units_that_raise_or_diverge_are_reported_per_candidate(client):
-    params = {"learning_rate": [0.3, 1.0], "hidden": [2, 0], "start": ["normal", "huge"]}
-    with pytest.warns(fastnn.training.sweep.UnitFailed, match="8 of 16 sweep units raised"):
+    # learning_rate last: a chunk of 4 holds units of a good and a bad rate, trained together
+    # until the bad one raises, then each alone
+    params = {"hidden": [2, 0], "start": ["normal", "huge"], "learning_rate": [0.3, -1.0, 1.0]}
+    with pytest.warns(fastnn.training.sweep.UnitFailed, match="16 of 24 sweep units raised"):
         result = fastnn.sweep(make_sized, XOR_X, XOR_Y, client=fd.DaskRunner(client, chunk_size=4),
                               **dict(SWEEP, params=params))
     good = fastnn.sweep(make_sized, XOR_X, XOR_Y, **dict(SWEEP, params={
@@ -314,6 +318,8 @@ def test_units_that_raise_or_diverge_are_reported_per_candidate(client):
         if row["hidden"] == 0:  # make_network refused the value: its row says why
             assert row["score"] is None and row["mean_score"] is None and row["epochs"] == 0
             assert row["error"] == "ValueError: hidden must be positive, got 0"
+        elif row["learning_rate"] == -1.0:  # refused by the training, reported
+            assert row["score"] is None and row["error"].startswith("ValueError: learning_rate")
         elif row["start"] == "huge":  # trained, diverged, reported
             assert row["diverged"] and row["score"] is None and row["error"] is None
         else:
