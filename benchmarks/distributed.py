@@ -42,7 +42,7 @@ QUICK = {"xor": (100, 200), "spirals": (16, 20)}
 
 SWEEP = dict(params={"learning_rate": [0.03, 0.1, 0.3], "l2": [0.0, 1.0, 5.0]}, restarts=4,
              epochs=200, batch_size=32, metric="accuracy", schedule="halving")
-"""The sweep case (--quick: 20 epochs): 36 units, rungs of 67 and 200 epochs."""
+"""The sweep case (--quick: 20 epochs): 36 units, three rungs (to 22, 67 and 200 epochs)."""
 
 
 def sweep_case(client, quick):

@@ -20,6 +20,7 @@ the result equals the local run's bit for bit whatever the chunks and workers. A
 raises there (``make_network`` refusing a value, a bad learning rate) is reported in its table
 row (``error``) and a ``UnitFailed`` warning, not as a crashed sweep.
 """
+import copy
 import functools
 import itertools
 import math
@@ -146,10 +147,11 @@ def unit_state(net):
 
 
 def restore_unit(net, state):
-    """``net`` (fresh from make_network, same seed) put back into ``state``; returns it."""
+    """``net`` (fresh from make_network, same seed) put back into ``state``; returns it.
+    ``state`` is never changed (copied in), so a task rerun from it starts alike."""
     if state is not None:
         net._theta[...] = state["theta"]
-        net.optimizer = state["optimizer"]
+        net.optimizer = copy.deepcopy(state["optimizer"])
         net._rng.bit_generator.state = state["rng"]
         net._penalty = state["penalty"]
     return net
