@@ -144,6 +144,14 @@ def test_failing_and_diverging_restarts_are_reported_per_restart(client):
 def test_a_client_that_is_no_client_is_refused():
     with pytest.raises(TypeError, match=r"client must be None .*fastnn\[dask\]"):
         fastnn.best_of(2, make, XOR_X, XOR_Y, client="tcp://scheduler:8786", epochs=1)
+    with pytest.raises(TypeError, match=r"client must be None .*fastnn\[dask\]"):
+        fastnn.sweep(make_sized, XOR_X, XOR_Y, params={"hidden": [2]}, client="tcp://scheduler:8786")
+
+    class RestartsOnly:
+        def map_restarts(self, train_chunk, n, greater_is_better):
+            return train_chunk(list(range(n)))
+    with pytest.raises(TypeError, match="needs a runner with map_chunks"):
+        fastnn.sweep(make_sized, XOR_X, XOR_Y, params={"hidden": [2]}, client=RestartsOnly())
 
 
 def test_a_worker_killed_mid_run_costs_nothing(client):
