@@ -22,7 +22,8 @@ from .training import runners as _runners
 
 
 def _dask_runner(client):
-    """``best_of(client=distributed.Client(...))``: imports the Dask integration on first use."""
+    """``best_of`` / ``sweep(client=distributed.Client(...))``: imports the Dask integration on
+    first use."""
     from .distributed import DaskRunner
     return DaskRunner(client)
 

@@ -1,4 +1,5 @@
-"""Restarts on a Dask cluster: ``fastnn.best_of(..., client=Client(...))``.
+"""Restarts and sweeps on a Dask cluster: ``fastnn.best_of(..., client=Client(...))`` and
+``fastnn.sweep(..., client=Client(...))``.
 
 ``import fastnn`` never imports Dask; this module does (``pip install 'fastnn[dask]'``), and
 ``fastnn.best_of`` imports it the first time it is given a ``distributed.Client``.
@@ -20,9 +21,19 @@ How a run goes (``DaskRunner.map_restarts``):
    for bit (every restart is fixed by its own seed; the kernels give the same bits for any
    number of threads), whatever the number of workers.
 
+Sweeps (``DaskRunner.map_chunks``, called by ``sweep`` once per rung): the chunk function
+(``fastnn.training.sweep.train_units`` with the sweep's data, folds and ``make_network``) is
+shipped once per sweep as in step 2 and reused by every rung; the rung's units (candidate x
+restart x fold) go out in contiguous chunks, each unit as its seed and, once trained, its
+state (parameters, optimizer state and counters, generator state), and come back with
+scores, epochs and, for the units that may continue (every unit of a rung before the last)
+or be the best (each candidate's best restart of the chunk), the new state. A unit that
+raises is reported in its table row and a ``fastnn.training.sweep.UnitFailed`` warning.
+
 Faults: a worker that dies takes its running tasks with it; the scheduler reruns them on
 another worker (up to ``distributed.scheduler.allowed-failures`` times) and, every restart being
-a pure function of its index, the result is unchanged. A restart that raises (a bad argument,
+a pure function of its index (a sweep's unit, of the state it set out with), the result is
+unchanged. A restart that raises (a bad argument,
 a ``make_network`` that fails for some seed) is caught inside the task and reported for that
 restart alone: its score and history are None and a ``RestartFailed`` warning lists it; only
 when every restart raises is the first error raised, as the local run would.
@@ -122,10 +133,11 @@ def _identity(value):
 
 
 def _train_chunk(train_chunk, indices, greater_is_better, numba_threads=1):
-    """Task body: train one chunk of restarts on this worker thread, by one call of the
-    ``train_chunk`` that ``best_of`` gives (one restart after another today; a population
-    trained together once it is one). Returns ``(index, (network or None, score, history) or
-    _Failure)`` pairs, keeping only the chunk's best network.
+    """Task body of ``best_of``: train one chunk of restarts on this worker thread, by one call
+    of the ``train_chunk`` that ``best_of`` gives (the chunk's restarts trained together as
+    one population when they share a structure, else one after another). Returns ``(index,
+    (network or None, score, history) or _Failure)`` pairs, keeping only the chunk's best
+    network.
 
     If the chunk raises, its restarts are trained one by one to find the ones that raise:
     those are reported, the others kept."""
@@ -142,6 +154,16 @@ def _train_chunk(train_chunk, indices, greater_is_better, numba_threads=1):
     best = _chunk_best(results, greater_is_better)
     return [(i, r if isinstance(r, _Failure) or k == best else (None, r[1], r[2]))
             for k, (i, r) in enumerate(zip(indices, results))]
+
+
+def _map_chunk(function, items, numba_threads=1):
+    """Task body of ``map_chunks`` (``sweep``): ``function(items)`` on this worker thread with
+    ``numba_threads`` numba threads; ``function`` reports its items' errors itself."""
+    numba.set_num_threads(min(numba_threads, numba.config.NUMBA_NUM_THREADS))  # this thread's
+    results = list(function(items))
+    if len(results) != len(items):
+        raise RuntimeError(f"a chunk of {len(items)} items gave {len(results)} results")
+    return results
 
 
 def _chunk_best(results, greater_is_better):
@@ -206,6 +228,7 @@ class DaskRunner:
         self.chunk_size = chunk_size
         self.numba_threads = numba_threads
         self.plugin = FastnnWorker(warm_dtypes)
+        self._shipped = None  # (function, its future): map_chunks ships one function once
 
     def prepare(self):
         """Register the worker plugin (once per client and dtypes): the warm-up."""
@@ -241,6 +264,38 @@ class DaskRunner:
         if any(r is None for r in results):
             raise RuntimeError(f"restart {results.index(None)} never came back")
         return _with_failures(results)
+
+
+    def map_chunks(self, function, items):
+        """The generic runner protocol of ``fastnn.training.runners`` (``sweep``, per rung).
+
+        ``function`` is shipped once (as a recomputable task, as in ``map_restarts``) and
+        reused while the same object is given again (the rungs of one sweep); ``items`` go out
+        in contiguous chunks (``chunk_size``, default ``ceil(len / (TASKS_PER_THREAD x worker
+        threads))``), one task each, and come back in order, each exactly once."""
+        self.prepare()
+        items = list(items)
+        if self._shipped is None or self._shipped[0] is not function:
+            if self._shipped is not None:
+                self.client.cancel([self._shipped[1]])
+            key = f"fastnn-job-{uuid.uuid4().hex[:8]}"
+            self._shipped = (function, self.client.submit(_identity, function, key=key, pure=False))
+        shipped = self._shipped[1]
+        run = uuid.uuid4().hex[:8]
+        chunks = chunk_sizes(len(items), self.n_threads(), self.chunk_size)
+        futures = [self.client.submit(_map_chunk, shipped, [items[i] for i in chunk],
+                                      self.numba_threads, key=f"fastnn-chunk-{run}-{c}", pure=False)
+                   for c, chunk in enumerate(chunks)]
+        try:
+            gathered = self.client.gather(futures)
+        finally:
+            self.client.cancel(futures)
+        results = []
+        for chunk, part in zip(chunks, gathered):  # every item exactly once, in order
+            if len(part) != len(chunk):
+                raise RuntimeError(f"a chunk of {len(chunk)} items gave {len(part)} results")
+            results.extend(part)
+        return results
 
 
 def _with_failures(results):

@@ -76,3 +76,43 @@ def test_cv_and_bad_input():
         fastnn.sweep(make, X, Y, params={"l2": [0]}, schedule="hyperband")
     with pytest.raises(TypeError, match="params"):
         fastnn.sweep(make, X, Y, params={"l2": 0})
+
+
+class PicklingRunner:
+    """A runner of the generic protocol (``map_chunks``) in this process: every chunk and every
+    result goes through pickle, as to and from a cluster's worker."""
+
+    def __init__(self, chunk_size):
+        self.chunk_size = chunk_size
+        self.calls = []
+
+    def map_chunks(self, function, items):
+        import pickle
+        function = pickle.loads(pickle.dumps(function))
+        out = []
+        for start in range(0, len(items), self.chunk_size):
+            chunk = pickle.loads(pickle.dumps(items[start:start + self.chunk_size]))
+            out.extend(pickle.loads(pickle.dumps(function(chunk))))
+        self.calls.append(len(items))
+        return out
+
+
+def test_a_sweep_through_a_runner_is_the_local_sweep_and_survivors_continue_their_state():
+    """Units cross a process boundary as seed + state (parameters, Adam's moments and step
+    count, the generator): whatever the chunks, the result is the local one bit for bit."""
+    kwargs = dict(params={"learning_rate": [0.01, 0.1], "optimizer": ["momentum", "adam"],
+                          "hidden": [3, 5]}, restarts=2, validation_data=(XV, YV), epochs=9,
+                  batch_size=10, metric="loss", schedule="halving")
+    local = fastnn.sweep(make, X, Y, **kwargs)
+    for size in (1, 7):
+        runner = PicklingRunner(size)
+        remote = fastnn.sweep(make, X, Y, client=runner, **kwargs)
+        assert runner.calls == [16, 6]  # rung 1: every unit; rung 2: the 3 survivors' restarts
+        assert remote.table == local.table and remote.epochs_spent == local.epochs_spent
+        assert remote.best_params == local.best_params and remote.best_score == local.best_score
+        np.testing.assert_array_equal(remote.best_network._theta, local.best_network._theta)
+        assert remote.best_network.optimizer.iterations == local.best_network.optimizer.iterations
+        for a, b in zip(remote.best_network.optimizer.state.values(),
+                        local.best_network.optimizer.state.values()):
+            np.testing.assert_array_equal(a, b)
+    assert {row["error"] for row in local.table} == {None}

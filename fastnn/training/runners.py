@@ -1,9 +1,10 @@
-"""Where restarts run when not in this process: the runner protocol and its registry.
+"""Where restarts and sweeps run when not in this process: the runner protocol and its registry.
 
-``best_of(..., client=None)`` trains in local threads. Any other ``client`` is turned into a
-*runner*, an object with one method::
+``best_of(..., client=None)`` and ``sweep(..., client=None)`` train here. Any other
+``client`` is turned into a *runner*, an object with one or both of these methods::
 
     runner.map_restarts(train_chunk, n, greater_is_better) -> list of n (network, score, history)
+    runner.map_chunks(function, items) -> list of len(items) results
 
 ``train_chunk(indices)`` trains the restarts of those indices (a list of ints) and returns
 their ``(network, score, history)`` in the same order (score None when one diverged); it is
@@ -12,6 +13,13 @@ on chunks of ``range(n)``. The list returned is in index order and must equal
 ``train_chunk(list(range(n)))`` except that a runner may return None in place of a network
 that cannot be the best (lower score is better unless ``greater_is_better``; ties go to the
 lower index), so that it need not move every trained network back.
+
+``map_chunks`` (what ``sweep`` uses, once per rung) is the generic form: ``function(chunk)``
+takes a list of consecutive ``items`` and returns one result per item, in order; the runner
+splits ``items`` into chunks as it likes, calls ``function`` on each (wherever it runs), and
+returns the results in item order, each exactly once. ``function`` is picklable, carries the
+data, handles its items' errors itself, and is the same object for every call of one sweep,
+so a runner may ship it once and reuse it.
 
 Training never imports an integration: a client type is mapped to the factory of its runner
 by name, by ``register``. ``fastnn/__init__.py`` registers Dask's ``distributed.Client``
@@ -31,12 +39,12 @@ def register(type_name, factory):
 
 def runner_for(client):
     """The runner that trains on ``client``."""
-    if callable(getattr(client, "map_restarts", None)):
+    if callable(getattr(client, "map_restarts", None)) or callable(getattr(client, "map_chunks", None)):
         return client
     for cls in type(client).__mro__:
         factory = _FACTORIES.get(f"{cls.__module__}.{cls.__qualname__}")
         if factory is not None:
             return factory(client)
     raise TypeError(f"client must be None (train here), a dask.distributed.Client "
-                    f"(pip install 'fastnn[dask]') or a runner with map_restarts(); "
+                    f"(pip install 'fastnn[dask]') or a runner with map_restarts() / map_chunks(); "
                     f"got {type(client).__name__}")

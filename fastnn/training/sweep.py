@@ -8,17 +8,32 @@ rungs: after each rung the best third go on, and their networks *continue* train
 where they are (optimizer state and all, as a second ``fit`` call would), never refitted
 from scratch; the table reports every candidate's epochs and the result the network-epochs
 spent.
+
+With ``client=`` (a ``dask.distributed.Client``, or any runner of ``fastnn.training.runners``
+with ``map_chunks``) the units (candidate x restart x fold) go out in chunks, rung by rung:
+``train_units`` is the work of one chunk. A unit travels as its seed and, once trained, its
+*state* (``unit_state``: parameters, optimizer with its state and counters, the generator's
+state, the penalty), from which ``restore_unit`` rebuilds the network exactly as it was, so a
+halving survivor continues on any worker where it stopped. Every network being fixed by its
+seed and hyper-parameters, and the population bit-identical to fitting each network alone,
+the result equals the local run's bit for bit whatever the chunks and workers. A unit that
+raises there (``make_network`` refusing a value, a bad learning rate) is reported in its table
+row (``error``) and a ``UnitFailed`` warning, not as a crashed sweep.
 """
+import copy
+import functools
 import itertools
 import math
 import numbers
+import pickle
+import warnings
 
 import numpy as np
 
 from ..core import validation
 from ..core.errors import TrainingDiverged
 from ..core.structure import is_network
-from . import population
+from . import population, runners
 from .restarts import METRICS, restart_seeds
 
 TRAINING_PARAMS = ("learning_rate", "l2", "l1", "optimizer")
@@ -30,6 +45,10 @@ HALVING_ETA = 3
 
 CV_STREAM = 0xC5
 """Second word of the seed of the cross-validation folds (never the networks' streams)."""
+
+
+class UnitFailed(UserWarning):
+    """Some units of a sweep on a cluster raised; their rows say why, the others were kept."""
 
 
 class SweepResult:
@@ -47,7 +66,8 @@ class SweepResult:
     table : list of dict
         One row per candidate x restart: the parameters, ``restart``, ``seed``, ``score``
         (mean over folds; None if it diverged), ``epochs`` trained, ``diverged``,
-        ``candidate`` (index), ``mean_score`` (the candidate's), ``rank`` (1 = best).
+        ``candidate`` (index), ``mean_score`` (the candidate's), ``rank`` (1 = best), ``error``
+        (None, or ``"Type: message"`` of what a unit raised on a cluster).
     epochs_spent : int
         Network-epochs trained in all (halving spends fewer than candidates x restarts x
         folds x epochs).
@@ -88,9 +108,138 @@ def _folds(n, cv, seed):
     return [np.sort(part) for part in np.array_split(order, cv)]
 
 
+def _split_params(cand):
+    """(structure params for make_network, training params) of one candidate."""
+    return ({k: v for k, v in cand.items() if k not in TRAINING_PARAMS},
+            {k: v for k, v in cand.items() if k in TRAINING_PARAMS})
+
+
+def _group_key(net, fold):
+    """Networks with equal keys train together as one population."""
+    return (repr(sorted(net.topology.config().items())), net.cost, str(net.dtype), fold)
+
+
+def _train_group(nets, trainings, split, n_epochs, fit_kwargs, metric):
+    """Train ``nets`` (one structure, one fold) ``n_epochs`` more, together when a population
+    can; per network ``(epochs trained, diverged, score or None)``."""
+    X_t, y_t, X_s, y_s = split
+    per = {k: [t.get(k, None if k in ("learning_rate", "optimizer") else 0.0) for t in trainings]
+           for k in TRAINING_PARAMS}
+    if population.supports(nets, fit_kwargs):
+        outcomes = population.train_together(nets, X_t, y_t, epochs=n_epochs, **per, **fit_kwargs)
+    else:
+        outcomes = []
+        for i, net in enumerate(nets):
+            try:
+                outcomes.append((net.fit(X_t, y_t, epochs=n_epochs,
+                                         **{k: v[i] for k, v in per.items()}, **fit_kwargs), None))
+            except TrainingDiverged as error:
+                outcomes.append((error.history, error))
+    return [(len(history), error is not None,
+             None if error is not None else population.score_network(net, metric, X_s, y_s))
+            for net, (history, error) in zip(nets, outcomes)]
+
+
+def unit_state(net):
+    """What a trained unit needs to continue elsewhere: plain, picklable."""
+    return {"theta": net._theta.copy(), "optimizer": net.optimizer,
+            "rng": net._rng.bit_generator.state, "penalty": net._penalty}
+
+
+def restore_unit(net, state):
+    """``net`` (fresh from make_network, same seed) put back into ``state``; returns it.
+    ``state`` is never changed (copied in), so a task rerun from it starts alike."""
+    if state is not None:
+        net._theta[...] = state["theta"]
+        net.optimizer = copy.deepcopy(state["optimizer"])
+        net._rng.bit_generator.state = state["rng"]
+        net._penalty = state["penalty"]
+    return net
+
+
+def _describe(error):
+    return f"{type(error).__name__}: {error}"
+
+
+def _failure(error):
+    """A unit's exception, kept if it pickles (to re-raise on the client)."""
+    try:
+        pickle.dumps(error)
+    except Exception:
+        error = RuntimeError(f"{type(error).__name__}: {error}")
+    return error
+
+
+def train_units(job, items):
+    """The work of one chunk of a sweep on a cluster (``runner.map_chunks``): build, restore,
+    train and score the units ``items``; never raises for a unit.
+
+    ``job`` (shipped once per sweep): ``make_network``, ``candidates``, ``splits``,
+    ``fit_kwargs``, ``metric``, ``greater_is_better``. An item: ``id``, ``candidate``,
+    ``restart``, ``fold``, ``seed``, ``state`` (None: a new network), ``n_epochs``, ``keep``
+    ("all": return every unit's state; "best": only each candidate's best-scoring unit of
+    the chunk, ties to the lower restart, the only one that can be the sweep's best; "none").
+    Returns per item a dict: ``id``, ``epochs`` (trained now), ``diverged``, ``score``,
+    ``error`` (None or the exception), ``state`` (None unless kept).
+    """
+    out = [dict(id=it["id"], epochs=0, diverged=False, score=None, error=None, state=None)
+           for it in items]
+    nets = {}
+    for k, it in enumerate(items):
+        try:
+            structure, _ = _split_params(job["candidates"][it["candidate"]])
+            net = job["make_network"](it["seed"], **structure)
+            if not is_network(net):
+                raise TypeError(f"make_network must return a fastnn.Network, "
+                                f"got {type(net).__name__}")
+            nets[k] = restore_unit(net, it["state"])
+        except Exception as error:
+            out[k]["error"] = _failure(error)
+    groups = {}
+    for k, net in nets.items():
+        groups.setdefault(_group_key(net, items[k]["fold"]), []).append(k)
+    for members in groups.values():
+        batches = [members]
+        while batches:
+            batch = batches.pop(0)
+            try:
+                outcomes = _train_group([nets[k] for k in batch],
+                                        [_split_params(job["candidates"][items[k]["candidate"]])[1]
+                                         for k in batch], job["splits"][items[batch[0]]["fold"]],
+                                        items[batch[0]]["n_epochs"], job["fit_kwargs"],
+                                        job["metric"])
+            except Exception as error:
+                if len(batch) == 1:
+                    out[batch[0]]["error"] = _failure(error)
+                else:  # find the units that raise: each alone (the same bits as together)
+                    for k in batch:
+                        structure, _ = _split_params(job["candidates"][items[k]["candidate"]])
+                        nets[k] = restore_unit(job["make_network"](items[k]["seed"], **structure),
+                                               items[k]["state"])
+                    batches.extend([k] for k in batch)
+                continue
+            for k, (epochs, diverged, score) in zip(batch, outcomes):
+                out[k].update(epochs=epochs, diverged=diverged, score=score)
+    best = {}
+    for k, it in enumerate(items):
+        if it["keep"] == "all" and k in nets and out[k]["error"] is None:
+            out[k]["state"] = unit_state(nets[k])
+        score = out[k]["score"]
+        if it["keep"] == "best" and score is not None and math.isfinite(score):
+            c, b = it["candidate"], best.get(it["candidate"])
+            better = b is None or (score > out[b]["score"] if job["greater_is_better"]
+                                   else score < out[b]["score"]) or \
+                (score == out[b]["score"] and it["restart"] < items[b]["restart"])
+            if better:
+                best[c] = k
+    for k in best.values():
+        out[k]["state"] = unit_state(nets[k])
+    return out
+
+
 def sweep(make_network, X, y, params, *, restarts=1, validation_data=None, cv=None, epochs=10,
           batch_size=10, metric="loss", greater_is_better=None, schedule=None, seed=0,
-          lr_schedule=None, shuffle=True, progress=False):
+          lr_schedule=None, shuffle=True, progress=False, client=None):
     """Train a grid of hyper-parameters x random restarts together; report every result.
 
     Parameters
@@ -122,7 +271,12 @@ def sweep(make_network, X, y, params, *, restarts=1, validation_data=None, cv=No
         Seeds the restarts and the folds.
     lr_schedule : learning-rate schedule for fit (``fastnn.schedules``), or None.
     progress : bool
-        A tqdm bar per population trained.
+        A tqdm bar per population trained (on a cluster: none).
+    client : dask.distributed.Client or None
+        None trains here. A Dask ``Client`` (``pip install 'fastnn[dask]'``) trains the units
+        on its cluster, in chunks, rung by rung, with the same result bit for bit (see the
+        module docstring and ``fastnn.distributed``; any runner of ``fastnn.training.runners``
+        with ``map_chunks``). ``make_network`` must then be picklable (cloudpickle).
 
     Returns
     -------
@@ -169,46 +323,53 @@ def sweep(make_network, X, y, params, *, restarts=1, validation_data=None, cv=No
     # one unit = (candidate, restart, fold), its own network
     units = []
     for c, cand in enumerate(candidates):
-        structure = {k: v for k, v in cand.items() if k not in TRAINING_PARAMS}
-        training = {k: v for k, v in cand.items() if k in TRAINING_PARAMS}
+        structure, training = _split_params(cand)
         for i, s in enumerate(seeds):
             for f in range(len(splits)):
-                net = make_network(s, **structure)
-                if not is_network(net):
-                    raise TypeError(f"make_network must return a fastnn.Network, "
-                                    f"got {type(net).__name__}")
-                units.append(dict(candidate=c, restart=i, fold=f, seed=s, net=net,
-                                  training=training, epochs=0, score=None, diverged=False))
+                net = None
+                if client is None:
+                    net = make_network(s, **structure)
+                    if not is_network(net):
+                        raise TypeError(f"make_network must return a fastnn.Network, "
+                                        f"got {type(net).__name__}")
+                units.append(dict(id=len(units), candidate=c, restart=i, fold=f, seed=s, net=net,
+                                  training=training, epochs=0, score=None, diverged=False,
+                                  error=None, state=None))
 
-    def train(active, n_epochs):
+    def train(active, n_epochs, final):
+        if client is not None:
+            return train_remote(active, n_epochs, final)
         groups = {}
         for u in active:
-            key = (repr(sorted(u["net"].topology.config().items())), u["net"].cost,
-                   str(u["net"].dtype), u["fold"])
-            groups.setdefault(key, []).append(u)
+            groups.setdefault(_group_key(u["net"], u["fold"]), []).append(u)
         for group in groups.values():
-            nets = [u["net"] for u in group]
-            X_t, y_t, X_s, y_s = splits[group[0]["fold"]]
-            per = {k: [u["training"].get(k, None if k in ("learning_rate", "optimizer") else 0.0)
-                       for u in group] for k in TRAINING_PARAMS}
-            if population.supports(nets, fit_kwargs):
-                outcomes = population.train_together(nets, X_t, y_t, epochs=n_epochs, **per,
-                                                     **fit_kwargs)
-            else:
-                outcomes = []
-                for i, net in enumerate(nets):
-                    try:
-                        outcomes.append((net.fit(X_t, y_t, epochs=n_epochs,
-                                                 **{k: v[i] for k, v in per.items()},
-                                                 **fit_kwargs), None))
-                    except TrainingDiverged as error:
-                        outcomes.append((error.history, error))
-            for u, (history, error) in zip(group, outcomes):
-                u["epochs"] += len(history)
-                if error is not None:
-                    u["diverged"], u["score"] = True, None
-                else:
-                    u["score"] = population.score_network(u["net"], metric, X_s, y_s)
+            outcomes = _train_group([u["net"] for u in group], [u["training"] for u in group],
+                                    splits[group[0]["fold"]], n_epochs, fit_kwargs, metric)
+            for u, (k, diverged, score) in zip(group, outcomes):
+                u["epochs"] += k
+                u["diverged"], u["score"] = diverged, score
+
+    if client is not None:  # units in chunks on a cluster (see fastnn.training.runners)
+        runner = runners.runner_for(client)
+        if not callable(getattr(runner, "map_chunks", None)):
+            raise TypeError(f"sweep(client=...) needs a runner with map_chunks(), "
+                            f"got {type(runner).__name__}")
+        job = dict(make_network=make_network, candidates=candidates, splits=splits,
+                   fit_kwargs=dict(fit_kwargs, progress=False), metric=metric, greater_is_better=greater_is_better)
+        work = functools.partial(train_units, job)  # one object: shipped once per sweep
+
+    def train_remote(active, n_epochs, final):
+        keep = "all" if not final else ("none" if cv is not None else "best")
+        items = [dict(id=u["id"], candidate=u["candidate"], restart=u["restart"], fold=u["fold"],
+                      seed=u["seed"], state=u["state"], n_epochs=n_epochs, keep=keep)
+                 for u in active]
+        results = runner.map_chunks(work, items)
+        if len(results) != len(items) or [r["id"] for r in results] != [it["id"] for it in items]:
+            raise RuntimeError("the cluster did not return every unit exactly once")
+        for u, r in zip(active, results):
+            u["epochs"] += r["epochs"]
+            u["diverged"], u["score"], u["error"], u["state"] = (r["diverged"], r["score"],
+                                                                r["error"], r["state"])
 
     def candidate_scores(alive):
         means = {}
@@ -233,15 +394,24 @@ def sweep(make_network, X, y, params, *, restarts=1, validation_data=None, cv=No
         trained = 0
         for k, budget in enumerate(budgets):
             if budget > trained:
-                train([u for u in units if u["candidate"] in alive and not u["diverged"]],
-                      budget - trained)
+                train([u for u in units if u["candidate"] in alive and not u["diverged"]
+                       and u["error"] is None], budget - trained, k == rungs - 1)
                 trained = budget
             if k < rungs - 1:
                 ranked = sorted(candidate_scores(alive).items(), key=order_key)
                 keep = max(1, math.ceil(len(alive) / HALVING_ETA))
                 alive = sorted(c for c, _ in ranked[:keep])
     else:
-        train(units, epochs)
+        train(units, epochs, True)
+    failed = [u for u in units if u["error"] is not None]
+    if failed and len(failed) == len(units):
+        raise failed[0]["error"]
+    if failed:
+        lines = "; ".join(f"candidate {u['candidate']} restart {u['restart']} fold {u['fold']}: "
+                          f"{_describe(u['error'])}" for u in failed[:10])
+        more = f" (and {len(failed) - 10} more)" if len(failed) > 10 else ""
+        warnings.warn(f"{len(failed)} of {len(units)} sweep units raised and were left out: "
+                      f"{lines}{more}", UnitFailed, stacklevel=2)
     means = candidate_scores(range(len(candidates)))
     ranked = sorted(means.items(), key=order_key)
     best = ranked[0][0]
@@ -258,13 +428,21 @@ def sweep(make_network, X, y, params, *, restarts=1, validation_data=None, cv=No
                               score=float(np.mean(scores)) if ok else None,
                               epochs=max(u["epochs"] for u in rows),
                               diverged=any(u["diverged"] for u in rows),
-                              mean_score=means[c], rank=rank[c]))
+                              mean_score=means[c], rank=rank[c],
+                              error=next((_describe(u["error"]) for u in rows
+                                          if u["error"] is not None), None)))
     best_rows = [r for r in table if r["candidate"] == best and r["score"] is not None]
     pick = max if greater_is_better else min
     best_row = pick(best_rows, key=lambda r: r["score"])
     if cv is None:
-        best_net = next(u["net"] for u in units
-                        if u["candidate"] == best and u["restart"] == best_row["restart"])
+        unit = next(u for u in units
+                    if u["candidate"] == best and u["restart"] == best_row["restart"])
+        best_net = unit["net"]
+        if best_net is None:  # trained on a cluster: rebuilt from the state it came back with
+            if unit["state"] is None:
+                raise RuntimeError("the best unit's state did not come back from the cluster")
+            best_net = restore_unit(make_network(unit["seed"], **_split_params(
+                candidates[best])[0]), unit["state"])
     else:  # refit on all the data: each fold's network saw only part of it
         cand = candidates[best]
         best_net = make_network(best_row["seed"], **{k: v for k, v in cand.items()
