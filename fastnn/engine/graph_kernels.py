@@ -1,0 +1,309 @@
+r"""Compiled per-edge loops for feed-forward graphs (``fastnn.core.graph``), in document 003's form.
+
+Neurons are numbered by position ``p`` in topological order (inputs first, outputs last) and
+grouped into levels; a neuron depends only on lower levels. Batch buffers are neuron-major:
+``S[p, x]``, ``A[p, x]``, ``D[p, x]`` (weighted input, activation, delta of neuron p for sample
+x), so that the innermost loop of every equation runs over the samples of a batch with unit
+stride while one weight stays in a register.
+
+=====================  ===================================================================  ====================
+equation               formula                                                              kernel
+=====================  ===================================================================  ====================
+forward sum            :math:`s_j = \sum_{i \in in(j)} w_{ij} a_i + b_j,\ a_j = f_j(s_j)`      ``neuron_forward``
+output delta (BP1)     :math:`\delta_j = \partial C_x/\partial a_j\, f'_j(s_j)` (costs)           ``output_stage``
+delta recursion        :math:`\delta_i = f'_i(s_i) \sum_{j \in out(i)} w_{ij} \delta_j`          ``neuron_backward``
+edge gradients         :math:`\partial J/\partial w_{ij} = \frac1m \sum_x a_i \delta_j`,
+                       :math:`\partial J/\partial b_j = \frac1m \sum_x \delta_j`                  ``neuron_backward``
+=====================  ===================================================================  ====================
+
+Parallel by ownership: within a level, ``prange`` runs over neurons; neuron p writes only its
+own rows ``S[p]``, ``A[p]``, ``D[p]`` and the gradients of its own incoming edges and bias
+(every edge has one target), so no two iterations write one element and the bits do not
+depend on the number of threads. Which levels run in parallel depends on the work per level
+and batch only (``parallel_levels``), never on the thread count, so one- and two-thread runs
+execute the same code. The optimizer step is ``rules.step``, shared with the layered engine.
+"""
+from collections import namedtuple
+
+import numpy as np
+from numba import njit, prange
+
+from ..core import activations, costs
+from ..core._numba import JIT, PARALLEL_JIT, typed
+from ..core.metrics import count_correct
+from . import rules
+
+GraphArch = namedtuple("GraphArch", [
+    "n_inputs", "level_ptr", "in_ptr", "in_src", "in_edge", "out_ptr", "out_dst", "out_edge",
+    "bias_index", "codes", "n_outputs", "output_code", "cost"])
+"""``core.graph.GraphArrays`` plus ``n_outputs``, ``output_code`` (the outputs' common
+activation code, -1 when they differ: quadratic cost, per-neuron BP1) and the ``cost`` code."""
+
+GraphWorkspace = namedtuple("GraphWorkspace", ["S", "A", "D", "y", "s_out", "a_out", "d_out",
+                                               "sample_cost"])
+"""Buffers for batches of up to ``capacity`` samples: ``S``, ``A``, ``D`` (N, capacity)
+neuron-major; ``y``, ``s_out``, ``a_out``, ``d_out`` (capacity, n_outputs) sample-major rows
+of the targets and of the outputs' s, a and delta (what ``costs`` and ``metrics`` take);
+``sample_cost`` (capacity,)."""
+
+PARALLEL_WORK = 1 << 15
+"""Multiply-adds (edges and neurons of a level times the batch size) from which a level runs
+in parallel; below it the threads' wake-up costs more than they save."""
+
+
+def make_workspace(n_neurons, n_outputs, capacity, dtype):
+    """Allocate a ``GraphWorkspace`` for batches of up to ``capacity`` samples."""
+    def rows():
+        return np.zeros((capacity, n_outputs), dtype)
+    return GraphWorkspace(np.zeros((n_neurons, capacity), dtype), np.zeros((n_neurons, capacity), dtype),
+                          np.zeros((n_neurons, capacity), dtype), rows(), rows(), rows(), rows(),
+                          np.zeros(capacity, dtype))
+
+
+def parallel_levels(arch, m):
+    """uint8 per level: 1 where the level's work for a batch of ``m`` is worth a parallel
+    region (and it has at least two neurons to share)."""
+    ptr = arch.level_ptr
+    flags = np.zeros(len(ptr) - 1, dtype=np.uint8)
+    for q in range(1, len(ptr) - 1):
+        lo, hi = ptr[q], ptr[q + 1]
+        edges = arch.in_ptr[hi] - arch.in_ptr[lo]
+        flags[q] = hi - lo >= 2 and (edges + hi - lo) * m >= PARALLEL_WORK
+    return flags
+
+
+# --- one neuron ----------------------------------------------------------------------------
+
+@njit(**JIT)
+def neuron_forward(theta, g, p, S, A, m):
+    r"""Forward sum :math:`s_{px} = b_p + \sum_{e \in in(p)} w_e a_{src(e), x}` and, for an
+    elementwise activation, :math:`a_{px} = f_p(s_{px})` for samples x < m."""
+    s = S[p]
+    bias = g.bias_index[p]
+    b = theta[bias] if bias >= 0 else typed(theta[0], 0.0)
+    for x in range(m):
+        s[x] = b
+    for e in range(g.in_ptr[p], g.in_ptr[p + 1]):
+        w = theta[g.in_edge[e]]
+        a_i = A[g.in_src[e]]
+        for x in range(m):
+            s[x] += w * a_i[x]
+    code = g.codes[p]
+    if code != activations.SOFTMAX:
+        a = A[p]
+        for x in range(m):
+            a[x] = activations.f(code, s[x])
+
+
+@njit(**JIT)
+def neuron_backward(theta, grad, g, p, S, A, D, m, scale, accumulate):
+    r"""For a hidden neuron the delta recursion
+    :math:`\delta_{px} = f'_p(s_{px}) \sum_{e \in out(p)} w_e \delta_{dst(e), x}` (an output's
+    delta is already in ``D[p]``); then the gradients of p's incoming edges
+    :math:`g_e = \mathrm{scale} \sum_x a_{src(e), x} \delta_{px}` and of its bias
+    :math:`\mathrm{scale} \sum_x \delta_{px}` (added to ``grad`` when ``accumulate``)."""
+    d = D[p]
+    if p < S.shape[0] - g.n_outputs:
+        for x in range(m):
+            d[x] = 0
+        for e in range(g.out_ptr[p], g.out_ptr[p + 1]):
+            w = theta[g.out_edge[e]]
+            d_j = D[g.out_dst[e]]
+            for x in range(m):
+                d[x] += w * d_j[x]
+        code, s, a = g.codes[p], S[p], A[p]
+        for x in range(m):
+            d[x] *= activations.f_prime(code, s[x], a[x])
+    for e in range(g.in_ptr[p], g.in_ptr[p + 1]):
+        a_i = A[g.in_src[e]]
+        total = typed(scale, 0.0)
+        for x in range(m):
+            total += a_i[x] * d[x]
+        if accumulate:
+            grad[g.in_edge[e]] += scale * total
+        else:
+            grad[g.in_edge[e]] = scale * total
+    bias = g.bias_index[p]
+    if bias >= 0:
+        total = typed(scale, 0.0)
+        for x in range(m):
+            total += d[x]
+        if accumulate:
+            grad[bias] += scale * total
+        else:
+            grad[bias] = scale * total
+
+
+# --- one level, serial or parallel over its neurons --------------------------------------
+
+@njit(**PARALLEL_JIT)
+def _forward_level_parallel(theta, g, lo, hi, S, A, m):
+    for p in prange(lo, hi):
+        neuron_forward(theta, g, p, S, A, m)
+
+
+@njit(**PARALLEL_JIT)
+def _backward_level_parallel(theta, grad, g, lo, hi, S, A, D, m, scale, accumulate):
+    for p in prange(lo, hi):
+        neuron_backward(theta, grad, g, p, S, A, D, m, scale, accumulate)
+
+
+# --- passes ----------------------------------------------------------------------------------
+
+@njit(**JIT)
+def forward(theta, g, par, work, m):
+    """The forward sums level by level, then the row-wise softmax of softmax outputs,
+    :math:`a_{jx} = e^{s_{jx} - \\max s_x} / \\sum_i e^{s_{ix} - \\max s_x}` over the outputs."""
+    S, A = work.S, work.A
+    for q in range(1, g.level_ptr.shape[0] - 1):
+        lo, hi = g.level_ptr[q], g.level_ptr[q + 1]
+        if par[q]:
+            _forward_level_parallel(theta, g, lo, hi, S, A, m)
+        else:
+            for p in range(lo, hi):
+                neuron_forward(theta, g, p, S, A, m)
+    if g.output_code == activations.SOFTMAX:
+        o0 = S.shape[0] - g.n_outputs
+        for x in range(m):
+            s_max = S[o0, x]
+            for j in range(o0, S.shape[0]):
+                s_max = max(s_max, S[j, x])
+            total = typed(s_max, 0.0)
+            for j in range(o0, S.shape[0]):
+                A[j, x] = np.exp(S[j, x] - s_max)
+                total += A[j, x]
+            for j in range(o0, S.shape[0]):
+                A[j, x] /= total
+
+
+@njit(**JIT)
+def output_stage(g, work, y, m, with_delta):
+    """Per sample: the outputs' s and a as rows, the cost :math:`C_x` (``work.sample_cost``)
+    and, ``with_delta``, BP1 into ``D`` (``costs.output_delta_of_sample``; per neuron
+    :math:`(a_j - y_j) f'_j(s_j)` when the outputs' activations differ)."""
+    o0 = work.S.shape[0] - g.n_outputs
+    for x in range(m):
+        s, a, d = work.s_out[x], work.a_out[x], work.d_out[x]
+        for j in range(g.n_outputs):
+            s[j] = work.S[o0 + j, x]
+            a[j] = work.A[o0 + j, x]
+        work.sample_cost[x] = costs.cost_of_sample(g.cost, s, a, y[x])
+        if with_delta:
+            if g.output_code >= 0:
+                costs.output_delta_of_sample(g.cost, g.output_code, s, a, y[x], d)
+            else:
+                for j in range(g.n_outputs):
+                    d[j] = (a[j] - y[x, j]) * activations.f_prime(g.codes[o0 + j], s[j], a[j])
+            for j in range(g.n_outputs):
+                work.D[o0 + j, x] = d[j]
+
+
+@njit(**JIT)
+def backward(theta, grad, g, par, work, y, m, scale, accumulate):
+    """BP1 at the outputs, then the delta recursion and the edge gradients level by level
+    from the outputs back to level 1 (a level's deltas need only higher levels'); ``theta``
+    is read before any update touches it."""
+    output_stage(g, work, y, m, True)
+    scale = grad.dtype.type(scale)
+    for q in range(g.level_ptr.shape[0] - 2, 0, -1):
+        lo, hi = g.level_ptr[q], g.level_ptr[q + 1]
+        if par[q]:
+            _backward_level_parallel(theta, grad, g, lo, hi, work.S, work.A, work.D, m, scale,
+                                     accumulate)
+        else:
+            for p in range(lo, hi):
+                neuron_backward(theta, grad, g, p, work.S, work.A, work.D, m, scale, accumulate)
+
+
+@njit(**JIT)
+def _load(g, work, X, rows, start, m):
+    """Inputs of samples ``rows[start:start+m]`` into the columns of ``A``'s input rows."""
+    A = work.A
+    for x in range(m):
+        row = X[rows[start + x]]
+        for i in range(g.n_inputs):
+            A[i, x] = row[i]
+
+
+@njit(**JIT)
+def _load_targets(work, Y, rows, start, m):
+    for x in range(m):
+        work.y[x, :] = Y[rows[start + x]]
+
+
+# --- drivers -----------------------------------------------------------------------------------
+
+@njit(**JIT)
+def train_epoch(theta, grad, g, par, work, X, Y, order, batch_size, update, accuracy_mode):
+    """One epoch of mini-batch training over ``order``: per batch, forward, BP1, the delta
+    recursion and edge gradients, then one step of ``update`` (``rules.step``). Returns the
+    summed per-sample cost (before each batch's update) and the correct count; stops after
+    a batch whose summed cost is not finite."""
+    n = order.shape[0]
+    loss = 0.0
+    correct = 0
+    for start in range(0, n, batch_size):
+        m = min(batch_size, n - start)
+        _load(g, work, X, order, start, m)
+        _load_targets(work, Y, order, start, m)
+        forward(theta, g, par, work, m)
+        backward(theta, grad, g, par, work, work.y, m, 1.0 / m, False)
+        for x in range(m):
+            loss += work.sample_cost[x]
+        correct += count_correct(accuracy_mode, work.a_out[:m], work.y[:m])
+        if not np.isfinite(loss):
+            break
+        rules.step(update, theta, grad)
+    return loss, correct
+
+
+@njit(**JIT)
+def predict(theta, g, par, work, X, out):
+    """Output activations of every row of ``X`` into ``out`` (n, n_outputs)."""
+    capacity = work.S.shape[1]
+    rows = np.arange(X.shape[0])
+    o0 = work.S.shape[0] - g.n_outputs
+    for start in range(0, X.shape[0], capacity):
+        m = min(capacity, X.shape[0] - start)
+        _load(g, work, X, rows, start, m)
+        forward(theta, g, par, work, m)
+        for x in range(m):
+            for j in range(g.n_outputs):
+                out[start + x, j] = work.A[o0 + j, x]
+
+
+@njit(**JIT)
+def gradients(theta, grad, g, par, work, X, Y):
+    """Gradient of the mean cost over all rows into ``grad``; returns the summed cost."""
+    capacity = work.S.shape[1]
+    n = X.shape[0]
+    rows = np.arange(n)
+    loss = 0.0
+    for start in range(0, n, capacity):
+        m = min(capacity, n - start)
+        _load(g, work, X, rows, start, m)
+        _load_targets(work, Y, rows, start, m)
+        forward(theta, g, par, work, m)
+        backward(theta, grad, g, par, work, work.y, m, 1.0 / n, start > 0)
+        for x in range(m):
+            loss += work.sample_cost[x]
+    return loss
+
+
+@njit(**JIT)
+def evaluate(theta, g, par, work, X, Y, accuracy_mode):
+    """Summed cost and number of correct predictions over all rows."""
+    capacity = work.S.shape[1]
+    rows = np.arange(X.shape[0])
+    loss = 0.0
+    correct = 0
+    for start in range(0, X.shape[0], capacity):
+        m = min(capacity, X.shape[0] - start)
+        _load(g, work, X, rows, start, m)
+        _load_targets(work, Y, rows, start, m)
+        forward(theta, g, par, work, m)
+        output_stage(g, work, work.y, m, False)
+        for x in range(m):
+            loss += work.sample_cost[x]
+        correct += count_correct(accuracy_mode, work.a_out[:m], work.y[:m])
+    return loss, correct
