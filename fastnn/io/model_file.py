@@ -1,11 +1,13 @@
 """Saving and loading networks: a NumPy ``.npz`` archive readable without pickle.
 
-Format (version 2), one archive with these arrays:
+Format (version 3), one archive with these arrays:
 
 ``format``   the string "fastnn.Network"
 ``version``  int, the format version (files from newer versions are refused)
 ``config``   JSON string: the structure's configuration (``Topology.config``: sizes, activation,
-             output_activation for a layered network), cost, init, dtype, seed, engine
+             output_activation for a layered network; from version 3 also ``"kind": "graph"``
+             with edges, inputs, outputs, activation, activations and bias for a graph, ids
+             keeping their JSON type), cost, init, dtype, seed, engine
 ``theta``    the flat parameter vector in the network's dtype (layout: ``fastnn.core.structure``)
 ``rng``      JSON string: the state of the network's random generator (shuffling resumes)
 ``training`` JSON string (version 2): ``{"optimizer": null | {"name", "config", "iterations",
@@ -14,7 +16,8 @@ Format (version 2), one archive with these arrays:
              first moment; squared-gradient statistics), in the network's dtype, length 0
              when the rule keeps no such state or the network was never trained
 
-Version 1 files (no ``training``) still load, as networks with no optimizer yet. Saving then
+Version 1 files (no ``training``) still load, as networks with no optimizer yet; version 2
+files (layered networks only, no ``kind``) load unchanged. Saving then
 loading a network and calling ``fit`` continues exactly where the saved one would have:
 parameters, optimizer state and counters (schedules and Adam's bias correction), and the
 shuffling generator all carry over. A new version adds its keys to ``KEYS_BY_VERSION``.
@@ -70,7 +73,8 @@ import numpy as np
 from ..core import structure
 
 FORMAT = "fastnn.Network"
-VERSION = 2
+VERSION = 3
+"""3: graph networks (``config["kind"] == "graph"``); 2: training state; 1: parameters."""
 KEYS = ("format", "version", "config", "theta", "rng")
 """Arrays every version has."""
 KEYS_V2 = ("training", "optimizer_v", "optimizer_s")
