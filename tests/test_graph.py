@@ -1,6 +1,8 @@
 """Feed-forward graphs: validation, the layered graph equals the layered network, gradients,
 engine agreement, thread independence, document 003's network, XOR with shortcuts, pruning."""
+import re
 import warnings
+from pathlib import Path
 
 import numba
 import numpy as np
@@ -288,3 +290,33 @@ def test_graph_network_trains_with_validation_early_stopping_and_l1(rng):
     with pytest.raises(fastnn.TrainingDiverged):
         fastnn.Network(Graph.sparse([8, 12, 1], 0.5, seed=0, activation="identity"),
                        seed=0).fit(X * 1e3, X[:, 0] * 1e3, epochs=3, learning_rate=10.0)
+
+
+# --- the example and the picture ---------------------------------------------------------------
+
+def test_example_script_shows_both_networks(tmp_path, capsys, monkeypatch):
+    pytest.importorskip("matplotlib")
+    examples = Path(__file__).resolve().parents[1] / "examples"
+    monkeypatch.syspath_prepend(str(examples))
+    import graph_networks
+    assert graph_networks.main(["--plot", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "bump accuracy 100%" in out
+    assert re.search(r"shortcut network .* accuracy 100%; layered 2-1-1 accuracy (50|75)%", out)
+    assert (tmp_path / "doc003_network.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_plot_graph_draws_levels_widths_and_signs(tmp_path):
+    pytest.importorskip("matplotlib")
+    from fastnn import plot
+    net = fastnn.Network(Graph(DOC003_EDGES, [1], [9]), seed=0)
+    net.weights[...] = [1.0, -2.0, 0.5, 3.0, -1.0, 4.0, -0.25]
+    fig = plot.graph(net, tmp_path / "g.png")
+    assert (tmp_path / "g.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    (lines,) = fig.axes[0].collections[:1]
+    widths = lines.get_linewidths()
+    assert widths[0] == max(widths)  # drawn largest |w| first: the 4.0 edge 6 -> 9
+    colours = [tuple(c[:3]) for c in lines.get_colors()]
+    assert len(set(colours)) == 2  # positive and negative weights apart
+    assert len(fig.axes[0].get_xticklabels()) == 4  # inputs, two levels, outputs
+    plot.graph(fastnn.Network([3, 4, 2], seed=0), tmp_path / "layered.png", max_edges=5)

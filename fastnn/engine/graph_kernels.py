@@ -77,17 +77,29 @@ def parallel_levels(arch, m):
 @njit(**JIT)
 def neuron_forward(theta, g, p, S, A, m):
     r"""Forward sum :math:`s_{px} = b_p + \sum_{e \in in(p)} w_e a_{src(e), x}` and, for an
-    elementwise activation, :math:`a_{px} = f_p(s_{px})` for samples x < m."""
+    elementwise activation, :math:`a_{px} = f_p(s_{px})` for samples x < m.
+
+    The edges are taken four at a time (one load and store of ``s[x]`` per four
+    multiply-adds: the loop is bound by loads), the rest one by one."""
     s = S[p]
     bias = g.bias_index[p]
     b = theta[bias] if bias >= 0 else typed(theta[0], 0.0)
     for x in range(m):
         s[x] = b
-    for e in range(g.in_ptr[p], g.in_ptr[p + 1]):
+    e, stop = g.in_ptr[p], g.in_ptr[p + 1]
+    while e + 4 <= stop:
+        w0, w1 = theta[g.in_edge[e]], theta[g.in_edge[e + 1]]
+        w2, w3 = theta[g.in_edge[e + 2]], theta[g.in_edge[e + 3]]
+        a0, a1, a2, a3 = A[g.in_src[e]], A[g.in_src[e + 1]], A[g.in_src[e + 2]], A[g.in_src[e + 3]]
+        for x in range(m):
+            s[x] += w0 * a0[x] + w1 * a1[x] + w2 * a2[x] + w3 * a3[x]
+        e += 4
+    while e < stop:
         w = theta[g.in_edge[e]]
         a_i = A[g.in_src[e]]
         for x in range(m):
             s[x] += w * a_i[x]
+        e += 1
     code = g.codes[p]
     if code != activations.SOFTMAX:
         a = A[p]
@@ -96,42 +108,72 @@ def neuron_forward(theta, g, p, S, A, m):
 
 
 @njit(**JIT)
+def _store(grad, index, value, accumulate):
+    if accumulate:
+        grad[index] += value
+    else:
+        grad[index] = value
+
+
+@njit(**JIT)
 def neuron_backward(theta, grad, g, p, S, A, D, m, scale, accumulate):
     r"""For a hidden neuron the delta recursion
     :math:`\delta_{px} = f'_p(s_{px}) \sum_{e \in out(p)} w_e \delta_{dst(e), x}` (an output's
     delta is already in ``D[p]``); then the gradients of p's incoming edges
     :math:`g_e = \mathrm{scale} \sum_x a_{src(e), x} \delta_{px}` and of its bias
-    :math:`\mathrm{scale} \sum_x \delta_{px}` (added to ``grad`` when ``accumulate``)."""
+    :math:`\mathrm{scale} \sum_x \delta_{px}` (added to ``grad`` when ``accumulate``).
+    Edges four at a time, as in ``neuron_forward``."""
     d = D[p]
+    zero = typed(scale, 0.0)
     if p < S.shape[0] - g.n_outputs:
         for x in range(m):
             d[x] = 0
-        for e in range(g.out_ptr[p], g.out_ptr[p + 1]):
+        e, stop = g.out_ptr[p], g.out_ptr[p + 1]
+        while e + 4 <= stop:
+            w0, w1 = theta[g.out_edge[e]], theta[g.out_edge[e + 1]]
+            w2, w3 = theta[g.out_edge[e + 2]], theta[g.out_edge[e + 3]]
+            d0, d1 = D[g.out_dst[e]], D[g.out_dst[e + 1]]
+            d2, d3 = D[g.out_dst[e + 2]], D[g.out_dst[e + 3]]
+            for x in range(m):
+                d[x] += w0 * d0[x] + w1 * d1[x] + w2 * d2[x] + w3 * d3[x]
+            e += 4
+        while e < stop:
             w = theta[g.out_edge[e]]
             d_j = D[g.out_dst[e]]
             for x in range(m):
                 d[x] += w * d_j[x]
+            e += 1
         code, s, a = g.codes[p], S[p], A[p]
         for x in range(m):
             d[x] *= activations.f_prime(code, s[x], a[x])
-    for e in range(g.in_ptr[p], g.in_ptr[p + 1]):
+    e, stop = g.in_ptr[p], g.in_ptr[p + 1]
+    while e + 4 <= stop:
+        a0, a1, a2, a3 = A[g.in_src[e]], A[g.in_src[e + 1]], A[g.in_src[e + 2]], A[g.in_src[e + 3]]
+        t0, t1, t2, t3 = zero, zero, zero, zero
+        for x in range(m):
+            d_x = d[x]
+            t0 += a0[x] * d_x
+            t1 += a1[x] * d_x
+            t2 += a2[x] * d_x
+            t3 += a3[x] * d_x
+        _store(grad, g.in_edge[e], scale * t0, accumulate)
+        _store(grad, g.in_edge[e + 1], scale * t1, accumulate)
+        _store(grad, g.in_edge[e + 2], scale * t2, accumulate)
+        _store(grad, g.in_edge[e + 3], scale * t3, accumulate)
+        e += 4
+    while e < stop:
         a_i = A[g.in_src[e]]
-        total = typed(scale, 0.0)
+        total = zero
         for x in range(m):
             total += a_i[x] * d[x]
-        if accumulate:
-            grad[g.in_edge[e]] += scale * total
-        else:
-            grad[g.in_edge[e]] = scale * total
+        _store(grad, g.in_edge[e], scale * total, accumulate)
+        e += 1
     bias = g.bias_index[p]
     if bias >= 0:
-        total = typed(scale, 0.0)
+        total = zero
         for x in range(m):
             total += d[x]
-        if accumulate:
-            grad[bias] += scale * total
-        else:
-            grad[bias] = scale * total
+        _store(grad, bias, scale * total, accumulate)
 
 
 # --- one level, serial or parallel over its neurons --------------------------------------
