@@ -87,6 +87,18 @@ def neuron_forward(theta, g, p, S, A, m):
     for x in range(m):
         s[x] = b
     e, stop = g.in_ptr[p], g.in_ptr[p + 1]
+    while e + 8 <= stop:
+        w0, w1 = theta[g.in_edge[e]], theta[g.in_edge[e + 1]]
+        w2, w3 = theta[g.in_edge[e + 2]], theta[g.in_edge[e + 3]]
+        w4, w5 = theta[g.in_edge[e + 4]], theta[g.in_edge[e + 5]]
+        w6, w7 = theta[g.in_edge[e + 6]], theta[g.in_edge[e + 7]]
+        a0, a1, a2, a3 = A[g.in_src[e]], A[g.in_src[e + 1]], A[g.in_src[e + 2]], A[g.in_src[e + 3]]
+        a4, a5 = A[g.in_src[e + 4]], A[g.in_src[e + 5]]
+        a6, a7 = A[g.in_src[e + 6]], A[g.in_src[e + 7]]
+        for x in range(m):
+            s[x] += ((w0 * a0[x] + w1 * a1[x]) + (w2 * a2[x] + w3 * a3[x])) + \
+                ((w4 * a4[x] + w5 * a5[x]) + (w6 * a6[x] + w7 * a7[x]))
+        e += 8
     while e + 4 <= stop:
         w0, w1 = theta[g.in_edge[e]], theta[g.in_edge[e + 1]]
         w2, w3 = theta[g.in_edge[e + 2]], theta[g.in_edge[e + 3]]
