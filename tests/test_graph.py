@@ -196,8 +196,17 @@ def test_numba_engine_matches_numpy_engine_after_three_epochs(rng, optimizer):
             nets[1].evaluate(X, labels)["loss"], abs=tol)
 
 
-def test_same_bits_for_one_and_two_threads(rng):
-    g = Graph.sparse([40, 120, 10], 0.3, seed=1)
+def test_twin_neurons_are_computed_in_quads():
+    """A dense layer's neurons share their sources: they run as units of four."""
+    arch = fastnn.Network(Graph.layered([5, 9, 3]), seed=0)._engine.arch
+    assert arch.unit_size.tolist() == [1] * 5 + [4, 4, 1] + [1, 1, 1]
+    arch = fastnn.Network(random_graph(np.random.default_rng(0)), seed=0)._engine.arch
+    assert (arch.unit_size == 1).all()
+
+
+@pytest.mark.parametrize("g", [Graph.sparse([40, 120, 10], 0.3, seed=1),
+                               Graph.layered([40, 64, 10])], ids=["sparse", "layered"])
+def test_same_bits_for_one_and_two_threads(rng, g):
     net = fastnn.Network(g, seed=0)
     assert graph_kernels.parallel_levels(net._engine.arch, 32)[1] == 1  # level 1 runs in parallel
     X, labels = rng.standard_normal((96, 40)), rng.integers(0, 10, 96)

@@ -25,7 +25,8 @@ def _arch(topology, cost):
     g = topology.arrays
     out_codes = set(g.codes[-topology.n_outputs:].tolist())
     output_code = out_codes.pop() if len(out_codes) == 1 else -1
-    return graph_kernels.GraphArch(*g, topology.n_outputs, output_code, costs.CODES[cost])
+    return graph_kernels.GraphArch(*g, topology.n_outputs, output_code, costs.CODES[cost],
+                                   *graph_kernels.units(g))
 
 
 class GraphNumbaEngine:

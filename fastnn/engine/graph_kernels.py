@@ -16,10 +16,12 @@ edge gradients         :math:`\partial J/\partial w_{ij} = \frac1m \sum_x a_i \d
                        :math:`\partial J/\partial b_j = \frac1m \sum_x \delta_j`                  ``neuron_backward``
 =====================  ===================================================================  ====================
 
-Parallel by ownership: within a level, ``prange`` runs over neurons; neuron p writes only its
-own rows ``S[p]``, ``A[p]``, ``D[p]`` and the gradients of its own incoming edges and bias
-(every edge has one target), so no two iterations write one element and the bits do not
-depend on the number of threads. Which levels run in parallel depends on the work per level
+Parallel by ownership: within a level, ``prange`` runs over *units*, single neurons or quads
+of twin neurons (consecutive neurons with the same sources, as in a dense layer, computed
+together so that each source row is loaded once for four targets: ``units``); a unit writes
+only its neurons' rows ``S[p]``, ``A[p]``, ``D[p]`` and the gradients of their incoming edges
+and biases (every edge has one target), so no two iterations write one element and the bits
+do not depend on the number of threads. Which levels run in parallel depends on the work per level
 and batch only (``parallel_levels``), never on the thread count, so one- and two-thread runs
 execute the same code. The optimizer step is ``rules.step``, shared with the layered engine.
 """
@@ -35,9 +37,39 @@ from . import rules
 
 GraphArch = namedtuple("GraphArch", [
     "n_inputs", "level_ptr", "in_ptr", "in_src", "in_edge", "out_ptr", "out_dst", "out_edge",
-    "bias_index", "codes", "n_outputs", "output_code", "cost"])
+    "bias_index", "codes", "n_outputs", "output_code", "cost", "unit_start", "unit_size",
+    "level_unit_ptr"])
 """``core.graph.GraphArrays`` plus ``n_outputs``, ``output_code`` (the outputs' common
-activation code, -1 when they differ: quadratic cost, per-neuron BP1) and the ``cost`` code."""
+activation code, -1 when they differ: quadratic cost, per-neuron BP1), the ``cost`` code and
+the *units* of work (``units``): unit u is neurons ``unit_start[u]`` to
+``unit_start[u] + unit_size[u] - 1``, level q's units are ``level_unit_ptr[q]:level_unit_ptr[q+1]``."""
+
+QUAD = 4
+"""Neurons per unit when consecutive neurons of a level have the same sources (*twins*, as in
+every dense layer): a unit loads each source row once for all of them."""
+
+
+def units(g):
+    """``(unit_start, unit_size, level_unit_ptr)`` for ``core.graph.GraphArrays`` ``g``: each
+    level cut into runs of ``QUAD`` consecutive neurons with identical in-edge source lists
+    (computed together by ``quad_forward``/``quad_backward``) and single neurons."""
+    starts, sizes, level_unit_ptr = [], [], [0]
+    for q in range(len(g.level_ptr) - 1):
+        p, hi = int(g.level_ptr[q]), int(g.level_ptr[q + 1])
+        while p < hi:
+            size = 1
+            if q > 0 and p + QUAD <= hi:
+                first = g.in_src[g.in_ptr[p]:g.in_ptr[p + 1]]
+                if first.shape[0] >= 2 and all(
+                        np.array_equal(first, g.in_src[g.in_ptr[p + t]:g.in_ptr[p + t + 1]])
+                        for t in range(1, QUAD)):
+                    size = QUAD
+            starts.append(p)
+            sizes.append(size)
+            p += size
+        level_unit_ptr.append(len(starts))
+    return (np.array(starts, dtype=np.int64), np.array(sizes, dtype=np.int64),
+            np.array(level_unit_ptr, dtype=np.int64))
 
 GraphWorkspace = namedtuple("GraphWorkspace", ["S", "A", "D", "y", "s_out", "a_out", "d_out",
                                                "sample_cost"])
@@ -62,13 +94,14 @@ def make_workspace(n_neurons, n_outputs, capacity, dtype):
 
 def parallel_levels(arch, m):
     """uint8 per level: 1 where the level's work for a batch of ``m`` is worth a parallel
-    region (and it has at least two neurons to share)."""
+    region (and it has at least two units to share)."""
     ptr = arch.level_ptr
     flags = np.zeros(len(ptr) - 1, dtype=np.uint8)
     for q in range(1, len(ptr) - 1):
         lo, hi = ptr[q], ptr[q + 1]
         edges = arch.in_ptr[hi] - arch.in_ptr[lo]
-        flags[q] = hi - lo >= 2 and (edges + hi - lo) * m >= PARALLEL_WORK
+        n_units = arch.level_unit_ptr[q + 1] - arch.level_unit_ptr[q]
+        flags[q] = n_units >= 2 and (edges + hi - lo) * m >= PARALLEL_WORK
     return flags
 
 
@@ -82,8 +115,7 @@ def neuron_forward(theta, g, p, S, A, m):
     The edges are taken four at a time (one load and store of ``s[x]`` per four
     multiply-adds: the loop is bound by loads), the rest one by one."""
     s = S[p]
-    bias = g.bias_index[p]
-    b = theta[bias] if bias >= 0 else typed(theta[0], 0.0)
+    b = _bias(theta, g, p)
     for x in range(m):
         s[x] = b
     e, stop = g.in_ptr[p], g.in_ptr[p + 1]
@@ -112,11 +144,64 @@ def neuron_forward(theta, g, p, S, A, m):
         for x in range(m):
             s[x] += w * a_i[x]
         e += 1
+    _activate(g, p, S, A, m)
+
+
+@njit(**JIT)
+def _activate(g, p, S, A, m):
+    """:math:`a_{px} = f_p(s_{px})` for an elementwise activation (softmax: ``forward``)."""
     code = g.codes[p]
     if code != activations.SOFTMAX:
-        a = A[p]
+        s, a = S[p], A[p]
         for x in range(m):
             a[x] = activations.f(code, s[x])
+
+
+@njit(**JIT)
+def _bias(theta, g, p):
+    bias = g.bias_index[p]
+    return theta[bias] if bias >= 0 else typed(theta[0], 0.0)
+
+
+@njit(**JIT)
+def quad_forward(theta, g, p, S, A, m):
+    r"""The forward sum of ``QUAD`` twin neurons p..p+3 (same sources, in the same order),
+    two edges at a time: each source row :math:`a_{src(e)}` is loaded once for four targets,
+    :math:`s_{p+t, x} \mathrel{+}= w_{e_t} a_{src(e), x} + w_{e_t+1} a_{src(e+1), x}`."""
+    s0, s1, s2, s3 = S[p], S[p + 1], S[p + 2], S[p + 3]
+    b0, b1, b2, b3 = _bias(theta, g, p), _bias(theta, g, p + 1), _bias(theta, g, p + 2), _bias(theta, g, p + 3)
+    for x in range(m):
+        s0[x] = b0
+        s1[x] = b1
+        s2[x] = b2
+        s3[x] = b3
+    e, stop = g.in_ptr[p], g.in_ptr[p + 1]
+    o1, o2, o3 = g.in_ptr[p + 1] - e, g.in_ptr[p + 2] - e, g.in_ptr[p + 3] - e
+    ie = g.in_edge
+    while e + 2 <= stop:
+        u, v = A[g.in_src[e]], A[g.in_src[e + 1]]
+        w00, w01 = theta[ie[e]], theta[ie[e + 1]]
+        w10, w11 = theta[ie[e + o1]], theta[ie[e + o1 + 1]]
+        w20, w21 = theta[ie[e + o2]], theta[ie[e + o2 + 1]]
+        w30, w31 = theta[ie[e + o3]], theta[ie[e + o3 + 1]]
+        for x in range(m):
+            u_x, v_x = u[x], v[x]
+            s0[x] += w00 * u_x + w01 * v_x
+            s1[x] += w10 * u_x + w11 * v_x
+            s2[x] += w20 * u_x + w21 * v_x
+            s3[x] += w30 * u_x + w31 * v_x
+        e += 2
+    if e < stop:
+        u = A[g.in_src[e]]
+        w0, w1, w2, w3 = theta[ie[e]], theta[ie[e + o1]], theta[ie[e + o2]], theta[ie[e + o3]]
+        for x in range(m):
+            u_x = u[x]
+            s0[x] += w0 * u_x
+            s1[x] += w1 * u_x
+            s2[x] += w2 * u_x
+            s3[x] += w3 * u_x
+    for t in range(4):
+        _activate(g, p + t, S, A, m)
 
 
 @njit(**JIT)
@@ -128,36 +213,55 @@ def _store(grad, index, value, accumulate):
 
 
 @njit(**JIT)
+def _delta(theta, g, p, S, A, D, m):
+    r"""The delta recursion :math:`\delta_{px} = f'_p(s_{px}) \sum_{e \in out(p)} w_e
+    \delta_{dst(e), x}` for a hidden neuron (out-edges four at a time); an output's delta is
+    already in ``D[p]`` (BP1)."""
+    if p >= S.shape[0] - g.n_outputs:
+        return
+    d = D[p]
+    for x in range(m):
+        d[x] = 0
+    e, stop = g.out_ptr[p], g.out_ptr[p + 1]
+    while e + 4 <= stop:
+        w0, w1 = theta[g.out_edge[e]], theta[g.out_edge[e + 1]]
+        w2, w3 = theta[g.out_edge[e + 2]], theta[g.out_edge[e + 3]]
+        d0, d1 = D[g.out_dst[e]], D[g.out_dst[e + 1]]
+        d2, d3 = D[g.out_dst[e + 2]], D[g.out_dst[e + 3]]
+        for x in range(m):
+            d[x] += w0 * d0[x] + w1 * d1[x] + w2 * d2[x] + w3 * d3[x]
+        e += 4
+    while e < stop:
+        w = theta[g.out_edge[e]]
+        d_j = D[g.out_dst[e]]
+        for x in range(m):
+            d[x] += w * d_j[x]
+        e += 1
+    code, s, a = g.codes[p], S[p], A[p]
+    for x in range(m):
+        d[x] *= activations.f_prime(code, s[x], a[x])
+
+
+@njit(**JIT)
+def _bias_gradient(grad, g, p, D, m, scale, accumulate):
+    r""":math:`\partial J/\partial b_p = \mathrm{scale} \sum_x \delta_{px}`."""
+    bias = g.bias_index[p]
+    if bias >= 0:
+        d = D[p]
+        total = typed(scale, 0.0)
+        for x in range(m):
+            total += d[x]
+        _store(grad, bias, scale * total, accumulate)
+
+
+@njit(**JIT)
 def neuron_backward(theta, grad, g, p, S, A, D, m, scale, accumulate):
-    r"""For a hidden neuron the delta recursion
-    :math:`\delta_{px} = f'_p(s_{px}) \sum_{e \in out(p)} w_e \delta_{dst(e), x}` (an output's
-    delta is already in ``D[p]``); then the gradients of p's incoming edges
-    :math:`g_e = \mathrm{scale} \sum_x a_{src(e), x} \delta_{px}` and of its bias
-    :math:`\mathrm{scale} \sum_x \delta_{px}` (added to ``grad`` when ``accumulate``).
-    Edges four at a time, as in ``neuron_forward``."""
+    r"""Neuron p's delta (``_delta``), then the gradients of its incoming edges
+    :math:`g_e = \mathrm{scale} \sum_x a_{src(e), x} \delta_{px}` (four at a time) and of its
+    bias :math:`\mathrm{scale} \sum_x \delta_{px}`, added to ``grad`` when ``accumulate``."""
+    _delta(theta, g, p, S, A, D, m)
     d = D[p]
     zero = typed(scale, 0.0)
-    if p < S.shape[0] - g.n_outputs:
-        for x in range(m):
-            d[x] = 0
-        e, stop = g.out_ptr[p], g.out_ptr[p + 1]
-        while e + 4 <= stop:
-            w0, w1 = theta[g.out_edge[e]], theta[g.out_edge[e + 1]]
-            w2, w3 = theta[g.out_edge[e + 2]], theta[g.out_edge[e + 3]]
-            d0, d1 = D[g.out_dst[e]], D[g.out_dst[e + 1]]
-            d2, d3 = D[g.out_dst[e + 2]], D[g.out_dst[e + 3]]
-            for x in range(m):
-                d[x] += w0 * d0[x] + w1 * d1[x] + w2 * d2[x] + w3 * d3[x]
-            e += 4
-        while e < stop:
-            w = theta[g.out_edge[e]]
-            d_j = D[g.out_dst[e]]
-            for x in range(m):
-                d[x] += w * d_j[x]
-            e += 1
-        code, s, a = g.codes[p], S[p], A[p]
-        for x in range(m):
-            d[x] *= activations.f_prime(code, s[x], a[x])
     e, stop = g.in_ptr[p], g.in_ptr[p + 1]
     while e + 4 <= stop:
         a0, a1, a2, a3 = A[g.in_src[e]], A[g.in_src[e + 1]], A[g.in_src[e + 2]], A[g.in_src[e + 3]]
@@ -180,26 +284,69 @@ def neuron_backward(theta, grad, g, p, S, A, D, m, scale, accumulate):
             total += a_i[x] * d[x]
         _store(grad, g.in_edge[e], scale * total, accumulate)
         e += 1
-    bias = g.bias_index[p]
-    if bias >= 0:
-        total = zero
+    _bias_gradient(grad, g, p, D, m, scale, accumulate)
+
+
+@njit(**JIT)
+def quad_backward(theta, grad, g, p, S, A, D, m, scale, accumulate):
+    r"""``neuron_backward`` for ``QUAD`` twin neurons p..p+3: their deltas, then for each shared
+    source row (loaded once) the four edge gradients
+    :math:`g_{e_t} = \mathrm{scale} \sum_x a_{src(e), x} \delta_{p+t, x}`."""
+    for t in range(4):
+        _delta(theta, g, p + t, S, A, D, m)
+    d0, d1, d2, d3 = D[p], D[p + 1], D[p + 2], D[p + 3]
+    zero = typed(scale, 0.0)
+    e, stop = g.in_ptr[p], g.in_ptr[p + 1]
+    o1, o2, o3 = g.in_ptr[p + 1] - e, g.in_ptr[p + 2] - e, g.in_ptr[p + 3] - e
+    ie = g.in_edge
+    while e < stop:
+        a_i = A[g.in_src[e]]
+        t0, t1, t2, t3 = zero, zero, zero, zero
         for x in range(m):
-            total += d[x]
-        _store(grad, bias, scale * total, accumulate)
+            a_x = a_i[x]
+            t0 += a_x * d0[x]
+            t1 += a_x * d1[x]
+            t2 += a_x * d2[x]
+            t3 += a_x * d3[x]
+        _store(grad, ie[e], scale * t0, accumulate)
+        _store(grad, ie[e + o1], scale * t1, accumulate)
+        _store(grad, ie[e + o2], scale * t2, accumulate)
+        _store(grad, ie[e + o3], scale * t3, accumulate)
+        e += 1
+    for t in range(4):
+        _bias_gradient(grad, g, p + t, D, m, scale, accumulate)
+
+
+@njit(**JIT)
+def unit_forward(theta, g, u, S, A, m):
+    """The forward sums of unit ``u`` (a quad of twins or one neuron)."""
+    if g.unit_size[u] == QUAD:
+        quad_forward(theta, g, g.unit_start[u], S, A, m)
+    else:
+        neuron_forward(theta, g, g.unit_start[u], S, A, m)
+
+
+@njit(**JIT)
+def unit_backward(theta, grad, g, u, S, A, D, m, scale, accumulate):
+    """Deltas and gradients of unit ``u``."""
+    if g.unit_size[u] == QUAD:
+        quad_backward(theta, grad, g, g.unit_start[u], S, A, D, m, scale, accumulate)
+    else:
+        neuron_backward(theta, grad, g, g.unit_start[u], S, A, D, m, scale, accumulate)
 
 
 # --- one level, serial or parallel over its neurons --------------------------------------
 
 @njit(**PARALLEL_JIT)
 def _forward_level_parallel(theta, g, lo, hi, S, A, m):
-    for p in prange(lo, hi):
-        neuron_forward(theta, g, p, S, A, m)
+    for u in prange(lo, hi):
+        unit_forward(theta, g, u, S, A, m)
 
 
 @njit(**PARALLEL_JIT)
 def _backward_level_parallel(theta, grad, g, lo, hi, S, A, D, m, scale, accumulate):
-    for p in prange(lo, hi):
-        neuron_backward(theta, grad, g, p, S, A, D, m, scale, accumulate)
+    for u in prange(lo, hi):
+        unit_backward(theta, grad, g, u, S, A, D, m, scale, accumulate)
 
 
 # --- passes ----------------------------------------------------------------------------------
@@ -210,12 +357,12 @@ def forward(theta, g, par, work, m):
     :math:`a_{jx} = e^{s_{jx} - \\max s_x} / \\sum_i e^{s_{ix} - \\max s_x}` over the outputs."""
     S, A = work.S, work.A
     for q in range(1, g.level_ptr.shape[0] - 1):
-        lo, hi = g.level_ptr[q], g.level_ptr[q + 1]
+        lo, hi = g.level_unit_ptr[q], g.level_unit_ptr[q + 1]
         if par[q]:
             _forward_level_parallel(theta, g, lo, hi, S, A, m)
         else:
-            for p in range(lo, hi):
-                neuron_forward(theta, g, p, S, A, m)
+            for u in range(lo, hi):
+                unit_forward(theta, g, u, S, A, m)
     if g.output_code == activations.SOFTMAX:
         o0 = S.shape[0] - g.n_outputs
         for x in range(m):
@@ -260,13 +407,13 @@ def backward(theta, grad, g, par, work, y, m, scale, accumulate):
     output_stage(g, work, y, m, True)
     scale = grad.dtype.type(scale)
     for q in range(g.level_ptr.shape[0] - 2, 0, -1):
-        lo, hi = g.level_ptr[q], g.level_ptr[q + 1]
+        lo, hi = g.level_unit_ptr[q], g.level_unit_ptr[q + 1]
         if par[q]:
             _backward_level_parallel(theta, grad, g, lo, hi, work.S, work.A, work.D, m, scale,
                                      accumulate)
         else:
-            for p in range(lo, hi):
-                neuron_backward(theta, grad, g, p, work.S, work.A, work.D, m, scale, accumulate)
+            for u in range(lo, hi):
+                unit_backward(theta, grad, g, u, work.S, work.A, work.D, m, scale, accumulate)
 
 
 @njit(**JIT)
