@@ -3,6 +3,7 @@ densities, against fastnn's dense layered engine and two PyTorch forms, in one r
 
     python -m benchmarks.graphs                    # fast profile
     python -m benchmarks.graphs --profile full --out benchmarks/results
+    python -m benchmarks.graphs --threads 1 --samples 1024   # on a busy machine
 
 Engines (same data, same graph, same dtype, batch and learning rate; one process):
 
@@ -204,13 +205,27 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profile", choices=sorted(PROFILES), default="fast")
     parser.add_argument("--out", default=None, help="folder for graphs-<profile>.json")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="threads for numba and PyTorch (default: all); 1 is the fair "
+                             "measure on a machine shared with other work")
+    parser.add_argument("--samples", type=int, default=None, help="samples per epoch")
     args = parser.parse_args(argv)
+    if args.threads:
+        fastnn.set_num_threads(args.threads)
+        try:
+            import torch
+            torch.set_num_threads(args.threads)
+        except ImportError:
+            pass
+    if args.samples:
+        PROFILES[args.profile] = dict(PROFILES[args.profile], n_samples=args.samples)
     load = os.getloadavg()
     rows = run(args.profile, log=lambda *a: print(*a, file=sys.stderr, flush=True))
     lines = verdicts(rows)
     print("\n".join(lines))
     if args.out:
-        path = Path(args.out) / f"graphs-{args.profile}.json"
+        suffix = f"-{args.threads}thread" if args.threads else ""
+        path = Path(args.out) / f"graphs-{args.profile}{suffix}.json"
         report = dict(sizes=SIZES, batch=BATCH, dtype=DTYPE, rows=rows, verdicts=lines,
                       load_before=load, load_after=os.getloadavg(),
                       threads=fastnn.get_num_threads())

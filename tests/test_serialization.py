@@ -192,3 +192,15 @@ def test_version_2_file_still_loads(tmp_path, rng):
     loaded = fastnn.load(path)
     assert loaded.sizes == (3, 4, 2) and loaded.optimizer.name == "adam"
     np.testing.assert_array_equal(loaded.predict(X), net.predict(X))
+
+
+def test_graph_whose_config_exceeds_a_mebibyte_loads(tmp_path):
+    """A graph's config lists its edges: 90,000 of them are a 1.4 MB JSON record."""
+    net = fastnn.Network(fastnn.Graph.layered([300, 300, 3]), seed=0, engine="numpy")
+    path = tmp_path / "big.npz"
+    net.save(path)
+    with np.load(path) as archive:
+        assert len(str(archive["config"])) > 1 << 20
+    loaded = fastnn.load(path)
+    assert loaded.topology == net.topology
+    np.testing.assert_array_equal(loaded._theta, net._theta)

@@ -48,9 +48,10 @@ Loading
 ``read`` is bounded by the file, not by what it claims: a path that is not a regular file
 (FIFO, device, directory, socket) is refused before it is opened for reading; every archive
 member's declared size is checked before it is decompressed (JSON records at most
-``MAX_RECORD_BYTES``); the parameter count a layered configuration implies is computed from
-its sizes (``implied_parameters``) and compared with ``MAX_PARAMETERS`` and with the shape in
-the ``.npy`` header of ``theta`` before the structure is built or any parameter data is read
+``MAX_RECORD_BYTES``; the config, which lists a graph's edges, ``MAX_CONFIG_BYTES``); the
+parameter count a layered configuration implies is computed from its sizes
+(``implied_parameters``) and compared with ``MAX_PARAMETERS`` and with the shape in the
+``.npy`` header of ``theta`` before the structure is built or any parameter data is read
 (other kinds: the structure is built, which allocates no parameters, and its
 ``n_parameters`` compared); the data size each array member declares must match its header;
 the penalty and optimizer records are checked for type and range. Every problem is a
@@ -79,7 +80,7 @@ KEYS = ("format", "version", "config", "theta", "rng")
 """Arrays every version has."""
 KEYS_V2 = ("training", "optimizer_v", "optimizer_s")
 """Arrays added in version 2."""
-KEYS_BY_VERSION = {1: KEYS, 2: KEYS + KEYS_V2}
+KEYS_BY_VERSION = {1: KEYS, 2: KEYS + KEYS_V2, 3: KEYS + KEYS_V2}
 """The arrays a file of each version must hold."""
 
 STALE_SECONDS = 60.0
@@ -87,7 +88,10 @@ STALE_SECONDS = 60.0
 interrupted save; the next save to the folder removes it."""
 TEMPORARY_NAME = re.compile(r"\.fastnn-[0-9a-f]{16}\.tmp")
 MAX_RECORD_BYTES = 1 << 20
-"""Largest JSON record (config, rng, training) ``read`` decompresses: 1 MiB."""
+"""Largest JSON record (rng, training) ``read`` decompresses: 1 MiB."""
+MAX_CONFIG_BYTES = 1 << 28
+"""Largest ``config`` record: 256 MiB, since a graph network's config lists its edges
+(about 15 bytes each: [784, 1000, 10] dense is 12 MB)."""
 MAX_INFLATION = 100
 """A compressed array member larger than 64 MiB may inflate at most this many times its
 stored size (``np.savez`` stores arrays uncompressed; a zip tool's deflate of real
@@ -340,7 +344,7 @@ def _read_archive(file, path):
         missing = [key for key in KEYS_BY_VERSION[version] if key not in members]
         if missing:
             raise ValueError(f"version {version} file without {', '.join(missing)}")
-        config = _json(archive, members["config"], "config")
+        config = _json(archive, members["config"], "config", MAX_CONFIG_BYTES)
         rng_state = _json(archive, members["rng"], "rng")
         shape, stored = _header(archive, members["theta"])
         implied = implied_parameters(config)
@@ -374,9 +378,9 @@ def _checked_size(info, limit, name):
                          f"fastnn file holds ({limit:,})")
 
 
-def _record(archive, info, kind="str"):
+def _record(archive, info, kind="str", limit=MAX_RECORD_BYTES):
     """A 0-d string (or int) array member, its size bounded before it is decompressed."""
-    _checked_size(info, MAX_RECORD_BYTES, info.filename[:-4])
+    _checked_size(info, limit, info.filename[:-4])
     with archive.open(info) as member:
         value = np.lib.format.read_array(member, allow_pickle=False)
     if value.shape != ():
@@ -390,8 +394,8 @@ def _record(archive, info, kind="str"):
     return str(value)
 
 
-def _json(archive, info, name):
-    value = json.loads(_record(archive, info))
+def _json(archive, info, name, limit=MAX_RECORD_BYTES):
+    value = json.loads(_record(archive, info, limit=limit))
     if not isinstance(value, dict):
         raise ValueError(f"{name} is not a JSON object")
     return value
