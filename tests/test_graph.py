@@ -200,6 +200,11 @@ def test_twin_neurons_are_computed_in_quads():
     """A dense layer's neurons share their sources: they run as units of four."""
     arch = fastnn.Network(Graph.layered([5, 9, 3]), seed=0)._engine.arch
     assert arch.unit_size.tolist() == [1] * 5 + [4, 4, 1] + [1, 1, 1]
+    assert arch.unit_dense.tolist() == [0] * 5 + [1, 1, 0] + [0, 0, 0] and arch.has_dense
+    shuffled = Graph.layered([5, 9, 3])  # twins, but their weights not consecutive in theta
+    edges = shuffled.edges[::-1]
+    arch = fastnn.Network(Graph(edges, shuffled.inputs, shuffled.outputs), seed=0)._engine.arch
+    assert 4 in arch.unit_size.tolist() and not arch.has_dense
     arch = fastnn.Network(random_graph(np.random.default_rng(0)), seed=0)._engine.arch
     assert (arch.unit_size == 1).all()
 

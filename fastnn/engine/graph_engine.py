@@ -58,7 +58,7 @@ class GraphNumbaEngine:
             if len(workspaces) >= 4:
                 workspaces.clear()
             found = (graph_kernels.make_workspace(self.n_neurons, self.arch.n_outputs, capacity,
-                                                  self.dtype),
+                                                  self.dtype, bool(self.arch.has_dense)),
                      graph_kernels.parallel_levels(self.arch, capacity))
             workspaces[capacity] = found
         return found

@@ -38,11 +38,13 @@ from . import rules
 GraphArch = namedtuple("GraphArch", [
     "n_inputs", "level_ptr", "in_ptr", "in_src", "in_edge", "out_ptr", "out_dst", "out_edge",
     "bias_index", "codes", "n_outputs", "output_code", "cost", "unit_start", "unit_size",
-    "level_unit_ptr"])
+    "unit_dense", "level_unit_ptr", "has_dense"])
 """``core.graph.GraphArrays`` plus ``n_outputs``, ``output_code`` (the outputs' common
 activation code, -1 when they differ: quadratic cost, per-neuron BP1), the ``cost`` code and
 the *units* of work (``units``): unit u is neurons ``unit_start[u]`` to
-``unit_start[u] + unit_size[u] - 1``, level q's units are ``level_unit_ptr[q]:level_unit_ptr[q+1]``."""
+``unit_start[u] + unit_size[u] - 1``, level q's units are ``level_unit_ptr[q]:level_unit_ptr[q+1]``;
+``unit_dense[u]`` 1 for a quad whose sources are consecutive neurons and whose weights are
+consecutive in theta (a block of a dense layer), ``has_dense`` 1 when there is one."""
 
 QUAD = 4
 """Neurons per unit when consecutive neurons of a level have the same sources (*twins*, as in
@@ -50,10 +52,11 @@ every dense layer): a unit loads each source row once for all of them."""
 
 
 def units(g):
-    """``(unit_start, unit_size, level_unit_ptr)`` for ``core.graph.GraphArrays`` ``g``: each
-    level cut into runs of ``QUAD`` consecutive neurons with identical in-edge source lists
-    (computed together by ``quad_forward``/``quad_backward``) and single neurons."""
-    starts, sizes, level_unit_ptr = [], [], [0]
+    """``(unit_start, unit_size, unit_dense, level_unit_ptr, has_dense)`` for
+    ``core.graph.GraphArrays`` ``g``: each level cut into runs of ``QUAD`` consecutive neurons
+    with identical in-edge source lists (computed together by ``quad_forward`` and
+    ``quad_backward``) and single neurons."""
+    starts, sizes, dense, level_unit_ptr = [], [], [], [0]
     for q in range(len(g.level_ptr) - 1):
         p, hi = int(g.level_ptr[q]), int(g.level_ptr[q + 1])
         while p < hi:
@@ -64,32 +67,43 @@ def units(g):
                         np.array_equal(first, g.in_src[g.in_ptr[p + t]:g.in_ptr[p + t + 1]])
                         for t in range(1, QUAD)):
                     size = QUAD
+            block = False
+            if size == QUAD:
+                n = int(g.in_ptr[p + 1] - g.in_ptr[p])
+                runs = [g.in_edge[g.in_ptr[p + t]:g.in_ptr[p + t + 1]] for t in range(QUAD)]
+                block = bool((np.diff(first) == 1).all() and all(
+                    (run == run[0] + np.arange(n)).all() for run in runs))
             starts.append(p)
             sizes.append(size)
+            dense.append(block)
             p += size
         level_unit_ptr.append(len(starts))
     return (np.array(starts, dtype=np.int64), np.array(sizes, dtype=np.int64),
-            np.array(level_unit_ptr, dtype=np.int64))
+            np.array(dense, dtype=np.uint8), np.array(level_unit_ptr, dtype=np.int64),
+            int(any(dense)))
 
 GraphWorkspace = namedtuple("GraphWorkspace", ["S", "A", "D", "y", "s_out", "a_out", "d_out",
-                                               "sample_cost"])
+                                               "sample_cost", "AT"])
 """Buffers for batches of up to ``capacity`` samples: ``S``, ``A``, ``D`` (N, capacity)
 neuron-major; ``y``, ``s_out``, ``a_out``, ``d_out`` (capacity, n_outputs) sample-major rows
 of the targets and of the outputs' s, a and delta (what ``costs`` and ``metrics`` take);
-``sample_cost`` (capacity,)."""
+``sample_cost`` (capacity,); ``AT`` (capacity, N), ``A`` transposed for the gradients of
+dense blocks (``quad_backward_dense``; (0, 0) when the graph has none)."""
 
 PARALLEL_WORK = 1 << 15
 """Multiply-adds (edges and neurons of a level times the batch size) from which a level runs
 in parallel; below it the threads' wake-up costs more than they save."""
 
 
-def make_workspace(n_neurons, n_outputs, capacity, dtype):
-    """Allocate a ``GraphWorkspace`` for batches of up to ``capacity`` samples."""
+def make_workspace(n_neurons, n_outputs, capacity, dtype, dense=True):
+    """Allocate a ``GraphWorkspace`` for batches of up to ``capacity`` samples (``dense``:
+    with the transposed activations ``AT``)."""
     def rows():
         return np.zeros((capacity, n_outputs), dtype)
+    AT = np.zeros((capacity, n_neurons) if dense else (0, 0), dtype)
     return GraphWorkspace(np.zeros((n_neurons, capacity), dtype), np.zeros((n_neurons, capacity), dtype),
                           np.zeros((n_neurons, capacity), dtype), rows(), rows(), rows(), rows(),
-                          np.zeros(capacity, dtype))
+                          np.zeros(capacity, dtype), AT)
 
 
 def parallel_levels(arch, m):
@@ -318,6 +332,39 @@ def quad_backward(theta, grad, g, p, S, A, D, m, scale, accumulate):
 
 
 @njit(**JIT)
+def quad_backward_dense(theta, grad, g, p, AT, D, m, scale, accumulate):
+    r"""``quad_backward`` for a dense block: four twins whose n sources are consecutive neurons
+    i0..i0+n-1 and whose weights are consecutive in theta. The gradients are summed sample
+    by sample as outer products, :math:`g_{t,k} \mathrel{+}= (\mathrm{scale}\,\delta_{p+t,x})
+    a_{x, i0+k}`, with the inner loop over k along row x of the transposed activations ``AT``
+    (no reduction across SIMD lanes per edge, which the per-edge dot products pay)."""
+    n = g.in_ptr[p + 1] - g.in_ptr[p]
+    i0 = g.in_src[g.in_ptr[p]]
+    g0 = grad[g.in_edge[g.in_ptr[p]]:g.in_edge[g.in_ptr[p]] + n]
+    g1 = grad[g.in_edge[g.in_ptr[p + 1]]:g.in_edge[g.in_ptr[p + 1]] + n]
+    g2 = grad[g.in_edge[g.in_ptr[p + 2]]:g.in_edge[g.in_ptr[p + 2]] + n]
+    g3 = grad[g.in_edge[g.in_ptr[p + 3]]:g.in_edge[g.in_ptr[p + 3]] + n]
+    if not accumulate:
+        for k in range(n):
+            g0[k] = 0
+            g1[k] = 0
+            g2[k] = 0
+            g3[k] = 0
+    for x in range(m):
+        c0, c1 = scale * D[p, x], scale * D[p + 1, x]
+        c2, c3 = scale * D[p + 2, x], scale * D[p + 3, x]
+        row = AT[x, i0:i0 + n]
+        for k in range(n):
+            a_k = row[k]
+            g0[k] += c0 * a_k
+            g1[k] += c1 * a_k
+            g2[k] += c2 * a_k
+            g3[k] += c3 * a_k
+    for t in range(4):
+        _bias_gradient(grad, g, p + t, D, m, scale, accumulate)
+
+
+@njit(**JIT)
 def unit_forward(theta, g, u, S, A, m):
     """The forward sums of unit ``u`` (a quad of twins or one neuron)."""
     if g.unit_size[u] == QUAD:
@@ -327,9 +374,14 @@ def unit_forward(theta, g, u, S, A, m):
 
 
 @njit(**JIT)
-def unit_backward(theta, grad, g, u, S, A, D, m, scale, accumulate):
+def unit_backward(theta, grad, g, u, S, A, D, AT, m, scale, accumulate):
     """Deltas and gradients of unit ``u``."""
-    if g.unit_size[u] == QUAD:
+    if g.unit_dense[u]:
+        p = g.unit_start[u]
+        for t in range(QUAD):
+            _delta(theta, g, p + t, S, A, D, m)
+        quad_backward_dense(theta, grad, g, p, AT, D, m, scale, accumulate)
+    elif g.unit_size[u] == QUAD:
         quad_backward(theta, grad, g, g.unit_start[u], S, A, D, m, scale, accumulate)
     else:
         neuron_backward(theta, grad, g, g.unit_start[u], S, A, D, m, scale, accumulate)
@@ -344,9 +396,9 @@ def _forward_level_parallel(theta, g, lo, hi, S, A, m):
 
 
 @njit(**PARALLEL_JIT)
-def _backward_level_parallel(theta, grad, g, lo, hi, S, A, D, m, scale, accumulate):
+def _backward_level_parallel(theta, grad, g, lo, hi, S, A, D, AT, m, scale, accumulate):
     for u in prange(lo, hi):
-        unit_backward(theta, grad, g, u, S, A, D, m, scale, accumulate)
+        unit_backward(theta, grad, g, u, S, A, D, AT, m, scale, accumulate)
 
 
 # --- passes ----------------------------------------------------------------------------------
@@ -406,14 +458,20 @@ def backward(theta, grad, g, par, work, y, m, scale, accumulate):
     is read before any update touches it."""
     output_stage(g, work, y, m, True)
     scale = grad.dtype.type(scale)
+    if g.has_dense:  # the sources' activations sample-major, for quad_backward_dense
+        for p in range(work.A.shape[0] - g.n_outputs):
+            a = work.A[p]
+            for x in range(m):
+                work.AT[x, p] = a[x]
     for q in range(g.level_ptr.shape[0] - 2, 0, -1):
         lo, hi = g.level_unit_ptr[q], g.level_unit_ptr[q + 1]
         if par[q]:
-            _backward_level_parallel(theta, grad, g, lo, hi, work.S, work.A, work.D, m, scale,
-                                     accumulate)
+            _backward_level_parallel(theta, grad, g, lo, hi, work.S, work.A, work.D, work.AT, m,
+                                     scale, accumulate)
         else:
             for u in range(lo, hi):
-                unit_backward(theta, grad, g, u, work.S, work.A, work.D, m, scale, accumulate)
+                unit_backward(theta, grad, g, u, work.S, work.A, work.D, work.AT, m, scale,
+                              accumulate)
 
 
 @njit(**JIT)
