@@ -48,7 +48,7 @@ Loading
 ``read`` is bounded by the file, not by what it claims: a path that is not a regular file
 (FIFO, device, directory, socket) is refused before it is opened for reading; every archive
 member's declared size is checked before it is decompressed (JSON records at most
-``MAX_RECORD_BYTES``; the config, which lists a graph's edges, ``MAX_CONFIG_BYTES``); the
+``MAX_RECORD_BYTES``; the config, which lists a graph's edges, ``config_limit``); the
 parameter count a layered configuration implies is computed from its sizes
 (``implied_parameters``) and compared with ``MAX_PARAMETERS`` and with the shape in the
 ``.npy`` header of ``theta`` before the structure is built or any parameter data is read
@@ -90,8 +90,18 @@ TEMPORARY_NAME = re.compile(r"\.fastnn-[0-9a-f]{16}\.tmp")
 MAX_RECORD_BYTES = 1 << 20
 """Largest JSON record (rng, training) ``read`` decompresses: 1 MiB."""
 MAX_CONFIG_BYTES = 1 << 28
-"""Largest ``config`` record: 256 MiB, since a graph network's config lists its edges
-(about 15 bytes each: [784, 1000, 10] dense is 12 MB)."""
+"""Largest ``config`` record of any file: 256 MiB (a graph network's config lists its edges,
+about 15 bytes each: [784, 1000, 10] dense is 12 MB); see ``config_limit``."""
+CONFIG_BYTES_PER_PARAMETER = 64
+
+
+def config_limit(theta_shape):
+    """Largest ``config`` record a file whose ``theta`` header has ``theta_shape`` may hold:
+    ``MAX_RECORD_BYTES`` plus ``CONFIG_BYTES_PER_PARAMETER`` per stored parameter (a graph
+    has fewer edges than parameters), at most ``MAX_CONFIG_BYTES``. A small network's file
+    thus still refuses a config of more than 1 MiB before inflating it."""
+    count = int(np.prod(theta_shape)) if len(theta_shape) == 1 else 0
+    return min(MAX_CONFIG_BYTES, MAX_RECORD_BYTES + CONFIG_BYTES_PER_PARAMETER * count)
 MAX_INFLATION = 100
 """A compressed array member larger than 64 MiB may inflate at most this many times its
 stored size (``np.savez`` stores arrays uncompressed; a zip tool's deflate of real
@@ -344,9 +354,9 @@ def _read_archive(file, path):
         missing = [key for key in KEYS_BY_VERSION[version] if key not in members]
         if missing:
             raise ValueError(f"version {version} file without {', '.join(missing)}")
-        config = _json(archive, members["config"], "config", MAX_CONFIG_BYTES)
-        rng_state = _json(archive, members["rng"], "rng")
         shape, stored = _header(archive, members["theta"])
+        config = _json(archive, members["config"], "config", config_limit(shape))
+        rng_state = _json(archive, members["rng"], "rng")
         implied = implied_parameters(config)
         if implied is not None and (implied > structure.MAX_PARAMETERS or shape != (implied,)):
             if implied > structure.MAX_PARAMETERS:
