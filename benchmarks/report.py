@@ -28,9 +28,9 @@ import numpy as np
 
 if __package__ in (None, ""):  # run as a script: python benchmarks/report.py
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from benchmarks import cases
+    from benchmarks import cases, graphs
 else:
-    from . import cases
+    from . import cases, graphs
 
 import fastnn
 
@@ -342,7 +342,8 @@ def main(argv=None):
     parser.add_argument("--plain", action="store_true",
                         help="also time the plain per-equation kernels (numba-plain)")
     parser.add_argument("--skip", nargs="*", default=[],
-                        choices=["threads", "sweep", "compile", "book"], help="sections to leave out")
+                        choices=["threads", "sweep", "compile", "book", "graphs"],
+                        help="sections to leave out")
     parser.add_argument("--mnist", default=os.environ.get("FASTNN_DATA", "/work/shared/data/mnist"),
                         help="folder of the real MNIST files for the book's chapter-1 run")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
@@ -381,6 +382,9 @@ def main(argv=None):
     if "compile" not in args.skip:
         log("compile time ...")
         report["compile"] = compile_times()
+    if "graphs" not in args.skip:
+        log("sparse graphs (benchmarks/graphs.py) ...")
+        report["graphs"] = graphs.run(args.profile, log=log)
 
     env = report["environment"]
     print(f"fastnn benchmark report, profile {args.profile}, {rounds} interleaved rounds, "
@@ -434,6 +438,14 @@ def main(argv=None):
         print(f"  then a float64 sigmoid and a float32 relu/softmax net: import "
               f"{v['import_seconds']:.1f} s, first fit+predict+evaluate {v['first_calls_seconds']:.1f} s, "
               f"cpu {v['process_cpu_seconds']:.1f} s")
+    if "graphs" in report:
+        print()
+        print(f"Sparse graphs {graphs.SIZES}, batch {graphs.BATCH}, {graphs.DTYPE} (issue 11):")
+        for row in report["graphs"]:
+            print(f"  density {row['density']:>5.0%}  {row['engine']:<11} "
+                  f"{row['samples_per_second']:>11,.0f} samples/s  "
+                  f"{row['connections_per_second'] / 1e9:6.2f} G connections/s")
+        print("\n".join("  " + line for line in graphs.verdicts(report["graphs"])))
     path = out / f"report-{args.profile}.json"
     path.write_text(json.dumps(report, indent=1))
     print(f"\nJSON: {os.path.relpath(path, ROOT)}")

@@ -10,6 +10,7 @@ Subpackages, each importing only those before it: ``core`` (what a network is) <
 (the ``Network``) <- ``datasets`` and the integrations ``sklearn``, ``cli``, ``plot``.
 """
 from .core.errors import TrainingDiverged
+from .core.graph import Graph, GraphWarning
 from .engine.threads import get_num_threads, set_num_threads
 from .network import Network, load
 from .training import callbacks, optimizers, schedules
@@ -31,7 +32,8 @@ def _dask_runner(client):
 _runners.register("distributed.client.Client", _dask_runner)
 
 __version__ = "0.1.0"
-__all__ = ["Network", "History", "load", "gradient_check", "best_of", "sweep", "TrainingDiverged",
+__all__ = ["Network", "Graph", "GraphWarning", "History", "load", "gradient_check", "best_of", "sweep",
+           "TrainingDiverged",
            "SGD", "Momentum", "Nesterov", "Adagrad", "RMSProp", "Adam",
            "optimizers", "schedules", "callbacks", "set_num_threads", "get_num_threads",
            "__version__"]

@@ -22,6 +22,7 @@ import threading
 import numpy as np
 
 from .core import costs, validation
+from .core.graph import as_graph, pruned
 from .core.structure import INITS, Layered, Topology
 from .core.structure import from_config as structure_from_config
 from .engine import ENGINE_NAMES, make_engine, rules
@@ -35,8 +36,10 @@ class Network:
 
     Parameters
     ----------
-    sizes : sequence of int
-        Neurons per layer, input first, e.g. ``[784, 30, 10]``.
+    sizes : sequence of int, or a structure object
+        Neurons per layer, input first, e.g. ``[784, 30, 10]``; or a ``fastnn.Graph`` (any
+        feed-forward graph of neurons, ``fastnn.core.graph``), whose activations it carries
+        (``activation`` and ``output_activation`` are then ignored).
     activation : str
         Hidden-layer activation: "sigmoid", "tanh", "relu", "leaky_relu", "arctan", "identity".
     output_activation : str or None
@@ -58,6 +61,10 @@ class Network:
     biases : list of ndarray, biases[l] of shape (sizes[l+1],)
         Views into the network's parameter vector: assign in place (``net.weights[0][...] = W``)
         or replace an entry (``net.weights[0] = W``); the next call uses the new values.
+        For a graph network, ``weights`` is one 1-D array, one weight per edge in the order of
+        ``graph.edges``, and ``biases`` one 1-D array in the order of ``graph.has_bias``
+        (``net.weights[...] = w`` or ``net.weights = w``). ``sizes``, ``activation`` and
+        ``layer_activations`` exist for layered networks only (AttributeError for a graph).
     """
 
     def __init__(self, sizes, activation="sigmoid", output_activation=None, cost="quadratic",
@@ -117,15 +124,22 @@ class Network:
 
     # --- structure -----------------------------------------------------------------------
 
+    def _layered(self, name):
+        if not isinstance(self.topology, Layered):
+            raise AttributeError(f"net.{name} exists for layered networks only; this network "
+                                 f"is a {self.topology.kind} (see net.topology: "
+                                 f"{self.topology!r})")
+        return self.topology
+
     @property
     def sizes(self):
-        """Neurons per layer, input first (layered networks)."""
-        return self.topology.sizes
+        """Neurons per layer, input first (layered networks; AttributeError for a graph)."""
+        return self._layered("sizes").sizes
 
     @property
     def activation(self):
-        """Hidden-layer activation (layered networks)."""
-        return self.topology.activation
+        """Hidden-layer activation (layered networks; a graph's is ``topology.neuron_activations``)."""
+        return self._layered("activation").activation
 
     @property
     def output_activation(self):
@@ -133,8 +147,8 @@ class Network:
 
     @property
     def layer_activations(self):
-        """Activation name of every non-input layer (layered networks)."""
-        return self.topology.layer_activations
+        """Activation name of every non-input layer (layered networks only)."""
+        return self._layered("layer_activations").layer_activations
 
     @property
     def n_parameters(self):
@@ -330,6 +344,32 @@ class Network:
                    else rules.numpy_add_penalty_gradient)
             add(theta, grad, self._weight_mask(), l2 / n, l1 / n)
         return self.topology.views(grad)
+
+    def prune(self, fraction):
+        """A new graph network without the ``fraction`` of weights smallest in magnitude.
+
+        Works on layered and graph networks (a layered one is first read as
+        ``Graph.layered``). Hidden neurons that no longer reach an output are removed with
+        their edges; the remaining weights and biases are copied, so the new network's
+        outputs equal this one's with the pruned weights set to 0. The new network has this
+        one's cost, init, dtype, seed, engine and generator state, and no optimizer yet
+        (its parameter vector is shorter).
+
+        Parameters
+        ----------
+        fraction : float in [0, 1)
+
+        Returns
+        -------
+        Network
+        """
+        graph, theta = as_graph(self.topology, self._parameters())
+        new_graph, new_theta = pruned(graph, theta, fraction)
+        net = Network(new_graph, cost=self.cost, init=self.init, dtype=self.dtype,
+                      seed=self.seed, engine=self.engine)
+        net._theta[...] = new_theta
+        net._rng.bit_generator.state = self._rng.bit_generator.state
+        return net
 
     def save(self, path):
         """Write the network to ``path`` atomically (format: ``fastnn.io.model_file``)."""

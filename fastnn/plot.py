@@ -5,10 +5,13 @@ is drawn, never by ``import fastnn``.
 
 >>> history = net.fit(X, y, epochs=30, batch_size=10, learning_rate=3.0)   # doctest: +SKIP
 >>> fastnn.plot.training_curves(history, "curves.png")                     # doctest: +SKIP
+>>> fastnn.plot.graph(net, "network.png")                                   # doctest: +SKIP
 """
 import os
 
-__all__ = ["training_curves"]
+import numpy as np
+
+__all__ = ["training_curves", "graph"]
 
 VALIDATION_FIELDS = {
     "loss": ("val_loss", "validation_loss"),
@@ -124,6 +127,74 @@ def training_curves(history, path=None, *, title=None, validation_label="validat
             ax.set_xlim(epochs[0], epochs[-1])
     if title:
         fig.suptitle(title)
+    fig.tight_layout()
+    if path is not None:
+        fig.savefig(os.fspath(path), dpi=110)
+    return fig
+
+
+def graph(net, path=None, *, title=None, labels=None, max_edges=20000):
+    """Draw a network as its graph: neurons by level (inputs left, outputs right), edge width
+    by :math:`|w|`, colour by sign (blue positive, red negative); a neuron's outline is
+    coloured by the sign of its bias (grey: no bias).
+
+    Parameters
+    ----------
+    net : fastnn.Network
+        A graph network, or a layered one (drawn as ``Graph.layered``).
+    path : str or path-like, optional
+        Save the figure there; without it, a pyplot figure (see ``training_curves``).
+    title : str, optional
+    labels : bool or None
+        Write the neuron ids; None: when there are at most 40 neurons.
+    max_edges : int
+        Draw only this many edges, those of largest :math:`|w|` (a picture of 800,000 edges
+        shows nothing).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from .core.graph import as_graph
+    g, theta = as_graph(net.topology, net._parameters())
+    theta = np.asarray(theta, dtype=np.float64)
+    weights, biases = g.views(theta)
+    position = {}
+    for q, level in enumerate(g.levels):
+        for r, i in enumerate(level):
+            position[i] = (q, (len(level) - 1) / 2 - r)
+    fig = _figure(path is not None, figsize=(max(4, 1.6 * len(g.levels)),
+                                             max(3, 0.35 * max(len(level) for level in g.levels) + 1.5)))
+    from matplotlib.collections import LineCollection
+    ax = fig.subplots()
+    shown = np.argsort(-np.abs(weights), kind="stable")[:max_edges]
+    strongest = float(np.abs(weights).max()) or 1.0
+    segments = [(position[g.edges[e][0]], position[g.edges[e][1]]) for e in shown]
+    colours = ["tab:blue" if weights[e] >= 0 else "tab:red" for e in shown]
+    widths = 0.3 + 3.5 * np.abs(weights[shown]) / strongest
+    ax.add_collection(LineCollection(segments, colors=colours, linewidths=widths, alpha=0.8,
+                                     zorder=1))
+    bias = dict(zip(g.has_bias, biases))
+    xy = np.array([position[i] for i in g.neurons], dtype=float)
+    outline = ["grey" if i not in bias else ("tab:blue" if bias[i] >= 0 else "tab:red")
+               for i in g.neurons]
+    size = 300 if len(g.neurons) <= 40 else max(4, 3000 / len(g.neurons))
+    ax.scatter(xy[:, 0], xy[:, 1], s=size, c="white", edgecolors=outline, linewidths=1.5,
+               zorder=2)
+    if labels or (labels is None and len(g.neurons) <= 40):
+        for i, (x, y) in zip(g.neurons, xy):
+            ax.annotate(str(i), (x, y), ha="center", va="center", fontsize=8, zorder=3)
+    ax.set_xticks(range(len(g.levels)))
+    ax.set_xticklabels(["inputs"] + [f"level {q}" for q in range(1, len(g.levels) - 1)]
+                       + ["outputs"])
+    ax.set_yticks([])
+    for side in ("top", "right", "left"):
+        ax.spines[side].set_visible(False)
+    ax.set_xlim(-0.5, len(g.levels) - 0.5)
+    span = max(len(level) for level in g.levels) / 2
+    ax.set_ylim(-span - 0.3, span + 0.3)
+    ax.set_title(title or f"{len(g.neurons)} neurons, {g.n_edges} edges"
+                 + (f" ({len(shown)} largest |w| drawn)" if len(shown) < g.n_edges else ""))
     fig.tight_layout()
     if path is not None:
         fig.savefig(os.fspath(path), dpi=110)

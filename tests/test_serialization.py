@@ -151,3 +151,56 @@ def test_saved_file_has_the_usual_permissions_and_a_missing_folder_is_named(tmp_
     assert (tmp_path / "m.npz").stat().st_mode & 0o777 == 0o644  # not mkstemp's 0o600
     with pytest.raises(FileNotFoundError, match="no_such_folder"):
         fastnn.Network([3, 2], seed=0).save(tmp_path / "no_such_folder" / "m.npz")
+
+
+@pytest.mark.parametrize("engine", ["numba", "numpy"])
+def test_graph_round_trip_keeps_id_types_and_resumes(tmp_path, rng, engine):
+    edges = [("x", "h"), ("x", 7), ("h", 7), ("x", "out"), (7, "out"), ("h", "out")]
+    graph = fastnn.Graph(edges, ["x"], ["out"], activation="tanh", activations={"out": "sigmoid"},
+                         bias={"h", "out"})
+    net = fastnn.Network(graph, cost="cross_entropy", seed=2, engine=engine)
+    X, y = rng.standard_normal((12, 1)), rng.integers(0, 2, 12)
+    net.fit(X, y, epochs=2, batch_size=4, optimizer="momentum")
+    path = tmp_path / "graph.npz"
+    net.save(path)
+    with np.load(path) as archive:
+        assert int(archive["version"]) == 3
+        config = json.loads(str(archive["config"]))
+    assert config["kind"] == "graph" and config["edges"][1] == ["x", 7]
+    loaded = fastnn.load(path)
+    assert loaded.topology == graph and loaded.topology.edges == edges
+    assert loaded.topology.has_bias == ["h", "out"]
+    np.testing.assert_array_equal(loaded.weights, net.weights)
+    np.testing.assert_array_equal(loaded.predict(X), net.predict(X))
+    net.fit(X, y, epochs=1, batch_size=4)
+    loaded.fit(X, y, epochs=1, batch_size=4)
+    np.testing.assert_array_equal(loaded._theta, net._theta)
+
+
+def test_version_2_file_still_loads(tmp_path, rng):
+    """A file as version 2 wrote it (layered, no kind in its config) loads as before."""
+    net = fastnn.Network([3, 4, 2], seed=5)
+    X, y = rng.standard_normal((10, 3)), rng.integers(0, 2, 10)
+    net.fit(X, y, epochs=1, optimizer="adam")
+    path = tmp_path / "v2.npz"
+    net.save(path)
+    with np.load(path) as archive:
+        arrays = dict(archive)
+    config = json.loads(str(arrays["config"]))
+    assert "kind" not in config
+    np.savez(path, **{**arrays, "version": np.array(2)})
+    loaded = fastnn.load(path)
+    assert loaded.sizes == (3, 4, 2) and loaded.optimizer.name == "adam"
+    np.testing.assert_array_equal(loaded.predict(X), net.predict(X))
+
+
+def test_graph_whose_config_exceeds_a_mebibyte_loads(tmp_path):
+    """A graph's config lists its edges: 90,000 of them are a 1.4 MB JSON record."""
+    net = fastnn.Network(fastnn.Graph.layered([300, 300, 3]), seed=0, engine="numpy")
+    path = tmp_path / "big.npz"
+    net.save(path)
+    with np.load(path) as archive:
+        assert len(str(archive["config"])) > 1 << 20
+    loaded = fastnn.load(path)
+    assert loaded.topology == net.topology
+    np.testing.assert_array_equal(loaded._theta, net._theta)

@@ -5,10 +5,12 @@ Every engine takes ``(topology, cost, dtype)`` and the flat parameter vector ``t
 calls (``train_epoch``, ``predict``, ``gradients``, ``evaluate``, ``warm_up``); nothing above
 this package knows how it computes.
 """
+from .graph_engine import GraphNumbaEngine, GraphNumpyEngine
 from .numba_engine import NumbaEngine
 from .reference import NumpyEngine
 
-ENGINES = {"numba": {"layered": NumbaEngine}, "numpy": {"layered": NumpyEngine}}
+ENGINES = {"numba": {"layered": NumbaEngine, "graph": GraphNumbaEngine},
+           "numpy": {"layered": NumpyEngine, "graph": GraphNumpyEngine}}
 """Engine classes by ``Network(engine=...)`` name, then by ``Topology.kind``."""
 
 ENGINE_NAMES = tuple(ENGINES)

@@ -1,11 +1,13 @@
 """Saving and loading networks: a NumPy ``.npz`` archive readable without pickle.
 
-Format (version 2), one archive with these arrays:
+Format (version 3), one archive with these arrays:
 
 ``format``   the string "fastnn.Network"
 ``version``  int, the format version (files from newer versions are refused)
 ``config``   JSON string: the structure's configuration (``Topology.config``: sizes, activation,
-             output_activation for a layered network), cost, init, dtype, seed, engine
+             output_activation for a layered network; from version 3 also ``"kind": "graph"``
+             with edges, inputs, outputs, activation, activations and bias for a graph, ids
+             keeping their JSON type), cost, init, dtype, seed, engine
 ``theta``    the flat parameter vector in the network's dtype (layout: ``fastnn.core.structure``)
 ``rng``      JSON string: the state of the network's random generator (shuffling resumes)
 ``training`` JSON string (version 2): ``{"optimizer": null | {"name", "config", "iterations",
@@ -14,7 +16,8 @@ Format (version 2), one archive with these arrays:
              first moment; squared-gradient statistics), in the network's dtype, length 0
              when the rule keeps no such state or the network was never trained
 
-Version 1 files (no ``training``) still load, as networks with no optimizer yet. Saving then
+Version 1 files (no ``training``) still load, as networks with no optimizer yet; version 2
+files (layered networks only, no ``kind``) load unchanged. Saving then
 loading a network and calling ``fit`` continues exactly where the saved one would have:
 parameters, optimizer state and counters (schedules and Adam's bias correction), and the
 shuffling generator all carry over. A new version adds its keys to ``KEYS_BY_VERSION``.
@@ -45,9 +48,10 @@ Loading
 ``read`` is bounded by the file, not by what it claims: a path that is not a regular file
 (FIFO, device, directory, socket) is refused before it is opened for reading; every archive
 member's declared size is checked before it is decompressed (JSON records at most
-``MAX_RECORD_BYTES``); the parameter count a layered configuration implies is computed from
-its sizes (``implied_parameters``) and compared with ``MAX_PARAMETERS`` and with the shape in
-the ``.npy`` header of ``theta`` before the structure is built or any parameter data is read
+``MAX_RECORD_BYTES``; the config, which lists a graph's edges, ``config_limit``); the
+parameter count a layered configuration implies is computed from its sizes
+(``implied_parameters``) and compared with ``MAX_PARAMETERS`` and with the shape in the
+``.npy`` header of ``theta`` before the structure is built or any parameter data is read
 (other kinds: the structure is built, which allocates no parameters, and its
 ``n_parameters`` compared); the data size each array member declares must match its header;
 the penalty and optimizer records are checked for type and range. Every problem is a
@@ -70,12 +74,13 @@ import numpy as np
 from ..core import structure
 
 FORMAT = "fastnn.Network"
-VERSION = 2
+VERSION = 3
+"""3: graph networks (``config["kind"] == "graph"``); 2: training state; 1: parameters."""
 KEYS = ("format", "version", "config", "theta", "rng")
 """Arrays every version has."""
 KEYS_V2 = ("training", "optimizer_v", "optimizer_s")
 """Arrays added in version 2."""
-KEYS_BY_VERSION = {1: KEYS, 2: KEYS + KEYS_V2}
+KEYS_BY_VERSION = {1: KEYS, 2: KEYS + KEYS_V2, 3: KEYS + KEYS_V2}
 """The arrays a file of each version must hold."""
 
 STALE_SECONDS = 60.0
@@ -83,7 +88,20 @@ STALE_SECONDS = 60.0
 interrupted save; the next save to the folder removes it."""
 TEMPORARY_NAME = re.compile(r"\.fastnn-[0-9a-f]{16}\.tmp")
 MAX_RECORD_BYTES = 1 << 20
-"""Largest JSON record (config, rng, training) ``read`` decompresses: 1 MiB."""
+"""Largest JSON record (rng, training) ``read`` decompresses: 1 MiB."""
+MAX_CONFIG_BYTES = 1 << 28
+"""Largest ``config`` record of any file: 256 MiB (a graph network's config lists its edges,
+about 15 bytes each: [784, 1000, 10] dense is 12 MB); see ``config_limit``."""
+CONFIG_BYTES_PER_PARAMETER = 64
+
+
+def config_limit(theta_shape):
+    """Largest ``config`` record a file whose ``theta`` header has ``theta_shape`` may hold:
+    ``MAX_RECORD_BYTES`` plus ``CONFIG_BYTES_PER_PARAMETER`` per stored parameter (a graph
+    has fewer edges than parameters), at most ``MAX_CONFIG_BYTES``. A small network's file
+    thus still refuses a config of more than 1 MiB before inflating it."""
+    count = int(np.prod(theta_shape)) if len(theta_shape) == 1 else 0
+    return min(MAX_CONFIG_BYTES, MAX_RECORD_BYTES + CONFIG_BYTES_PER_PARAMETER * count)
 MAX_INFLATION = 100
 """A compressed array member larger than 64 MiB may inflate at most this many times its
 stored size (``np.savez`` stores arrays uncompressed; a zip tool's deflate of real
@@ -336,9 +354,9 @@ def _read_archive(file, path):
         missing = [key for key in KEYS_BY_VERSION[version] if key not in members]
         if missing:
             raise ValueError(f"version {version} file without {', '.join(missing)}")
-        config = _json(archive, members["config"], "config")
-        rng_state = _json(archive, members["rng"], "rng")
         shape, stored = _header(archive, members["theta"])
+        config = _json(archive, members["config"], "config", config_limit(shape))
+        rng_state = _json(archive, members["rng"], "rng")
         implied = implied_parameters(config)
         if implied is not None and (implied > structure.MAX_PARAMETERS or shape != (implied,)):
             if implied > structure.MAX_PARAMETERS:
@@ -370,9 +388,9 @@ def _checked_size(info, limit, name):
                          f"fastnn file holds ({limit:,})")
 
 
-def _record(archive, info, kind="str"):
+def _record(archive, info, kind="str", limit=MAX_RECORD_BYTES):
     """A 0-d string (or int) array member, its size bounded before it is decompressed."""
-    _checked_size(info, MAX_RECORD_BYTES, info.filename[:-4])
+    _checked_size(info, limit, info.filename[:-4])
     with archive.open(info) as member:
         value = np.lib.format.read_array(member, allow_pickle=False)
     if value.shape != ():
@@ -386,8 +404,8 @@ def _record(archive, info, kind="str"):
     return str(value)
 
 
-def _json(archive, info, name):
-    value = json.loads(_record(archive, info))
+def _json(archive, info, name, limit=MAX_RECORD_BYTES):
+    value = json.loads(_record(archive, info, limit=limit))
     if not isinstance(value, dict):
         raise ValueError(f"{name} is not a JSON object")
     return value
