@@ -104,9 +104,10 @@ def test_workers_are_warmed_once_and_tasks_run_one_numba_thread(client):
     fastnn.best_of(2, make, XOR_X, XOR_Y, client=client, **KWARGS)
     plugins = client.run(lambda dask_worker: sorted(dask_worker.plugins))
     assert all("fastnn" in names for names in plugins.values())
-    # the warm-up loaded the kernels: a worker's dispatcher has its compiled signatures
+    # the warm-up loaded the kernels: the SGD training loop the engine calls
+    # (fast_drivers.train_epoch_sgd) has its compiled signatures in every worker
     from fastnn.engine import fast_drivers
-    loaded = client.run(lambda: len(fast_drivers.train_epoch.signatures))
+    loaded = client.run(lambda: len(fast_drivers.train_epoch_sgd.signatures))
     assert all(n >= 2 for n in loaded.values())  # float64 and float32
     seen = []  # in a thread of its own: set_num_threads is per thread
     task = threading.Thread(target=lambda: seen.extend(fd._train_chunk(
