@@ -66,6 +66,8 @@ def test_bad_input():
         fastnn.best_of(0, make, XOR_X, XOR_Y)
     with pytest.raises(ValueError, match="metric must be one of"):
         fastnn.best_of(2, make, XOR_X, XOR_Y, metric="f1")
+    with pytest.raises(ValueError, match="fixes greater_is_better=False"):
+        fastnn.best_of(2, make, XOR_X, XOR_Y, metric="loss", greater_is_better=True)
     with pytest.raises(TypeError, match="must return a fastnn.Network"):
         fastnn.best_of(2, lambda seed: None, XOR_X, XOR_Y, n_jobs=1)
 

@@ -76,6 +76,10 @@ def test_cv_and_bad_input():
         fastnn.sweep(make, X, Y, params={"l2": [0]}, schedule="hyperband")
     with pytest.raises(TypeError, match="params"):
         fastnn.sweep(make, X, Y, params={"l2": 0})
+    with pytest.raises(ValueError, match="fixes greater_is_better=True"):
+        fastnn.sweep(make, X, Y, params={"l2": [0]}, metric="accuracy", greater_is_better=False)
+    with pytest.raises(TypeError, match="metric must be"):
+        fastnn.sweep(make, X, Y, params={"l2": [0]}, metric=3)
 
 
 class PicklingRunner:

@@ -53,6 +53,21 @@ def _threads_are_safe():
     return layer != "workqueue"
 
 
+def metric_direction(metric, greater_is_better):
+    """Check ``metric`` (a key of ``METRICS`` or ``metric(net, X, y) -> float``) and return
+    whether a greater score is better: fixed for the built-in metrics (a contradicting
+    ``greater_is_better`` is refused), ``greater_is_better`` (default False) for a callable."""
+    if isinstance(metric, str):
+        validation.choice("metric", metric, tuple(METRICS))
+        if greater_is_better is not None and greater_is_better != METRICS[metric]:
+            raise ValueError(f"metric={metric!r} fixes greater_is_better={METRICS[metric]}")
+        return METRICS[metric]
+    if callable(metric):
+        return bool(greater_is_better) if greater_is_better is not None else False
+    raise TypeError(f"metric must be 'loss', 'regularized_loss', 'accuracy' or a callable, "
+                    f"got {metric!r}")
+
+
 def restart_seeds(seed, n_restarts):
     """``n_restarts`` independent seeds derived from one (numpy's SeedSequence)."""
     state = np.random.SeedSequence(seed).generate_state(n_restarts, dtype=np.uint32)
@@ -100,16 +115,7 @@ def best_of(n_restarts, make_network, X, y, *, seed=0, metric="loss", greater_is
         raise TypeError(f"make_network must be a callable seed -> Network, got {make_network!r}")
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
         raise TypeError(f"seed must be a non-negative integer, got {seed!r}")
-    if isinstance(metric, str):
-        validation.choice("metric", metric, tuple(METRICS))
-        if greater_is_better is not None and greater_is_better != METRICS[metric]:
-            raise ValueError(f"metric={metric!r} fixes greater_is_better={METRICS[metric]}")
-        greater_is_better = METRICS[metric]
-    elif callable(metric):
-        greater_is_better = bool(greater_is_better) if greater_is_better is not None else False
-    else:
-        raise TypeError(f"metric must be 'loss', 'regularized_loss', 'accuracy' or a callable, "
-                        f"got {metric!r}")
+    greater_is_better = metric_direction(metric, greater_is_better)
     n_jobs = min(n_restarts, os.cpu_count() or 1) if n_jobs is None \
         else validation.positive_int("n_jobs", n_jobs)
     if "validation_fraction" in fit_kwargs and validation_data is not None:

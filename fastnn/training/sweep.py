@@ -34,7 +34,7 @@ from ..core import validation
 from ..core.errors import TrainingDiverged
 from ..core.structure import is_network
 from . import population, runners
-from .restarts import METRICS, restart_seeds
+from .restarts import metric_direction, restart_seeds
 
 TRAINING_PARAMS = ("learning_rate", "l2", "l1", "optimizer")
 """Keys of ``params`` that go to the training (per network); every other key goes to
@@ -262,7 +262,7 @@ def sweep(make_network, X, y, params, *, restarts=1, validation_data=None, cv=No
     metric : str or callable
         "loss", "regularized_loss", "accuracy", or ``metric(net, X, y) -> float``.
     greater_is_better : bool or None
-        For a callable metric (default False).
+        For a callable metric (default False); the built-in metrics fix it.
     schedule : None or "halving"
         None trains every candidate for ``epochs``; "halving" is successive halving: rungs
         of growing length, after each the best ``1/HALVING_ETA`` candidates (by mean score)
@@ -293,14 +293,7 @@ def sweep(make_network, X, y, params, *, restarts=1, validation_data=None, cv=No
         raise TypeError(f"seed must be a non-negative integer, got {seed!r}")
     if schedule not in (None, "halving"):
         raise ValueError(f"schedule must be None or 'halving', got {schedule!r}")
-    if isinstance(metric, str):
-        validation.choice("metric", metric, tuple(METRICS))
-        greater_is_better = METRICS[metric]
-    elif callable(metric):
-        greater_is_better = bool(greater_is_better) if greater_is_better is not None else False
-    else:
-        raise TypeError(f"metric must be 'loss', 'regularized_loss', 'accuracy' or a callable, "
-                        f"got {metric!r}")
+    greater_is_better = metric_direction(metric, greater_is_better)
     X = np.asarray(X)
     y = np.asarray(y)
     if cv is not None:
