@@ -123,6 +123,7 @@ class NumbaEngine:
             local.workspaces = {}
             local.grad = np.zeros(self.n_parameters, dtype=self.dtype)
             local.transposed = np.zeros(self.n_parameters, dtype=self.dtype)
+            local.plans = {}
         return local
 
     @property
@@ -137,10 +138,18 @@ class NumbaEngine:
         work = self.parallel_work
         if work is None and threads > 1:
             work = parallel_work(threads, self.dtype)
-        flags = fast_drivers.parallel_layers(self.arch.sizes, m, threads,
-                                             fast_drivers.PARALLEL_WORK if work is None else work)
-        return fast_drivers.Plan(flags, fast_drivers.group_width(self.arch.sizes, threads),
-                                 self._buffers().transposed)
+        local = self._buffers()
+        key = (threads, m, work)
+        plan = local.plans.get(key)  # kept: computing one costs more than predicting a row
+        if plan is None:
+            if len(local.plans) >= 16:
+                local.plans.clear()
+            flags = fast_drivers.parallel_layers(
+                self.arch.sizes, m, threads, fast_drivers.PARALLEL_WORK if work is None else work)
+            plan = fast_drivers.Plan(flags, fast_drivers.group_width(self.arch.sizes, threads),
+                                     local.transposed)
+            local.plans[key] = plan
+        return plan
 
     def _workspace(self, capacity, for_training=False):
         """This thread's buffers for ``capacity`` samples, allocated once and reused (fit
