@@ -199,7 +199,7 @@ class Network:
     def fit(self, X, y, epochs=1, batch_size=10, learning_rate=None, shuffle=True, *,
             optimizer=None, schedule=None, l2=0.0, l1=0.0, validation_data=None,
             validation_fraction=None, early_stopping=False, patience=5, min_delta=0.0,
-            callbacks=None, progress=False):
+            callbacks=None, progress=False, sample_weight=None):
         """Train by backpropagation and mini-batch updates (the epoch loop is in ``training``).
 
         Parameters
@@ -253,6 +253,12 @@ class Network:
             True: a tqdm progress bar per epoch (loss, accuracy, samples/s), only on a
             terminal. "lines": the bar on a terminal, otherwise one line per epoch on standard
             error (at most about 20 per call; for logs, and what ``fastnn train`` shows).
+        sample_weight : array-like of shape (n_samples,) or None
+            Non-negative weight :math:`v_x` per training sample (layered networks): each
+            mini-batch then follows the gradient of its weighted mean cost
+            :math:`\sum_x v_x C_x / \sum_x v_x` (the output error :math:`\delta^L_x` is
+            multiplied by :math:`v_x`; scikit-learn's convention), and ``History.loss`` is
+            :math:`\frac1n\sum_x v_x C_x`. Validation is unweighted.
 
         Returns
         -------
@@ -276,7 +282,7 @@ class Network:
                         schedule=schedule, l2=l2, l1=l1, validation_data=validation_data,
                         validation_fraction=validation_fraction, early_stopping=early_stopping,
                         patience=patience, min_delta=min_delta, callbacks=callbacks,
-                        progress=progress)
+                        progress=progress, sample_weight=sample_weight)
         finally:
             self._fit_lock.release()
 
@@ -324,12 +330,15 @@ class Network:
             result["regularized_loss"] = result["loss"] + result["penalty"]
         return result
 
-    def gradients(self, X, y, *, l2=0.0, l1=0.0, n=None):
+    def gradients(self, X, y, *, l2=0.0, l1=0.0, n=None, sample_weight=None):
         """Backpropagated :math:`\\partial J/\\partial w` and :math:`\\partial J/\\partial b` of the
         mean cost over the samples given. Unregularised by default; with ``l2``/``l1`` the
         gradient of :math:`J + \\frac{\\lambda}{2n}\\sum w^2 + \\frac{\\lambda_1}{n}\\sum|w|`
         (``n`` defaults to ``len(X)``), computed by the same per-weight function the
         optimizers apply during training.
+
+        With ``sample_weight`` (layered networks), the gradient of the weighted mean
+        :math:`\sum_x v_x C_x / \sum_x v_x`.
 
         Returns
         -------
@@ -338,7 +347,13 @@ class Network:
         X, Y, _ = self._data(X, y)
         l2, l1, n = self._penalty_coefficients(l2, l1, n, X.shape[0])
         theta = self._parameters()
-        grad, _ = self._engine.gradients(theta, X, Y)
+        if sample_weight is None:
+            grad, _ = self._engine.gradients(theta, X, Y)
+        else:
+            if not isinstance(self.topology, Layered):
+                raise ValueError("sample_weight is supported for layered networks only")
+            grad, _ = self._engine.gradients(
+                theta, X, Y, validation.sample_weights(sample_weight, X.shape[0], self.dtype))
         if l2 or l1:
             add = (rules.add_penalty_gradient if self.engine == "numba"
                    else rules.numpy_add_penalty_gradient)

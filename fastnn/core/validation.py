@@ -181,6 +181,21 @@ def for_kernels(array, dtype):
     return array
 
 
+def sample_weights(value, n_samples, dtype, name="sample_weight"):
+    """One finite, non-negative weight per sample, not all zero, as a C-contiguous 1-D array
+    of ``dtype``."""
+    w = _numeric(name, value)
+    if w.ndim != 1 or w.shape[0] != n_samples:
+        raise ValueError(f"{name} must have shape ({n_samples},), one weight per sample, "
+                         f"got shape {w.shape}")
+    w = cast_finite(name, w, dtype)
+    if (w < 0).any():
+        raise ValueError(f"{name} must be non-negative, got {float(w.min()):g}")
+    if not (w > 0).any():
+        raise ValueError(f"{name} is zero for every sample")
+    return for_kernels(w, dtype)
+
+
 def targets(y, n_samples, n_outputs, cost, dtype, name="y"):
     """Targets as a C-contiguous (n_samples, n_outputs) array of ``dtype`` and the accuracy mode.
 

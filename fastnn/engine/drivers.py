@@ -14,7 +14,7 @@ from . import rules
 from .kernels import backward_pass, forward_pass, layer_of
 
 @njit(**JIT)
-def train_epoch(theta, grad, arch, work, X, Y, order, batch_size, update, accuracy_mode):
+def train_epoch(theta, grad, arch, work, X, Y, order, batch_size, update, accuracy_mode, weights):
     """One epoch of mini-batch training over the samples in ``order``.
 
     For each batch of (up to) ``batch_size`` samples: gather the rows, forward pass, BP1-BP4
@@ -23,7 +23,9 @@ def train_epoch(theta, grad, arch, work, X, Y, order, batch_size, update, accura
     :math:`\\theta \\leftarrow \\theta - \\eta \\nabla J`. Returns the sum of the per-sample
     costs (each measured before its batch's update) and the number of correct predictions.
     Stops early, after the batch concerned, once the summed cost is no longer finite (the
-    caller raises ``TrainingDiverged``).
+    caller raises ``TrainingDiverged``). Sample weights :math:`v` (``weights``, one per row of
+    ``X``, or empty for none) weight BP1 and the costs, and the gradient is the batch's
+    weighted mean (``kernels.backward_pass``).
     """
     n = order.shape[0]
     loss = 0.0
@@ -37,7 +39,13 @@ def train_epoch(theta, grad, arch, work, X, Y, order, batch_size, update, accura
             a_in[x, :] = X[order[start + x]]
             y[x, :] = Y[order[start + x]]
         forward_pass(theta, arch, work, a_in, m)
-        backward_pass(theta, grad, arch, work, a_in, y, m, 1.0 / m, False)
+        scale = 1.0 / m
+        if weights.shape[0] > 0:
+            total = 0.0
+            for x in range(m):
+                total += weights[order[start + x]]
+            scale = 1.0 / total if total > 0 else 0.0
+        backward_pass(theta, grad, arch, work, a_in, y, m, scale, False, weights, order, start)
         for x in range(m):
             loss += work.sample_cost[x]
         correct += count_correct(accuracy_mode, layer_of(work.A, arch, work, arch.sizes.shape[0] - 1, m), y)
@@ -59,16 +67,23 @@ def predict(theta, arch, work, X, out):
 
 
 @njit(**JIT)
-def gradients(theta, grad, arch, work, X, Y):
-    """Gradient of the mean cost over all rows of ``X`` into ``grad``; returns the summed cost."""
+def gradients(theta, grad, arch, work, X, Y, weights, rows):
+    """Gradient of the mean cost over all rows of ``X`` into ``grad``; returns the summed cost
+    (weighted means and sums with ``weights``, ``rows`` = arange(n), as ``fast_drivers.gradients``)."""
     capacity = work.y.shape[0]
     n = X.shape[0]
     loss = 0.0
+    scale = 1.0 / n
+    if weights.shape[0] > 0:
+        total = 0.0
+        for x in range(n):
+            total += weights[x]
+        scale = 1.0 / total if total > 0 else 0.0
     for start in range(0, n, capacity):
         m = min(capacity, n - start)
         forward_pass(theta, arch, work, X[start:start + m], m)
         backward_pass(theta, grad, arch, work, X[start:start + m], Y[start:start + m], m,
-                      1.0 / n, start > 0)
+                      scale, start > 0, weights, rows, start)
         for x in range(m):
             loss += work.sample_cost[x]
     return loss

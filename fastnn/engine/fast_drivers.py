@@ -160,13 +160,13 @@ def backward_pass(theta, grad, arch, plan, work, a_in, m, scale, accumulate):
 
 
 @njit(**JIT)
-def backward_pass_sgd(theta, arch, plan, work, a_in, m, update, a_next):
-    r"""``backward_pass`` with the SGD step of ``update`` fused into BP3/BP4: layer l's
+def backward_pass_sgd(theta, arch, plan, work, a_in, m, scale, update, a_next):
+    r"""``backward_pass`` with the SGD step of ``update`` fused into BP3/BP4 (``scale`` times
+    the sums over the batch: :math:`1/m`, or one over the batch's summed sample weight): layer l's
     weights are updated in place, block of rows by block of rows, right after BP2 has read
     them; the gradient is never stored. When the next batch's inputs ``a_next`` are given
     (``m_next = len(a_next) > 0``), its forward pass follows, the first layer's fused into
     that layer's update (``fast_kernels.sgd_then_weighted_sum_group``)."""
-    scale = 1.0 / m
     m_next = a_next.shape[0]
     for l in range(arch.sizes.shape[0] - 1, 0, -1):
         if l > 1:
@@ -211,7 +211,8 @@ def gather(X, Y, order, start, a_in, y):
 
 
 @njit(**JIT)
-def train_epoch(theta, grad, arch, plan, work, X, Y, order, batch_size, update, accuracy_mode):
+def train_epoch(theta, grad, arch, plan, work, X, Y, order, batch_size, update, accuracy_mode,
+                weights):
     """One epoch of mini-batch training over the samples in ``order``: the contract of
     ``drivers.train_epoch`` (costs measured before each batch's update; stop after a batch
     whose summed cost is not finite, without applying its update).
@@ -222,9 +223,9 @@ def train_epoch(theta, grad, arch, plan, work, X, Y, order, batch_size, update, 
     function is for compiled callers that take any rule."""
     if update.rule == rules.SGD_RULE:
         return train_epoch_sgd(theta, arch, plan, work, X, Y, order, batch_size, update,
-                               accuracy_mode)
+                               accuracy_mode, weights)
     return train_epoch_rule(theta, grad, arch, plan, work, X, Y, order, batch_size, update,
-                            accuracy_mode)
+                            accuracy_mode, weights)
 
 
 @njit(**JIT)
@@ -238,18 +239,42 @@ def _first_batch(arch, plan, theta, work, X, Y, order, batch_size):
 
 
 @njit(**JIT)
-def _batch_cost(arch, work, y, m, accuracy_mode, loss):
-    """BP1 of the batch in the workspace; ``loss`` plus the batch's per-sample costs (added
-    one by one, in sample order) and the batch's number of correct outputs."""
-    output_delta(arch, work, y, m)
-    for x in range(m):
-        loss += work.sample_cost[x]
+def weigh_output_delta(arch, work, weights, rows, start, m):
+    r"""Sample weights :math:`v_x` into BP1: :math:`\delta^L_x \leftarrow v_x \delta^L_x` and
+    :math:`C_x \leftarrow v_x C_x` for the batch's samples x, the rows ``rows[start + x]`` of
+    the data (so every gradient, linear in :math:`\delta^L`, becomes :math:`\sum_x v_x
+    \nabla C_x`). Returns the scale of BP3/BP4, one over :math:`\sum_x v_x` (0 for a batch of
+    zero weight). No weights (``weights`` empty): nothing changes, and the scale is 1/m."""
+    if weights.shape[0] == 0:
+        return 1.0 / m
     L = arch.sizes.shape[0] - 1
-    return loss, count_correct(accuracy_mode, layer_of(work.A, arch, work, L, m), y)
+    delta = layer_of(work.D, arch, work, L, m)
+    total = 0.0
+    for x in range(m):
+        v = weights[rows[start + x]]
+        total += v
+        work.sample_cost[x] *= v
+        for j in range(delta.shape[1]):
+            delta[x, j] *= v
+    return 1.0 / total if total > 0 else 0.0
 
 
 @njit(**JIT)
-def train_epoch_sgd(theta, arch, plan, work, X, Y, order, batch_size, update, accuracy_mode):
+def _batch_cost(arch, work, y, m, accuracy_mode, loss, weights, order, start):
+    """BP1 of the batch in the workspace, weighted (``weigh_output_delta``); ``loss`` plus the
+    batch's per-sample costs (added one by one, in sample order), the batch's number of
+    correct outputs and the scale of its BP3/BP4."""
+    output_delta(arch, work, y, m)
+    scale = weigh_output_delta(arch, work, weights, order, start, m)
+    for x in range(m):
+        loss += work.sample_cost[x]
+    L = arch.sizes.shape[0] - 1
+    return loss, count_correct(accuracy_mode, layer_of(work.A, arch, work, L, m), y), scale
+
+
+@njit(**JIT)
+def train_epoch_sgd(theta, arch, plan, work, X, Y, order, batch_size, update, accuracy_mode,
+                    weights):
     """``train_epoch`` for plain SGD (``update.rule == rules.SGD_RULE``, penalty included).
 
     The batch's forward pass runs before the loop reaches it: at the end of the previous
@@ -265,7 +290,8 @@ def train_epoch_sgd(theta, arch, plan, work, X, Y, order, batch_size, update, ac
     following = work.x_next
     for start in range(0, n, batch_size):
         m = min(batch_size, n - start)
-        loss, batch_correct = _batch_cost(arch, work, work.y[:m], m, accuracy_mode, loss)
+        loss, batch_correct, scale = _batch_cost(arch, work, work.y[:m], m, accuracy_mode, loss,
+                                                 weights, order, start)
         correct += batch_correct
         if not np.isfinite(loss):
             break
@@ -273,14 +299,14 @@ def train_epoch_sgd(theta, arch, plan, work, X, Y, order, batch_size, update, ac
         a_next = following[:m_next]
         gather(X, Y, order, start + batch_size, a_next, work.y[:m_next])
         update.t[0] += 1
-        backward_pass_sgd(theta, arch, plan, work, current[:m], m, update, a_next)
+        backward_pass_sgd(theta, arch, plan, work, current[:m], m, scale, update, a_next)
         current, following = following, current
     return loss, correct
 
 
 @njit(**JIT)
 def train_epoch_rule(theta, grad, arch, plan, work, X, Y, order, batch_size, update,
-                     accuracy_mode):
+                     accuracy_mode, weights):
     """``train_epoch`` for any rule: the gradient into ``grad``, then ``rules.step``, then
     the next batch's forward pass (inputs alternating between two buffers, as with SGD)."""
     n = order.shape[0]
@@ -292,14 +318,15 @@ def train_epoch_rule(theta, grad, arch, plan, work, X, Y, order, batch_size, upd
     following = work.x_next
     for start in range(0, n, batch_size):
         m = min(batch_size, n - start)
-        loss, batch_correct = _batch_cost(arch, work, work.y[:m], m, accuracy_mode, loss)
+        loss, batch_correct, scale = _batch_cost(arch, work, work.y[:m], m, accuracy_mode, loss,
+                                                 weights, order, start)
         correct += batch_correct
         if not np.isfinite(loss):
             break
         m_next = max(0, min(batch_size, n - start - batch_size))
         a_next = following[:m_next]
         gather(X, Y, order, start + batch_size, a_next, work.y[:m_next])
-        backward_pass(theta, grad, arch, plan, work, current[:m], m, 1.0 / m, False)
+        backward_pass(theta, grad, arch, plan, work, current[:m], m, scale, False)
         rules.step(update, theta, grad)
         if m_next > 0:
             forward_pass(theta, arch, plan, work, a_next, m_next)
@@ -319,16 +346,25 @@ def predict(theta, arch, plan, work, X, out):
 
 
 @njit(**JIT)
-def gradients(theta, grad, arch, plan, work, X, Y):
-    """Gradient of the mean cost over all rows of ``X`` into ``grad``; returns the summed cost."""
+def gradients(theta, grad, arch, plan, work, X, Y, weights, rows):
+    """Gradient of the mean cost over all rows of ``X`` into ``grad``; returns the summed cost.
+    With sample weights :math:`v` (``weights``, one per row, ``rows`` = arange(n)): the
+    weighted mean :math:`\sum_x v_x \nabla C_x / \sum_x v_x` and the weighted sum of costs."""
     capacity = work.y.shape[0]
     n = X.shape[0]
     loss = 0.0
+    scale = 1.0 / n
+    if weights.shape[0] > 0:
+        total = 0.0
+        for x in range(n):
+            total += weights[x]
+        scale = 1.0 / total if total > 0 else 0.0
     for start in range(0, n, capacity):
         m = min(capacity, n - start)
         forward_pass(theta, arch, plan, work, X[start:start + m], m)
         output_delta(arch, work, Y[start:start + m], m)
-        backward_pass(theta, grad, arch, plan, work, X[start:start + m], m, 1.0 / n, start > 0)
+        weigh_output_delta(arch, work, weights, rows, start, m)
+        backward_pass(theta, grad, arch, plan, work, X[start:start + m], m, scale, start > 0)
         for x in range(m):
             loss += work.sample_cost[x]
     return loss

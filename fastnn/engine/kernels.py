@@ -179,16 +179,25 @@ def forward_pass(theta, arch, work, a_in, m):
 
 
 @njit(**JIT)
-def backward_pass(theta, grad, arch, work, a_in, y, m, scale, accumulate):
+def backward_pass(theta, grad, arch, work, a_in, y, m, scale, accumulate, weights, rows, start):
     """BP1 at the output, then BP3/BP4 and BP2 from the last layer back to the first hidden one.
 
     Writes the gradient into ``grad`` (same layout as ``theta``) and per-sample costs into
     ``work.sample_cost``. BP2 for layer l-1 reads :math:`w^l` before any update touches it.
+    With sample weights (``weights`` not empty) sample x of the batch, row ``rows[start + x]``
+    of the data, has its :math:`\delta^L_x` and :math:`C_x` multiplied by its weight.
     """
     L = arch.sizes.shape[0] - 1
     output_delta(arch.cost, arch.codes[L], layer_of(work.S, arch, work, L, m),
                  layer_of(work.A, arch, work, L, m), y,
                  layer_of(work.D, arch, work, L, m), work.sample_cost[:m])
+    if weights.shape[0] > 0:
+        delta = layer_of(work.D, arch, work, L, m)
+        for x in range(m):
+            v = weights[rows[start + x]]
+            work.sample_cost[x] *= v
+            for j in range(delta.shape[1]):
+                delta[x, j] *= v
     for l in range(L, 0, -1):
         a_prev = a_in if l == 1 else layer_of(work.A, arch, work, l - 1, m)
         delta = layer_of(work.D, arch, work, l, m)

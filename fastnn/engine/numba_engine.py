@@ -75,6 +75,8 @@ def parallel_work(threads, dtype):
     return int(MARGIN * region_cost(threads, dtype) * MULTIPLY_ADDS_PER_SECOND / (1 - 1 / threads))
 
 
+_NO_ROWS = np.empty(0, dtype=np.int64)
+
 _CHECKED = set()
 """(driver, dtype) pairs whose first call this process has checked for compiling."""
 
@@ -164,33 +166,41 @@ class NumbaEngine:
             workspaces[capacity] = work
         return work
 
-    def warm_up(self, theta, X, Y, batch_size, update, accuracy_mode):
+    def _weights(self, weights):
+        """Sample weights for the drivers: ``weights`` (checked by the caller), or an empty
+        array of the dtype for none (one compiled form either way)."""
+        return np.empty(0, dtype=self.dtype) if weights is None else weights
+
+    def warm_up(self, theta, X, Y, batch_size, update, accuracy_mode, weights=None):
         """Compile (or load from cache) the training loop on one sample and copies of
         ``theta`` and the optimizer state, so that the first epoch's timing measures
         training, not compilation."""
         self.train_epoch(theta.copy(), X, Y, np.zeros(1, dtype=np.int64),
                          min(batch_size, X.shape[0]), rules.scratch_copy(update),
-                         accuracy_mode)
+                         accuracy_mode, weights)
 
-    def train_epoch(self, theta, X, Y, order, batch_size, update, accuracy_mode):
+    def train_epoch(self, theta, X, Y, order, batch_size, update, accuracy_mode, weights=None):
         """One epoch (or a run of whole batches of one) over ``order``; ``update`` is an
-        ``rules.Update`` whose state arrays and step counter are updated in place."""
+        ``rules.Update`` whose state arrays and step counter are updated in place.
+        ``weights``: one weight per row of ``X`` (each batch's gradient is then its weighted
+        mean, ``fast_drivers.weigh_output_delta``), or None."""
         batch_size = min(batch_size, len(order))
+        weights = self._weights(weights)
         if self.fast and update.rule == rules.SGD_RULE:  # no code of the other rules compiled
             loss, correct = _call(fast_drivers.train_epoch_sgd, "training loop", self.dtype,
                                   theta, self.arch, self._plan(batch_size),
                                   self._workspace(batch_size, True), X, Y, order, batch_size,
-                                  update, accuracy_mode)
+                                  update, accuracy_mode, weights)
             return float(loss), int(correct)
         if self.fast:
             loss, correct = _call(fast_drivers.train_epoch_rule, "training loop", self.dtype,
                                   theta, self.grad, self.arch, self._plan(batch_size),
                                   self._workspace(batch_size, True), X, Y, order, batch_size,
-                                  update, accuracy_mode)
+                                  update, accuracy_mode, weights)
             return float(loss), int(correct)
         loss, correct = _call(drivers.train_epoch, "plain training loop", self.dtype, theta,
                               self.grad, self.arch, self._workspace(batch_size), X, Y, order,
-                              batch_size, update, accuracy_mode)
+                              batch_size, update, accuracy_mode, weights)
         return float(loss), int(correct)
 
     def predict(self, theta, X):
@@ -204,15 +214,18 @@ class NumbaEngine:
                   self._workspace(m), X, out)
         return out
 
-    def gradients(self, theta, X, Y):
+    def gradients(self, theta, X, Y, weights=None):
+        """Gradient of the mean cost (weighted mean with ``weights``) and the summed cost."""
         grad = np.empty_like(theta)
         m = min(CHUNK, X.shape[0])
+        rows = _NO_ROWS if weights is None else np.arange(X.shape[0], dtype=np.int64)
+        weights = self._weights(weights)
         if self.fast:
             loss = _call(fast_drivers.gradients, "gradients", self.dtype, theta, grad, self.arch,
-                         self._plan(m), self._workspace(m), X, Y)
+                         self._plan(m), self._workspace(m), X, Y, weights, rows)
         else:
             loss = _call(drivers.gradients, "plain gradients", self.dtype, theta, grad, self.arch,
-                         self._workspace(m), X, Y)
+                         self._workspace(m), X, Y, weights, rows)
         return grad, float(loss)
 
     def evaluate(self, theta, X, Y, accuracy_mode):

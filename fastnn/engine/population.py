@@ -79,7 +79,7 @@ def train_population(thetas, V, S, T, rule, hyper, rates, l2, l1, decay, runs, a
                                  runs)
                 loss, correct = fast_drivers.train_epoch(theta, grad[c], arch, plan, work, X, Y,
                                                          orders[r, e], batch_size, u,
-                                                         accuracy_mode)
+                                                         accuracy_mode, Ce[c][:0])
                 losses[r, e] = loss
                 corrects[r, e] = correct
                 bad = 0

@@ -37,11 +37,15 @@ class NumpyEngine:
             a_list.append(f(s))
         return s_list, a_list
 
-    def _backprop(self, weights, s_list, a_list, y, scale):
-        """BP1-BP4: gradients ``(gw, gb)`` per layer of ``scale * sum over samples`` and C_x."""
+    def _backprop(self, weights, s_list, a_list, y, scale, v=None):
+        """BP1-BP4: gradients ``(gw, gb)`` per layer of ``scale * sum over samples`` and C_x;
+        with sample weights ``v``, of ``scale * sum over samples of v_x dC_x`` and ``v_x C_x``."""
         s, a = s_list[-1], a_list[-1]
         sample_cost = costs.NUMPY_COST[self.cost](s, a, y)
         delta = costs.numpy_output_delta(self.cost, self.output, s, a, y)
+        if v is not None:
+            sample_cost = sample_cost * v
+            delta = delta * v[:, None]
         gw, gb = [None] * len(weights), [None] * len(weights)
         for i in range(len(weights) - 1, -1, -1):
             gw[i] = (delta.T @ a_list[i]) * scale
@@ -51,12 +55,14 @@ class NumpyEngine:
                 delta = (delta @ weights[i]) * f_prime(s_list[i], a_list[i])
         return gw, gb, sample_cost
 
-    def warm_up(self, theta, X, Y, batch_size, update, accuracy_mode):
+    def warm_up(self, theta, X, Y, batch_size, update, accuracy_mode, weights=None):
         """Nothing to compile."""
 
-    def train_epoch(self, theta, X, Y, order, batch_size, update, accuracy_mode):
+    def train_epoch(self, theta, X, Y, order, batch_size, update, accuracy_mode, weights=None):
         """One epoch of mini-batch training with the rule ``update`` (``rules.numpy_step``);
-        returns (summed per-sample cost, correct count), stopping once the cost is not finite."""
+        returns (summed per-sample cost, correct count), stopping once the cost is not finite.
+        With ``weights`` each batch's gradient is its weighted mean (1/sum of its weights)."""
+        sample_weights = weights
         weights, biases = views(theta, self.layout)
         grad = np.empty_like(theta)
         grad_w, grad_b = views(grad, self.layout)
@@ -65,8 +71,11 @@ class NumpyEngine:
             batch = order[start:start + batch_size]
             x, y = X[batch], Y[batch]
             s_list, a_list = self._forward(weights, biases, x)
+            v = None if sample_weights is None else sample_weights[batch]
+            weight_sum = len(batch) if v is None else float(v.sum(dtype=np.float64))
+            scale = 1 / weight_sum if weight_sum > 0 else 0
             gw, gb, sample_cost = self._backprop(weights, s_list, a_list, y,
-                                                 self.dtype.type(1 / len(batch)))
+                                                 self.dtype.type(scale), v)
             loss += float(sample_cost.sum(dtype=np.float64))
             correct += count_correct(accuracy_mode, a_list[-1], y)
             if not np.isfinite(loss):
@@ -83,16 +92,22 @@ class NumpyEngine:
             out[start:start + CHUNK] = self._forward(weights, biases, X[start:start + CHUNK])[1][-1]
         return out
 
-    def gradients(self, theta, X, Y):
-        """Flat gradient of the mean cost over all rows, and the summed cost."""
+    def gradients(self, theta, X, Y, weights=None):
+        """Flat gradient of the mean cost over all rows, and the summed cost (weighted mean
+        and weighted sum with ``weights``)."""
+        sample_weights = weights
         weights, biases = views(theta, self.layout)
         grad = np.zeros_like(theta)
         grad_w, grad_b = views(grad, self.layout)
         loss = 0.0
+        weight_sum = (X.shape[0] if sample_weights is None
+                      else float(sample_weights.sum(dtype=np.float64)))
+        scale = self.dtype.type(1 / weight_sum if weight_sum > 0 else 0)
         for start in range(0, X.shape[0], CHUNK):
             s_list, a_list = self._forward(weights, biases, X[start:start + CHUNK])
+            v = None if sample_weights is None else sample_weights[start:start + CHUNK]
             gw, gb, sample_cost = self._backprop(weights, s_list, a_list, Y[start:start + CHUNK],
-                                                 self.dtype.type(1 / X.shape[0]))
+                                                 scale, v)
             loss += float(sample_cost.sum(dtype=np.float64))
             for total, part in zip(grad_w + grad_b, gw + gb):
                 total += part

@@ -119,9 +119,9 @@ def split_seed(net):
     return net._split_seed
 
 
-def validation_split(net, X, Y, fraction):
+def validation_split(net, X, Y, fraction, weights=None):
     """Training and validation rows, the last ``fraction`` of a permutation that depends only
-    on the network's seed and the number of samples."""
+    on the network's seed and the number of samples; ``X, Y, X_val, Y_val, weights_train``."""
     n = X.shape[0]
     n_val = int(round(fraction * n))
     if n_val < 1 or n_val >= n:
@@ -129,7 +129,7 @@ def validation_split(net, X, Y, fraction):
                          f"{n_val} for validation and {n - n_val} for training; both need at least 1")
     order = np.random.default_rng([split_seed(net), SPLIT_STREAM]).permutation(n)
     train, val = np.sort(order[:n - n_val]), np.sort(order[n - n_val:])
-    return X[train], Y[train], X[val], Y[val]
+    return X[train], Y[train], X[val], Y[val], None if weights is None else weights[train]
 
 
 def _validation_data(net, validation_data):
@@ -141,7 +141,8 @@ def _validation_data(net, validation_data):
 
 def fit(net, X, y, epochs=1, batch_size=10, learning_rate=None, shuffle=True, optimizer=None,
         schedule=None, l2=0.0, l1=0.0, validation_data=None, validation_fraction=None,
-        early_stopping=False, patience=5, min_delta=0.0, callbacks=None, progress=False):
+        early_stopping=False, patience=5, min_delta=0.0, callbacks=None, progress=False,
+        sample_weight=None):
     """See ``Network.fit``."""
     # --- every argument is checked before compiled code runs --------------------------------
     epochs = validation.positive_int("epochs", epochs)
@@ -167,11 +168,17 @@ def fit(net, X, y, epochs=1, batch_size=10, learning_rate=None, shuffle=True, op
     elif early_stopping and validation_data is None:
         validation_fraction = 0.1  # as scikit-learn: early stopping sets 10% aside
     X, Y, accuracy_mode = net._data(X, y)
+    weights = None
+    if sample_weight is not None:
+        weights = validation.sample_weights(sample_weight, X.shape[0], net.dtype)
+        if net.topology.kind != "layered":
+            raise ValueError(f"sample_weight is supported for layered networks only; this "
+                             f"network is a {net.topology.kind}")
     Xv = Yv = None
     if validation_data is not None:
         Xv, Yv, val_mode = _validation_data(net, validation_data)
     elif validation_fraction is not None:
-        X, Y, Xv, Yv = validation_split(net, X, Y, float(validation_fraction))
+        X, Y, Xv, Yv, weights = validation_split(net, X, Y, float(validation_fraction), weights)
         val_mode = accuracy_mode
     theta = net._parameters()
     if not np.isfinite(theta).all():
@@ -184,7 +191,8 @@ def fit(net, X, y, epochs=1, batch_size=10, learning_rate=None, shuffle=True, op
     engine = net._engine
     horizon = opt.epochs + epochs
     update = opt.update(opt.learning_rate, net._weight_mask(), l2 / n, l1 / n)
-    engine.warm_up(theta, X, Y, batch_size, update, accuracy_mode)
+    extra = {} if weights is None else {"weights": weights}  # graph engines take none
+    engine.warm_up(theta, X, Y, batch_size, update, accuracy_mode, **extra)
     net._penalty = (l2, l1, n)
     history = History()
     bar = Progress(progress, n, horizon, first_epoch=opt.epochs + 1)
@@ -210,7 +218,8 @@ def fit(net, X, y, epochs=1, batch_size=10, learning_rate=None, shuffle=True, op
                 tic = time.perf_counter()
                 with np.errstate(over="ignore", invalid="ignore"):  # divergence is raised below
                     part_loss, part_correct = engine.train_epoch(
-                        theta, X, Y, order[start:start + chunk], batch_size, update, accuracy_mode)
+                        theta, X, Y, order[start:start + chunk], batch_size, update, accuracy_mode,
+                        **extra)
                 seconds += time.perf_counter() - tic
                 loss += part_loss
                 correct += part_correct
