@@ -256,9 +256,9 @@ class Network:
         sample_weight : array-like of shape (n_samples,) or None
             Non-negative weight :math:`v_x` per training sample (layered networks): each
             mini-batch then follows the gradient of its weighted mean cost
-            :math:`\sum_x v_x C_x / \sum_x v_x` (the output error :math:`\delta^L_x` is
+            :math:`\\sum_x v_x C_x / \\sum_x v_x` (the output error :math:`\\delta^L_x` is
             multiplied by :math:`v_x`; scikit-learn's convention), and ``History.loss`` is
-            :math:`\frac1n\sum_x v_x C_x`. Validation is unweighted.
+            :math:`\\frac1n\\sum_x v_x C_x`. Validation is unweighted.
 
         Returns
         -------
@@ -338,7 +338,7 @@ class Network:
         optimizers apply during training.
 
         With ``sample_weight`` (layered networks), the gradient of the weighted mean
-        :math:`\sum_x v_x C_x / \sum_x v_x`.
+        :math:`\\sum_x v_x C_x / \\sum_x v_x`.
 
         Returns
         -------

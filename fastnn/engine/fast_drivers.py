@@ -347,7 +347,7 @@ def predict(theta, arch, plan, work, X, out):
 
 @njit(**JIT)
 def gradients(theta, grad, arch, plan, work, X, Y, weights, rows):
-    """Gradient of the mean cost over all rows of ``X`` into ``grad``; returns the summed cost.
+    r"""Gradient of the mean cost over all rows of ``X`` into ``grad``; returns the summed cost.
     With sample weights :math:`v` (``weights``, one per row, ``rows`` = arange(n)): the
     weighted mean :math:`\sum_x v_x \nabla C_x / \sum_x v_x` and the weighted sum of costs."""
     capacity = work.y.shape[0]

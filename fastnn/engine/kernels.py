@@ -180,7 +180,7 @@ def forward_pass(theta, arch, work, a_in, m):
 
 @njit(**JIT)
 def backward_pass(theta, grad, arch, work, a_in, y, m, scale, accumulate, weights, rows, start):
-    """BP1 at the output, then BP3/BP4 and BP2 from the last layer back to the first hidden one.
+    r"""BP1 at the output, then BP3/BP4 and BP2 from the last layer back to the first hidden one.
 
     Writes the gradient into ``grad`` (same layout as ``theta``) and per-sample costs into
     ``work.sample_cost``. BP2 for layer l-1 reads :math:`w^l` before any update touches it.
