@@ -39,6 +39,20 @@ def _stochastic(est):
     return True
 
 
+def _sklearn_initialisation(rng, sizes, activation, dtype):
+    """scikit-learn's initial parameters, drawn as it draws them from ``rng`` (its
+    ``_init_coef``): per layer, weights (n_in, n_out) then biases, uniform in
+    :math:`\pm\sqrt{f/(n_{in}+n_{out})}`, f = 2 for logistic hidden units, else 6. Returns
+    the weights of every layer, then the biases."""
+    factor = 2.0 if activation == "sigmoid" else 6.0
+    coefs, intercepts = [], []
+    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+        bound = np.sqrt(factor / (fan_in + fan_out))
+        coefs.append(rng.uniform(-bound, bound, (fan_in, fan_out)).astype(dtype))
+        intercepts.append(rng.uniform(-bound, bound, fan_out).astype(dtype))
+    return coefs + intercepts
+
+
 def _as_float(X):
     """float32 stays float32, every other input becomes float64 (scikit-learn's rule)."""
     return X if X.dtype in (np.float32, np.float64) else X.astype(np.float64)
@@ -54,7 +68,7 @@ class _BaseMLP(BaseEstimator):
                  random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
                  nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
-                 init="xavier", engine="numba", dtype=None):
+                 init="sklearn", engine="numba", dtype=None):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -178,15 +192,24 @@ class _BaseMLP(BaseEstimator):
                                  f"{sizes[-1]} outputs; this data needs {n_features} and "
                                  f"{Y.shape[1]}")
             dtype = p["dtype"] or X.dtype
-            pending = (self.coefs_, self.intercepts_) if assigned else None
+            initial = (_sklearn_initialisation(rng, sizes, p["activation"], dtype)
+                       if p["init"] == "sklearn" and not assigned else None)
+            pending = ((self.__dict__["_coefs"], self.__dict__.get("_intercepts"))
+                       if assigned else None)
             self.network_ = Network(sizes, activation=p["activation"],
                                     output_activation=self._output_activation, cost=self._cost,
-                                    init=p["init"], dtype=dtype,
+                                    init="xavier" if p["init"] == "sklearn" else p["init"],
+                                    dtype=dtype,
                                     seed=int(rng.randint(np.iinfo(np.int32).max)),
                                     engine=p["engine"])
             self._bind_views()
-            if pending is not None:
-                self.coefs_, self.intercepts_ = list(pending[0]), list(pending[1])
+            if initial is not None:
+                for view, value in zip(self._coef_views + self._intercept_views, initial):
+                    view[...] = value
+            if pending is not None:  # coefs_ (and intercepts_) assigned before the first fit
+                self.coefs_ = list(pending[0])
+                if pending[1] is not None:
+                    self.intercepts_ = list(pending[1])
             self._optimizer = None
             self.n_iter_ = self.t_ = 0
             if p["solver"] != "lbfgs":
@@ -333,17 +356,19 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     _output_activation = "softmax"  # replaced per problem in _encode_targets
     _cost = "log_likelihood"
     _loss_scale = 1.0
+    _TARGET_STATE = ("classes_", "_label_mode", "_output_activation", "_cost")
 
     def fit(self, X, y, sample_weight=None):
         """Train on ``X`` (n_samples, n_features), dense or CSR/CSC, and labels ``y``
         (n_samples,) or a multilabel indicator matrix; returns self."""
         X, y = _validate_data(self, X, y, multi_output=True, accept_sparse=ACCEPT_SPARSE,
                               dtype=(np.float64, np.float32))
-        previous = (self.classes_ if self.warm_start is True and "network_" in self.__dict__
-                    else None)
+        warm = self.warm_start is True and "network_" in self.__dict__
+        previous = {k: self.__dict__[k] for k in self._TARGET_STATE if k in self.__dict__}
         Y = self._encode_targets(y, classes=None)
-        if previous is not None and not np.array_equal(previous, self.classes_):
-            self.classes_ = previous
+        if warm and not np.array_equal(previous["classes_"], self.classes_):
+            self.__dict__.update(previous)
+            previous = previous["classes_"]
             raise ValueError(f"warm_start can only be used where `y` has the same classes as "
                              f"in the previous call to fit. Previously got {previous}, `y` has "
                              f"{np.unique(y)}")
@@ -461,7 +486,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
                  random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
                  nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
-                 init="xavier", engine="numba", dtype=None):
+                 init="sklearn", engine="numba", dtype=None):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes, activation=activation, solver=solver,
             alpha=alpha, batch_size=batch_size, learning_rate=learning_rate,
