@@ -27,7 +27,7 @@ from sklearn import neural_network  # noqa: E402
 from sklearn.datasets import load_digits  # noqa: E402
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 
-import fastnn  # noqa: E402
+import fastnn.datasets  # noqa: E402
 from fastnn import sklearn as fastnn_sklearn  # noqa: E402
 
 PAUSE = 0.3

@@ -82,7 +82,9 @@ Where fastnn deliberately differs
   gradient), so its ``loss_`` is n_targets times scikit-learn's there; the stochastic
   solvers report scikit-learn's. ``verbose`` prints one "Iteration k, loss = ..." line per
   L-BFGS iteration instead of scipy's Fortran report.
-- ``MLPRegressor(loss="poisson")`` is refused: fastnn has no Poisson cost.
+- ``MLPRegressor(loss="poisson")`` trains with ``solver="lbfgs"`` only (the network's
+  identity output is the log of the mean; ``fastnn.sklearn._lbfgs``); the stochastic solvers
+  refuse it, since fastnn's engines have no Poisson cost.
 - Sparse ``X`` (CSR/CSC) is passed to the network as is (``Network`` computes its first layer
   over the stored entries).
 """

@@ -230,15 +230,19 @@ class _BaseMLP(BaseEstimator):
                              f"{Y.shape[1]} (set warm_start=False to start afresh)")
         self.n_outputs_ = Y.shape[1]
         self.n_layers_ = len(net.sizes)
-        self.out_activation_ = {"sigmoid": "logistic"}.get(net.output_activation,
-                                                          net.output_activation)
+        self.out_activation_ = "exp" if self._poisson else {"sigmoid": "logistic"}.get(
+            net.output_activation, net.output_activation)
         if p["solver"] == "lbfgs":
             Xn, Yn, _ = net._data(X, Y)
             w = None if weights is None else weights.astype(net.dtype)
-            objective = _lbfgs.Objective(net, Xn, Yn, w, p["alpha"])
+            objective = _lbfgs.Objective(net, Xn, Yn, w, p["alpha"], self._poisson)
             self.n_iter_, self.loss_ = _lbfgs.minimize(objective, p["max_iter"], p["max_fun"],
                                                        p["tol"], p["verbose"])
         else:
+            if self._poisson:
+                raise ValueError("loss='poisson' is offered with solver='lbfgs' only (fastnn's "
+                                 "engines train the stochastic solvers with their own costs, "
+                                 "which have no Poisson deviance)")
             self._fit_stochastic(p, X, Y, weights, incremental, stratify, rng)
         if not np.isfinite(net._parameters()).all():
             raise ValueError(NON_FINITE)
@@ -303,7 +307,7 @@ class _BaseMLP(BaseEstimator):
         Xn, Yn, _ = net._data(_as_float(np.asarray(X)), np.asarray(y, dtype=np.float64))
         w = None if sample_weight is None else validation.sample_weights(
             sample_weight, Xn.shape[0], net.dtype)
-        loss, grad = _lbfgs.Objective(net, Xn, Yn, w, float(self.alpha))(
+        loss, grad = _lbfgs.Objective(net, Xn, Yn, w, float(self.alpha), self._poisson)(
             net._parameters().astype(np.float64))
         g_w, g_b = net.topology.views(grad)
         return loss, np.hstack([g.T.ravel() for g in g_w] + [g.ravel() for g in g_b])
@@ -353,6 +357,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     ``out_activation_``, ``n_features_in_``) plus ``network_``, the trained ``fastnn.Network``.
     """
 
+    _poisson = False
     _output_activation = "softmax"  # replaced per problem in _encode_targets
     _cost = "log_likelihood"
     _loss_scale = 1.0
@@ -473,9 +478,10 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
 class MLPRegressor(RegressorMixin, _BaseMLP):
     """Multi-layer perceptron regressor trained by fastnn: identity outputs and the quadratic
-    cost (scikit-learn's squared error). Parameters are scikit-learn's ``MLPRegressor``'s
-    (``loss`` must be "squared_error"), plus ``init``, ``engine`` and ``dtype``; fitted
-    attributes as ``MLPClassifier``'s, validation scores are :math:`R^2`."""
+    cost (scikit-learn's squared error), or with ``loss="poisson"`` (solver "lbfgs") the
+    half Poisson deviance of :math:`e^{s^L}`. Parameters are scikit-learn's
+    ``MLPRegressor``'s, plus ``init``, ``engine`` and ``dtype``; fitted attributes as
+    ``MLPClassifier``'s, validation scores are :math:`R^2`."""
 
     _output_activation = "identity"
     _cost = "quadratic"
@@ -503,13 +509,17 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         """scikit-learn's squared error averages over the targets, fastnn's cost sums."""
         return 1.0 / self.network_.sizes[-1]
 
+    @property
+    def _poisson(self):
+        return self.loss == "poisson"
+
     def _targets(self, y, keep=False):
-        if self.loss != "squared_error":
-            raise ValueError(f"loss must be 'squared_error' (fastnn has no {self.loss!r} cost "
-                             f"with an exponential output), got {self.loss!r}")
+        validation.choice("loss", self.loss, ("squared_error", "poisson"))
         if np.ndim(y) == 2 and np.shape(y)[1] == 1:
             y = column_or_1d(y, warn=True)
         Y = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
+        if self._poisson and (Y < 0).any():
+            raise ValueError("loss='poisson' needs non-negative targets y")
         if keep and Y.shape[1] != self.network_.sizes[-1]:
             raise ValueError(f"y has {Y.shape[1]} targets per sample, but the regressor was "
                              f"first fitted with {self.network_.sizes[-1]}")
@@ -537,6 +547,8 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     def predict(self, X):
         """Predicted targets, (n_samples,) for one target, else (n_samples, n_targets)."""
         a = self._forward(X)
+        if self._poisson:
+            a = np.exp(a)
         return a.ravel() if a.shape[1] == 1 else a
 
     def __sklearn_tags__(self):

@@ -7,13 +7,19 @@ The objective is scikit-learn's: the (sample-weighted) mean cost plus the L2 ter
 .. math:: F(\theta) = \frac{\sum_x v_x C_x}{\sum_x v_x} + \frac{\alpha}{2 \sum_x v_x} \sum w^2,
 
 biases not penalised; its gradient is the engine's weighted mean gradient plus
-:math:`\alpha w / \sum_x v_x`. ``max_iter``, ``max_fun`` and ``tol`` are L-BFGS-B's
+:math:`\alpha w / \sum_x v_x`. With ``loss="poisson"`` (regressor) the network's identity output is the log of the mean,
+:math:`\mu = e^{s^L}`, and :math:`C_x = \sum_j y_j\ln(y_j/\mu_j) - y_j + \mu_j`
+(scikit-learn's half Poisson deviance); its gradient comes from the same compiled loop
+with the quadratic cost's BP1 :math:`\delta^L = a - t` fed the targets
+:math:`t = s^L - (\mu - y)`, which make :math:`\delta^L = \mu - y`, the Poisson
+:math:`\partial C_x/\partial s^L`. ``max_iter``, ``max_fun`` and ``tol`` are L-BFGS-B's
 ``maxiter``, ``maxfun`` and ``gtol``, as scikit-learn passes them.
 """
 import warnings
 
 import numpy as np
 import scipy.optimize
+from scipy.special import xlogy
 from sklearn.exceptions import ConvergenceWarning
 
 
@@ -22,8 +28,9 @@ class Objective:
     ``net``'s parameter vector (the network computes in its own dtype). ``X``, ``Y`` (and
     ``weights``) are already in the engine's form (``Network._data``)."""
 
-    def __init__(self, net, X, Y, weights, alpha):
+    def __init__(self, net, X, Y, weights, alpha, poisson=False):
         self.net, self.X, self.Y, self.weights = net, X, Y, weights
+        self.poisson = poisson
         self.theta = net._parameters()
         self.total = float(X.shape[0] if weights is None else weights.sum(dtype=np.float64))
         self.penalised = net._weight_mask().astype(bool)
@@ -32,10 +39,18 @@ class Objective:
 
     def __call__(self, x):
         self.theta[...] = x
+        engine, targets = self.net._engine, self.Y
+        if self.poisson:
+            raw = engine.predict(self.theta, self.X)
+            mu = np.exp(raw)
+            targets = (raw - (mu - self.Y)).astype(self.Y.dtype)
         if self.weights is None:
-            grad, loss = self.net._engine.gradients(self.theta, self.X, self.Y)
+            grad, loss = engine.gradients(self.theta, self.X, targets)
         else:
-            grad, loss = self.net._engine.gradients(self.theta, self.X, self.Y, self.weights)
+            grad, loss = engine.gradients(self.theta, self.X, targets, self.weights)
+        if self.poisson:
+            per_sample = (xlogy(self.Y, self.Y / mu) - self.Y + mu).sum(axis=1, dtype=np.float64)
+            loss = float(per_sample.sum() if self.weights is None else per_sample @ self.weights)
         grad = grad.astype(np.float64)
         loss /= self.total
         if self.alpha:
