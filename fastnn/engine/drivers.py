@@ -39,13 +39,15 @@ def train_epoch(theta, grad, arch, work, X, Y, order, batch_size, update, accura
             a_in[x, :] = X[order[start + x]]
             y[x, :] = Y[order[start + x]]
         forward_pass(theta, arch, work, a_in, m)
-        scale = 1.0 / m
+        weight_sum = float(m)  # divided at the call, as 1/m was (see fast_drivers.weigh_output_delta)
         if weights.shape[0] > 0:
-            total = 0.0
+            weight_sum = 0.0
             for x in range(m):
-                total += weights[order[start + x]]
-            scale = 1.0 / total if total > 0 else 0.0
-        backward_pass(theta, grad, arch, work, a_in, y, m, scale, False, weights, order, start)
+                weight_sum += weights[order[start + x]]
+            if weight_sum == 0:
+                weight_sum = 1.0
+        backward_pass(theta, grad, arch, work, a_in, y, m, 1.0 / weight_sum, False, weights,
+                      order, start)
         for x in range(m):
             loss += work.sample_cost[x]
         correct += count_correct(accuracy_mode, layer_of(work.A, arch, work, arch.sizes.shape[0] - 1, m), y)
@@ -73,17 +75,16 @@ def gradients(theta, grad, arch, work, X, Y, weights, rows):
     capacity = work.y.shape[0]
     n = X.shape[0]
     loss = 0.0
-    scale = 1.0 / n
+    weight_sum = float(n)
     if weights.shape[0] > 0:
-        total = 0.0
+        weight_sum = 0.0
         for x in range(n):
-            total += weights[x]
-        scale = 1.0 / total if total > 0 else 0.0
+            weight_sum += weights[x]
     for start in range(0, n, capacity):
         m = min(capacity, n - start)
         forward_pass(theta, arch, work, X[start:start + m], m)
         backward_pass(theta, grad, arch, work, X[start:start + m], Y[start:start + m], m,
-                      scale, start > 0, weights, rows, start)
+                      1.0 / weight_sum, start > 0, weights, rows, start)
         for x in range(m):
             loss += work.sample_cost[x]
     return loss

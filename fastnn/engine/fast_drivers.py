@@ -160,13 +160,14 @@ def backward_pass(theta, grad, arch, plan, work, a_in, m, scale, accumulate):
 
 
 @njit(**JIT)
-def backward_pass_sgd(theta, arch, plan, work, a_in, m, scale, update, a_next):
-    r"""``backward_pass`` with the SGD step of ``update`` fused into BP3/BP4 (``scale`` times
-    the sums over the batch: :math:`1/m`, or one over the batch's summed sample weight): layer l's
+def backward_pass_sgd(theta, arch, plan, work, a_in, m, weight_sum, update, a_next):
+    r"""``backward_pass`` with the SGD step of ``update`` fused into BP3/BP4 (1/``weight_sum``
+    times the sums over the batch: ``weight_sum`` is m, or the batch's summed sample weight): layer l's
     weights are updated in place, block of rows by block of rows, right after BP2 has read
     them; the gradient is never stored. When the next batch's inputs ``a_next`` are given
     (``m_next = len(a_next) > 0``), its forward pass follows, the first layer's fused into
     that layer's update (``fast_kernels.sgd_then_weighted_sum_group``)."""
+    scale = 1.0 / weight_sum  # the division here, as before sample weights: the same bits
     m_next = a_next.shape[0]
     for l in range(arch.sizes.shape[0] - 1, 0, -1):
         if l > 1:
@@ -243,10 +244,12 @@ def weigh_output_delta(arch, work, weights, rows, start, m):
     r"""Sample weights :math:`v_x` into BP1: :math:`\delta^L_x \leftarrow v_x \delta^L_x` and
     :math:`C_x \leftarrow v_x C_x` for the batch's samples x, the rows ``rows[start + x]`` of
     the data (so every gradient, linear in :math:`\delta^L`, becomes :math:`\sum_x v_x
-    \nabla C_x`). Returns the scale of BP3/BP4, one over :math:`\sum_x v_x` (0 for a batch of
-    zero weight). No weights (``weights`` empty): nothing changes, and the scale is 1/m."""
+    \nabla C_x`). Returns the weight sum BP3/BP4 divide by, :math:`\sum_x v_x` (1 for a batch
+    of zero weight, whose gradient is 0). No weights (``weights`` empty): nothing changes, and
+    the sum is m. (The callers divide where they divided by m before: with fastmath LLVM turns
+    ``c * (1/m)`` into ``c / m``, so moving the division would change the last bits.)"""
     if weights.shape[0] == 0:
-        return 1.0 / m
+        return float(m)
     L = arch.sizes.shape[0] - 1
     delta = layer_of(work.D, arch, work, L, m)
     total = 0.0
@@ -256,20 +259,20 @@ def weigh_output_delta(arch, work, weights, rows, start, m):
         work.sample_cost[x] *= v
         for j in range(delta.shape[1]):
             delta[x, j] *= v
-    return 1.0 / total if total > 0 else 0.0
+    return total if total > 0 else 1.0
 
 
 @njit(**JIT)
 def _batch_cost(arch, work, y, m, accuracy_mode, loss, weights, order, start):
     """BP1 of the batch in the workspace, weighted (``weigh_output_delta``); ``loss`` plus the
     batch's per-sample costs (added one by one, in sample order), the batch's number of
-    correct outputs and the scale of its BP3/BP4."""
+    correct outputs and its weight sum (``weigh_output_delta``)."""
     output_delta(arch, work, y, m)
-    scale = weigh_output_delta(arch, work, weights, order, start, m)
+    weight_sum = weigh_output_delta(arch, work, weights, order, start, m)
     for x in range(m):
         loss += work.sample_cost[x]
     L = arch.sizes.shape[0] - 1
-    return loss, count_correct(accuracy_mode, layer_of(work.A, arch, work, L, m), y), scale
+    return loss, count_correct(accuracy_mode, layer_of(work.A, arch, work, L, m), y), weight_sum
 
 
 @njit(**JIT)
@@ -290,7 +293,7 @@ def train_epoch_sgd(theta, arch, plan, work, X, Y, order, batch_size, update, ac
     following = work.x_next
     for start in range(0, n, batch_size):
         m = min(batch_size, n - start)
-        loss, batch_correct, scale = _batch_cost(arch, work, work.y[:m], m, accuracy_mode, loss,
+        loss, batch_correct, weight_sum = _batch_cost(arch, work, work.y[:m], m, accuracy_mode, loss,
                                                  weights, order, start)
         correct += batch_correct
         if not np.isfinite(loss):
@@ -299,7 +302,7 @@ def train_epoch_sgd(theta, arch, plan, work, X, Y, order, batch_size, update, ac
         a_next = following[:m_next]
         gather(X, Y, order, start + batch_size, a_next, work.y[:m_next])
         update.t[0] += 1
-        backward_pass_sgd(theta, arch, plan, work, current[:m], m, scale, update, a_next)
+        backward_pass_sgd(theta, arch, plan, work, current[:m], m, weight_sum, update, a_next)
         current, following = following, current
     return loss, correct
 
@@ -318,7 +321,7 @@ def train_epoch_rule(theta, grad, arch, plan, work, X, Y, order, batch_size, upd
     following = work.x_next
     for start in range(0, n, batch_size):
         m = min(batch_size, n - start)
-        loss, batch_correct, scale = _batch_cost(arch, work, work.y[:m], m, accuracy_mode, loss,
+        loss, batch_correct, weight_sum = _batch_cost(arch, work, work.y[:m], m, accuracy_mode, loss,
                                                  weights, order, start)
         correct += batch_correct
         if not np.isfinite(loss):
@@ -326,7 +329,7 @@ def train_epoch_rule(theta, grad, arch, plan, work, X, Y, order, batch_size, upd
         m_next = max(0, min(batch_size, n - start - batch_size))
         a_next = following[:m_next]
         gather(X, Y, order, start + batch_size, a_next, work.y[:m_next])
-        backward_pass(theta, grad, arch, plan, work, current[:m], m, scale, False)
+        backward_pass(theta, grad, arch, plan, work, current[:m], m, 1.0 / weight_sum, False)
         rules.step(update, theta, grad)
         if m_next > 0:
             forward_pass(theta, arch, plan, work, a_next, m_next)
@@ -353,18 +356,18 @@ def gradients(theta, grad, arch, plan, work, X, Y, weights, rows):
     capacity = work.y.shape[0]
     n = X.shape[0]
     loss = 0.0
-    scale = 1.0 / n
+    weight_sum = float(n)
     if weights.shape[0] > 0:
-        total = 0.0
+        weight_sum = 0.0
         for x in range(n):
-            total += weights[x]
-        scale = 1.0 / total if total > 0 else 0.0
+            weight_sum += weights[x]
     for start in range(0, n, capacity):
         m = min(capacity, n - start)
         forward_pass(theta, arch, plan, work, X[start:start + m], m)
         output_delta(arch, work, Y[start:start + m], m)
         weigh_output_delta(arch, work, weights, rows, start, m)
-        backward_pass(theta, grad, arch, plan, work, X[start:start + m], m, scale, start > 0)
+        backward_pass(theta, grad, arch, plan, work, X[start:start + m], m, 1.0 / weight_sum,
+                      start > 0)
         for x in range(m):
             loss += work.sample_cost[x]
     return loss
