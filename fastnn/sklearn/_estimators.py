@@ -297,7 +297,10 @@ class _BaseMLP(BaseEstimator):
     def _loss_grad_lbfgs(self, packed, X, y, sample_weight=None, *buffers):
         """scikit-learn's private L-BFGS objective, with its packing (every ``coefs_`` raveled,
         then every ``intercepts_``): ``(loss, gradient)`` at ``packed`` (which becomes the
-        network's parameters). ``buffers`` (scikit-learn's work arrays) are not needed."""
+        network's parameters). ``buffers`` (scikit-learn's work arrays) are not needed;
+        scikit-learn < 1.7 passes them without ``sample_weight``, first a list."""
+        if isinstance(sample_weight, list):
+            sample_weight = None
         self._push_parameters()
         start = 0
         for view in self._coef_views + self._intercept_views:
