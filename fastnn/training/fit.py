@@ -119,17 +119,21 @@ def split_seed(net):
     return net._split_seed
 
 
-def validation_split(net, X, Y, fraction, weights=None):
-    """Training and validation rows, the last ``fraction`` of a permutation that depends only
-    on the network's seed and the number of samples; ``X, Y, X_val, Y_val, weights_train``."""
-    n = X.shape[0]
+def validation_rows(net, n, fraction):
+    """Training and validation row indices of ``n`` samples, the last ``fraction`` of a
+    permutation that depends only on the network's seed and ``n``."""
     n_val = int(round(fraction * n))
     if n_val < 1 or n_val >= n:
         raise ValueError(f"validation_fraction={fraction} of {n} samples leaves "
                          f"{n_val} for validation and {n - n_val} for training; both need at least 1")
     order = np.random.default_rng([split_seed(net), SPLIT_STREAM]).permutation(n)
-    train, val = np.sort(order[:n - n_val]), np.sort(order[n - n_val:])
-    return X[train], Y[train], X[val], Y[val], None if weights is None else weights[train]
+    return np.sort(order[:n - n_val]), np.sort(order[n - n_val:])
+
+
+def validation_split(net, X, Y, fraction):
+    """Training and validation rows (``validation_rows``): ``X, Y, X_val, Y_val``."""
+    train, val = validation_rows(net, X.shape[0], fraction)
+    return X[train], Y[train], X[val], Y[val]
 
 
 def _validation_data(net, validation_data):
@@ -178,7 +182,9 @@ def fit(net, X, y, epochs=1, batch_size=10, learning_rate=None, shuffle=True, op
     if validation_data is not None:
         Xv, Yv, val_mode = _validation_data(net, validation_data)
     elif validation_fraction is not None:
-        X, Y, Xv, Yv, weights = validation_split(net, X, Y, float(validation_fraction), weights)
+        train, val = validation_rows(net, X.shape[0], float(validation_fraction))
+        X, Y, Xv, Yv = X[train], Y[train], X[val], Y[val]
+        weights = None if weights is None else weights[train]
         val_mode = accuracy_mode
     theta = net._parameters()
     if not np.isfinite(theta).all():
