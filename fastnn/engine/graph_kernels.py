@@ -87,8 +87,9 @@ GraphWorkspace = namedtuple("GraphWorkspace", ["S", "A", "D", "y", "s_out", "a_o
 """Buffers for batches of up to ``capacity`` samples: ``S``, ``A``, ``D`` (N, capacity)
 neuron-major; ``y``, ``s_out``, ``a_out``, ``d_out`` (capacity, n_outputs) sample-major rows
 of the targets and of the outputs' s, a and delta (what ``costs`` and ``metrics`` take);
-``sample_cost`` (capacity,); ``AT`` (capacity, N), ``A`` transposed for the gradients of
-dense blocks (``quad_backward_dense``; (0, 0) when the graph has none)."""
+``sample_cost`` (capacity,); ``AT`` (capacity, N), ``A`` transposed (sample-major), where
+dense blocks read their sources (``quad_forward_dense``, ``quad_backward_dense``; (0, 0)
+when the graph has none)."""
 
 PARALLEL_WORK = 1 << 15
 """Multiply-adds (edges and neurons of a level times the batch size) from which a level runs
@@ -332,27 +333,90 @@ def quad_backward(theta, grad, g, p, S, A, D, m, scale, accumulate):
 
 
 @njit(**JIT)
+def _dense_rows(g, p):
+    """``(n, i0, w0, w1, w2, w3)`` of dense quad p..p+3: n sources i0..i0+n-1, and the theta
+    index where each twin's n consecutive weights start."""
+    e = g.in_ptr[p]
+    return (g.in_ptr[p + 1] - e, g.in_src[e], g.in_edge[e], g.in_edge[g.in_ptr[p + 1]],
+            g.in_edge[g.in_ptr[p + 2]], g.in_edge[g.in_ptr[p + 3]])
+
+
+@njit(**JIT)
+def quad_forward_dense(theta, g, p, S, A, AT, m):
+    r"""``quad_forward`` for a dense block (``units``): the forward sums
+    :math:`s_{p+t, x} = b_{p+t} + \sum_{k<n} w_{t,k}\, a_{x, i0+k}` in register tiles of 2
+    samples x 4 neurons, the k-loop (vectorised) along rows of the transposed activations
+    ``AT`` and the twins' weight rows in theta, as ``fast_kernels.dot_2x4`` for a dense layer."""
+    n, i0, w0, w1, w2, w3 = _dense_rows(g, p)
+    v0, v1, v2 = theta[w0:w0 + n], theta[w1:w1 + n], theta[w2:w2 + n]
+    v3 = theta[w3:w3 + n]
+    b0, b1, b2, b3 = _bias(theta, g, p), _bias(theta, g, p + 1), _bias(theta, g, p + 2), _bias(theta, g, p + 3)
+    zero = typed(b0, 0.0)
+    x = 0
+    while x + 2 <= m:
+        r0, r1 = AT[x, i0:i0 + n], AT[x + 1, i0:i0 + n]
+        c00 = c01 = c02 = c03 = c10 = c11 = c12 = c13 = zero
+        for k in range(n):
+            a0, a1 = r0[k], r1[k]
+            c00 += a0 * v0[k]
+            c01 += a0 * v1[k]
+            c02 += a0 * v2[k]
+            c03 += a0 * v3[k]
+            c10 += a1 * v0[k]
+            c11 += a1 * v1[k]
+            c12 += a1 * v2[k]
+            c13 += a1 * v3[k]
+        S[p, x], S[p + 1, x], S[p + 2, x], S[p + 3, x] = c00 + b0, c01 + b1, c02 + b2, c03 + b3
+        S[p, x + 1], S[p + 1, x + 1] = c10 + b0, c11 + b1
+        S[p + 2, x + 1], S[p + 3, x + 1] = c12 + b2, c13 + b3
+        x += 2
+    if x < m:
+        r0 = AT[x, i0:i0 + n]
+        c00 = c01 = c02 = c03 = zero
+        for k in range(n):
+            a0 = r0[k]
+            c00 += a0 * v0[k]
+            c01 += a0 * v1[k]
+            c02 += a0 * v2[k]
+            c03 += a0 * v3[k]
+        S[p, x], S[p + 1, x], S[p + 2, x], S[p + 3, x] = c00 + b0, c01 + b1, c02 + b2, c03 + b3
+    for t in range(4):
+        _activate(g, p + t, S, A, m)
+
+
+@njit(**JIT)
 def quad_backward_dense(theta, grad, g, p, AT, D, m, scale, accumulate):
-    r"""``quad_backward`` for a dense block: four twins whose n sources are consecutive neurons
-    i0..i0+n-1 and whose weights are consecutive in theta. The gradients are summed sample
-    by sample as outer products, :math:`g_{t,k} \mathrel{+}= (\mathrm{scale}\,\delta_{p+t,x})
-    a_{x, i0+k}`, with the inner loop over k along row x of the transposed activations ``AT``
-    (no reduction across SIMD lanes per edge, which the per-edge dot products pay)."""
-    n = g.in_ptr[p + 1] - g.in_ptr[p]
-    i0 = g.in_src[g.in_ptr[p]]
-    g0 = grad[g.in_edge[g.in_ptr[p]]:g.in_edge[g.in_ptr[p]] + n]
-    g1 = grad[g.in_edge[g.in_ptr[p + 1]]:g.in_edge[g.in_ptr[p + 1]] + n]
-    g2 = grad[g.in_edge[g.in_ptr[p + 2]]:g.in_edge[g.in_ptr[p + 2]] + n]
-    g3 = grad[g.in_edge[g.in_ptr[p + 3]]:g.in_edge[g.in_ptr[p + 3]] + n]
+    r"""``quad_backward`` for a dense block: the edge gradients
+    :math:`g_{t,k} = \mathrm{scale} \sum_x \delta_{p+t,x}\, a_{x, i0+k}` as rank-4 updates
+    of the twins' four gradient rows, four samples per pass along rows of ``AT`` (16 scaled
+    deltas in registers, each row of the gradient loaded and stored once per four samples:
+    ``fast_kernels.rank_update_block``'s loop), the samples left over one by one."""
+    n, i0, w0, w1, w2, w3 = _dense_rows(g, p)
+    g0, g1, g2, g3 = grad[w0:w0 + n], grad[w1:w1 + n], grad[w2:w2 + n], grad[w3:w3 + n]
     if not accumulate:
         for k in range(n):
             g0[k] = 0
             g1[k] = 0
             g2[k] = 0
             g3[k] = 0
-    for x in range(m):
-        c0, c1 = scale * D[p, x], scale * D[p + 1, x]
-        c2, c3 = scale * D[p + 2, x], scale * D[p + 3, x]
+    d0, d1, d2, d3 = D[p], D[p + 1], D[p + 2], D[p + 3]
+    x = 0
+    while x + 4 <= m:
+        e00, e01, e02, e03 = scale * d0[x], scale * d1[x], scale * d2[x], scale * d3[x]
+        e10, e11, e12, e13 = scale * d0[x + 1], scale * d1[x + 1], scale * d2[x + 1], scale * d3[x + 1]
+        e20, e21, e22, e23 = scale * d0[x + 2], scale * d1[x + 2], scale * d2[x + 2], scale * d3[x + 2]
+        e30, e31, e32, e33 = scale * d0[x + 3], scale * d1[x + 3], scale * d2[x + 3], scale * d3[x + 3]
+        r0, r1 = AT[x, i0:i0 + n], AT[x + 1, i0:i0 + n]
+        r2, r3 = AT[x + 2, i0:i0 + n], AT[x + 3, i0:i0 + n]
+        for k in range(n):
+            a0, a1, a2, a3 = r0[k], r1[k], r2[k], r3[k]
+            g0[k] += e00 * a0 + e10 * a1 + e20 * a2 + e30 * a3
+            g1[k] += e01 * a0 + e11 * a1 + e21 * a2 + e31 * a3
+            g2[k] += e02 * a0 + e12 * a1 + e22 * a2 + e32 * a3
+            g3[k] += e03 * a0 + e13 * a1 + e23 * a2 + e33 * a3
+        x += 4
+    while x < m:
+        c0, c1, c2, c3 = scale * d0[x], scale * d1[x], scale * d2[x], scale * d3[x]
         row = AT[x, i0:i0 + n]
         for k in range(n):
             a_k = row[k]
@@ -360,17 +424,28 @@ def quad_backward_dense(theta, grad, g, p, AT, D, m, scale, accumulate):
             g1[k] += c1 * a_k
             g2[k] += c2 * a_k
             g3[k] += c3 * a_k
+        x += 1
     for t in range(4):
         _bias_gradient(grad, g, p + t, D, m, scale, accumulate)
 
 
 @njit(**JIT)
-def unit_forward(theta, g, u, S, A, m):
-    """The forward sums of unit ``u`` (a quad of twins or one neuron)."""
-    if g.unit_size[u] == QUAD:
-        quad_forward(theta, g, g.unit_start[u], S, A, m)
+def unit_forward(theta, g, u, S, A, AT, m):
+    """The forward sums of unit ``u`` (a dense block, a quad of twins or one neuron), and
+    its hidden neurons' activations copied into their columns of ``AT`` (when the graph has
+    dense blocks, which read their sources there)."""
+    p = g.unit_start[u]
+    if g.unit_dense[u]:
+        quad_forward_dense(theta, g, p, S, A, AT, m)
+    elif g.unit_size[u] == QUAD:
+        quad_forward(theta, g, p, S, A, m)
     else:
-        neuron_forward(theta, g, g.unit_start[u], S, A, m)
+        neuron_forward(theta, g, p, S, A, m)
+    if AT.shape[0] > 0:
+        for j in range(p, min(p + g.unit_size[u], S.shape[0] - g.n_outputs)):
+            a = A[j]
+            for x in range(m):
+                AT[x, j] = a[x]
 
 
 @njit(**JIT)
@@ -390,9 +465,9 @@ def unit_backward(theta, grad, g, u, S, A, D, AT, m, scale, accumulate):
 # --- one level, serial or parallel over its neurons --------------------------------------
 
 @njit(**PARALLEL_JIT)
-def _forward_level_parallel(theta, g, lo, hi, S, A, m):
+def _forward_level_parallel(theta, g, lo, hi, S, A, AT, m):
     for u in prange(lo, hi):
-        unit_forward(theta, g, u, S, A, m)
+        unit_forward(theta, g, u, S, A, AT, m)
 
 
 @njit(**PARALLEL_JIT)
@@ -407,14 +482,14 @@ def _backward_level_parallel(theta, grad, g, lo, hi, S, A, D, AT, m, scale, accu
 def forward(theta, g, par, work, m):
     """The forward sums level by level, then the row-wise softmax of softmax outputs,
     :math:`a_{jx} = e^{s_{jx} - \\max s_x} / \\sum_i e^{s_{ix} - \\max s_x}` over the outputs."""
-    S, A = work.S, work.A
+    S, A, AT = work.S, work.A, work.AT
     for q in range(1, g.level_ptr.shape[0] - 1):
         lo, hi = g.level_unit_ptr[q], g.level_unit_ptr[q + 1]
         if par[q]:
-            _forward_level_parallel(theta, g, lo, hi, S, A, m)
+            _forward_level_parallel(theta, g, lo, hi, S, A, AT, m)
         else:
             for u in range(lo, hi):
-                unit_forward(theta, g, u, S, A, m)
+                unit_forward(theta, g, u, S, A, AT, m)
     if g.output_code == activations.SOFTMAX:
         o0 = S.shape[0] - g.n_outputs
         for x in range(m):
@@ -458,11 +533,6 @@ def backward(theta, grad, g, par, work, y, m, scale, accumulate):
     is read before any update touches it."""
     output_stage(g, work, y, m, True)
     scale = grad.dtype.type(scale)
-    if g.has_dense:  # the sources' activations sample-major, for quad_backward_dense
-        for p in range(work.A.shape[0] - g.n_outputs):
-            a = work.A[p]
-            for x in range(m):
-                work.AT[x, p] = a[x]
     for q in range(g.level_ptr.shape[0] - 2, 0, -1):
         lo, hi = g.level_unit_ptr[q], g.level_unit_ptr[q + 1]
         if par[q]:
@@ -476,12 +546,16 @@ def backward(theta, grad, g, par, work, y, m, scale, accumulate):
 
 @njit(**JIT)
 def _load(g, work, X, rows, start, m):
-    """Inputs of samples ``rows[start:start+m]`` into the columns of ``A``'s input rows."""
-    A = work.A
+    """Inputs of samples ``rows[start:start+m]`` into the columns of ``A``'s input rows (and
+    into the rows of ``AT``, when the graph has dense blocks)."""
+    A, AT = work.A, work.AT
     for x in range(m):
         row = X[rows[start + x]]
         for i in range(g.n_inputs):
             A[i, x] = row[i]
+        if AT.shape[0] > 0:
+            for i in range(g.n_inputs):
+                AT[x, i] = row[i]
 
 
 @njit(**JIT)
