@@ -239,7 +239,7 @@ def mixed_graph(rng, output):
                                                 (2, "sigmoid", "cross_entropy")])
 def test_dense_blocks_match_the_numpy_engine(seed, output, cost):
     """The register-tiled loops of dense blocks (``quad_forward_dense``,
-    ``quad_backward_dense``) among per-edge loops: predictions, gradients over several
+    ``quad_gradients_dense``) among per-edge loops: predictions, gradients over several
     chunks, and training at batch sizes around the tile widths, against the NumPy engine."""
     rng = np.random.default_rng(seed)
     g = mixed_graph(rng, output)

@@ -11,9 +11,9 @@ equation               formula                                                  
 =====================  ===================================================================  ====================
 forward sum            :math:`s_j = \sum_{i \in in(j)} w_{ij} a_i + b_j,\ a_j = f_j(s_j)`      ``neuron_forward``
 output delta (BP1)     :math:`\delta_j = \partial C_x/\partial a_j\, f'_j(s_j)` (costs)           ``output_stage``
-delta recursion        :math:`\delta_i = f'_i(s_i) \sum_{j \in out(i)} w_{ij} \delta_j`          ``neuron_backward``
+delta recursion        :math:`\delta_i = f'_i(s_i) \sum_{j \in out(i)} w_{ij} \delta_j`          ``deltas``
 edge gradients         :math:`\partial J/\partial w_{ij} = \frac1m \sum_x a_i \delta_j`,
-                       :math:`\partial J/\partial b_j = \frac1m \sum_x \delta_j`                  ``neuron_backward``
+                       :math:`\partial J/\partial b_j = \frac1m \sum_x \delta_j`                  ``edge_gradients``
 =====================  ===================================================================  ====================
 
 Parallel by ownership: within a level, ``prange`` runs over *units*, single neurons or quads
@@ -23,7 +23,13 @@ only its neurons' rows ``S[p]``, ``A[p]``, ``D[p]`` and the gradients of their i
 and biases (every edge has one target), so no two iterations write one element and the bits
 do not depend on the number of threads. Which levels run in parallel depends on the work per level
 and batch only (``parallel_levels``), never on the thread count, so one- and two-thread runs
-execute the same code. The optimizer step is ``rules.step``, shared with the layered engine.
+execute the same code. A *dense block* (a quad of twins whose sources are consecutive
+neurons and whose weights are consecutive in theta: four rows of a fully connected level pair)
+runs the dense engine's register-tiled loops instead of the per-edge ones, on its views of
+theta (``quad_forward_dense``, ``quad_gradients_dense``). The backward pass computes every
+delta first, then every gradient, so that plain SGD takes its step inside the gradient pass,
+on theta itself, as the layered engine does; every other rule is ``rules.step``, shared with
+the layered engine.
 """
 from collections import namedtuple
 
@@ -55,7 +61,7 @@ def units(g):
     """``(unit_start, unit_size, unit_dense, level_unit_ptr, has_dense)`` for
     ``core.graph.GraphArrays`` ``g``: each level cut into runs of ``QUAD`` consecutive neurons
     with identical in-edge source lists (computed together by ``quad_forward`` and
-    ``quad_backward``) and single neurons."""
+    ``quad_gradients``) and single neurons."""
     starts, sizes, dense, level_unit_ptr = [], [], [], [0]
     for q in range(len(g.level_ptr) - 1):
         p, hi = int(g.level_ptr[q]), int(g.level_ptr[q + 1])
@@ -88,7 +94,7 @@ GraphWorkspace = namedtuple("GraphWorkspace", ["S", "A", "D", "y", "s_out", "a_o
 neuron-major; ``y``, ``s_out``, ``a_out``, ``d_out`` (capacity, n_outputs) sample-major rows
 of the targets and of the outputs' s, a and delta (what ``costs`` and ``metrics`` take);
 ``sample_cost`` (capacity,); ``AT`` (capacity, N), ``A`` transposed (sample-major), where
-dense blocks read their sources (``quad_forward_dense``, ``quad_backward_dense``; (0, 0)
+dense blocks read their sources (``quad_forward_dense``, ``quad_gradients_dense``; (0, 0)
 when the graph has none)."""
 
 PARALLEL_WORK = 1 << 15
@@ -270,11 +276,10 @@ def _bias_gradient(grad, g, p, D, m, scale, accumulate):
 
 
 @njit(**JIT)
-def neuron_backward(theta, grad, g, p, S, A, D, m, scale, accumulate):
-    r"""Neuron p's delta (``_delta``), then the gradients of its incoming edges
+def neuron_gradients(grad, g, p, A, D, m, scale, accumulate):
+    r"""The gradients of neuron p's incoming edges
     :math:`g_e = \mathrm{scale} \sum_x a_{src(e), x} \delta_{px}` (four at a time) and of its
     bias :math:`\mathrm{scale} \sum_x \delta_{px}`, added to ``grad`` when ``accumulate``."""
-    _delta(theta, g, p, S, A, D, m)
     d = D[p]
     zero = typed(scale, 0.0)
     e, stop = g.in_ptr[p], g.in_ptr[p + 1]
@@ -303,12 +308,10 @@ def neuron_backward(theta, grad, g, p, S, A, D, m, scale, accumulate):
 
 
 @njit(**JIT)
-def quad_backward(theta, grad, g, p, S, A, D, m, scale, accumulate):
-    r"""``neuron_backward`` for ``QUAD`` twin neurons p..p+3: their deltas, then for each shared
-    source row (loaded once) the four edge gradients
+def quad_gradients(grad, g, p, A, D, m, scale, accumulate):
+    r"""``neuron_gradients`` for ``QUAD`` twin neurons p..p+3: for each shared source row
+    (loaded once) the four edge gradients
     :math:`g_{e_t} = \mathrm{scale} \sum_x a_{src(e), x} \delta_{p+t, x}`."""
-    for t in range(4):
-        _delta(theta, g, p + t, S, A, D, m)
     d0, d1, d2, d3 = D[p], D[p + 1], D[p + 2], D[p + 3]
     zero = typed(scale, 0.0)
     e, stop = g.in_ptr[p], g.in_ptr[p + 1]
@@ -385,8 +388,8 @@ def quad_forward_dense(theta, g, p, S, A, AT, m):
 
 
 @njit(**JIT)
-def quad_backward_dense(theta, grad, g, p, AT, D, m, scale, accumulate):
-    r"""``quad_backward`` for a dense block: the edge gradients
+def quad_gradients_dense(grad, g, p, AT, D, m, scale, accumulate):
+    r"""``quad_gradients`` for a dense block: the edge gradients
     :math:`g_{t,k} = \mathrm{scale} \sum_x \delta_{p+t,x}\, a_{x, i0+k}` as rank-4 updates
     of the twins' four gradient rows, four samples per pass along rows of ``AT`` (16 scaled
     deltas in registers, each row of the gradient loaded and stored once per four samples:
@@ -449,17 +452,34 @@ def unit_forward(theta, g, u, S, A, AT, m):
 
 
 @njit(**JIT)
-def unit_backward(theta, grad, g, u, S, A, D, AT, m, scale, accumulate):
-    """Deltas and gradients of unit ``u``."""
+def unit_deltas(theta, g, u, S, A, D, m):
+    """The deltas of unit ``u``'s neurons (``_delta``)."""
+    p = g.unit_start[u]
+    for t in range(g.unit_size[u]):
+        _delta(theta, g, p + t, S, A, D, m)
+
+
+@njit(**JIT)
+def unit_gradients(target, g, u, A, D, AT, m, scale, accumulate, decay, eta, l2, l1):
+    r"""The gradients of unit ``u``'s incoming edges and biases, ``scale`` times the sums
+    over the batch, into ``target`` (added when ``accumulate``). With ``target`` = theta,
+    ``scale`` = :math:`-\eta/m` and ``accumulate`` this is the SGD step fused into the
+    gradient pass (as ``fast_kernels.sgd_block``): when ``eta`` is not zero, each incoming
+    weight first takes its penalty step :math:`w \leftarrow w - \eta\, p(w)`
+    (``rules.penalised``, weights marked in ``decay`` only), at the weights before the step."""
+    p = g.unit_start[u]
+    if eta != 0 and (l2 != 0 or l1 != 0):
+        f = target.dtype.type
+        eta_, l2_, l1_, zero = f(eta), f(l2), f(l1), f(0)
+        for e in range(g.in_ptr[p], g.in_ptr[p + g.unit_size[u]]):
+            i = g.in_edge[e]
+            target[i] -= eta_ * rules.penalised(target[i], zero, decay[i], l2_, l1_)
     if g.unit_dense[u]:
-        p = g.unit_start[u]
-        for t in range(QUAD):
-            _delta(theta, g, p + t, S, A, D, m)
-        quad_backward_dense(theta, grad, g, p, AT, D, m, scale, accumulate)
+        quad_gradients_dense(target, g, p, AT, D, m, scale, accumulate)
     elif g.unit_size[u] == QUAD:
-        quad_backward(theta, grad, g, g.unit_start[u], S, A, D, m, scale, accumulate)
+        quad_gradients(target, g, p, A, D, m, scale, accumulate)
     else:
-        neuron_backward(theta, grad, g, g.unit_start[u], S, A, D, m, scale, accumulate)
+        neuron_gradients(target, g, p, A, D, m, scale, accumulate)
 
 
 # --- one level, serial or parallel over its neurons --------------------------------------
@@ -471,9 +491,15 @@ def _forward_level_parallel(theta, g, lo, hi, S, A, AT, m):
 
 
 @njit(**PARALLEL_JIT)
-def _backward_level_parallel(theta, grad, g, lo, hi, S, A, D, AT, m, scale, accumulate):
+def _deltas_level_parallel(theta, g, lo, hi, S, A, D, m):
     for u in prange(lo, hi):
-        unit_backward(theta, grad, g, u, S, A, D, AT, m, scale, accumulate)
+        unit_deltas(theta, g, u, S, A, D, m)
+
+
+@njit(**PARALLEL_JIT)
+def _gradients_level_parallel(target, g, lo, hi, A, D, AT, m, scale, accumulate, decay, eta, l2, l1):
+    for u in prange(lo, hi):
+        unit_gradients(target, g, u, A, D, AT, m, scale, accumulate, decay, eta, l2, l1)
 
 
 # --- passes ----------------------------------------------------------------------------------
@@ -527,21 +553,42 @@ def output_stage(g, work, y, m, with_delta):
 
 
 @njit(**JIT)
-def backward(theta, grad, g, par, work, y, m, scale, accumulate):
-    """BP1 at the outputs, then the delta recursion and the edge gradients level by level
-    from the outputs back to level 1 (a level's deltas need only higher levels'); ``theta``
-    is read before any update touches it."""
-    output_stage(g, work, y, m, True)
-    scale = grad.dtype.type(scale)
-    for q in range(g.level_ptr.shape[0] - 2, 0, -1):
+def deltas(theta, g, par, work, m):
+    """The delta recursion level by level from the outputs back to level 1 (a level's
+    deltas need only higher levels'), after BP1 (``output_stage``) has set the outputs'."""
+    for q in range(g.level_ptr.shape[0] - 3, 0, -1):
         lo, hi = g.level_unit_ptr[q], g.level_unit_ptr[q + 1]
         if par[q]:
-            _backward_level_parallel(theta, grad, g, lo, hi, work.S, work.A, work.D, work.AT, m,
-                                     scale, accumulate)
+            _deltas_level_parallel(theta, g, lo, hi, work.S, work.A, work.D, m)
         else:
             for u in range(lo, hi):
-                unit_backward(theta, grad, g, u, work.S, work.A, work.D, work.AT, m, scale,
-                              accumulate)
+                unit_deltas(theta, g, u, work.S, work.A, work.D, m)
+
+
+@njit(**JIT)
+def edge_gradients(target, g, par, work, m, scale, accumulate, decay, eta, l2, l1):
+    """``unit_gradients`` of every unit, level by level, once every delta is known: into the
+    gradient, or (SGD, ``eta`` the learning rate) into theta itself, which no delta reads
+    any more."""
+    scale = target.dtype.type(scale)
+    for q in range(1, g.level_ptr.shape[0] - 1):
+        lo, hi = g.level_unit_ptr[q], g.level_unit_ptr[q + 1]
+        if par[q]:
+            _gradients_level_parallel(target, g, lo, hi, work.A, work.D, work.AT, m, scale,
+                                      accumulate, decay, eta, l2, l1)
+        else:
+            for u in range(lo, hi):
+                unit_gradients(target, g, u, work.A, work.D, work.AT, m, scale, accumulate,
+                               decay, eta, l2, l1)
+
+
+@njit(**JIT)
+def backward(theta, grad, g, par, work, y, m, scale, accumulate):
+    """BP1 at the outputs, the deltas, then the edge gradients ``scale`` times the sums over
+    the batch into ``grad`` (added when ``accumulate``)."""
+    output_stage(g, work, y, m, True)
+    deltas(theta, g, par, work, m)
+    edge_gradients(grad, g, par, work, m, scale, accumulate, np.zeros(0, np.uint8), 0.0, 0.0, 0.0)
 
 
 @njit(**JIT)
@@ -569,9 +616,10 @@ def _load_targets(work, Y, rows, start, m):
 @njit(**JIT)
 def train_epoch(theta, grad, g, par, work, X, Y, order, batch_size, update, accuracy_mode):
     """One epoch of mini-batch training over ``order``: per batch, forward, BP1, the delta
-    recursion and edge gradients, then one step of ``update`` (``rules.step``). Returns the
-    summed per-sample cost (before each batch's update) and the correct count; stops after
-    a batch whose summed cost is not finite."""
+    recursion, then the edge gradients and one step of ``update`` (``rules.step``); plain SGD
+    takes its step in the gradient pass (``edge_gradients`` into theta, the gradient never
+    stored). Returns the summed per-sample cost (before each batch's update) and the correct
+    count; stops, before the update, after a batch whose summed cost is not finite."""
     n = order.shape[0]
     loss = 0.0
     correct = 0
@@ -580,13 +628,20 @@ def train_epoch(theta, grad, g, par, work, X, Y, order, batch_size, update, accu
         _load(g, work, X, order, start, m)
         _load_targets(work, Y, order, start, m)
         forward(theta, g, par, work, m)
-        backward(theta, grad, g, par, work, work.y, m, 1.0 / m, False)
+        output_stage(g, work, work.y, m, True)
         for x in range(m):
             loss += work.sample_cost[x]
         correct += count_correct(accuracy_mode, work.a_out[:m], work.y[:m])
         if not np.isfinite(loss):
             break
-        rules.step(update, theta, grad)
+        deltas(theta, g, par, work, m)
+        if update.rule == rules.SGD_RULE:
+            update.t[0] += 1
+            edge_gradients(theta, g, par, work, m, -update.learning_rate / m, True, update.decay,
+                           update.learning_rate, update.l2, update.l1)
+        else:
+            edge_gradients(grad, g, par, work, m, 1.0 / m, False, update.decay, 0.0, 0.0, 0.0)
+            rules.step(update, theta, grad)
     return loss, correct
 
 
