@@ -262,7 +262,8 @@ def test_dense_blocks_match_the_numpy_engine(seed, output, cost):
                                Graph.layered([40, 64, 10])], ids=["sparse", "layered"])
 def test_same_bits_for_one_and_two_threads(rng, g):
     net = fastnn.Network(g, seed=0)
-    assert graph_kernels.parallel_levels(net._engine.arch, 32)[1] == 1  # level 1 runs in parallel
+    assert graph_kernels.parallel_levels(net._engine.arch, 32, 2, 1)[1] == 1  # forced below
+    assert not graph_kernels.parallel_levels(net._engine.arch, 32, 1, 1).any()
     X, labels = rng.standard_normal((96, 40)), rng.integers(0, 10, 96)
     results = []
     for threads in (1, 2):
@@ -270,7 +271,9 @@ def test_same_bits_for_one_and_two_threads(rng, g):
         numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
         try:
             copy = fastnn.Network(g, seed=0)
+            copy._engine.parallel_work = 1  # every level with two units in parallel on 2 threads
             copy.fit(X, labels, epochs=2, batch_size=32, optimizer="adam")
+            copy.fit(X, labels, epochs=1, batch_size=32, optimizer="sgd", l2=0.1)  # fused step
             results.append((copy._theta.copy(), copy.predict(X), copy.gradients(X, labels)[0]))
         finally:
             numba.set_num_threads(previous)

@@ -21,9 +21,9 @@ of twin neurons (consecutive neurons with the same sources, as in a dense layer,
 together so that each source row is loaded once for four targets: ``units``); a unit writes
 only its neurons' rows ``S[p]``, ``A[p]``, ``D[p]`` and the gradients of their incoming edges
 and biases (every edge has one target), so no two iterations write one element and the bits
-do not depend on the number of threads. Which levels run in parallel depends on the work per level
-and batch only (``parallel_levels``), never on the thread count, so one- and two-thread runs
-execute the same code. A *dense block* (a quad of twins whose sources are consecutive
+do not depend on the number of threads. Which levels run in parallel (``parallel_levels``)
+depends on their work, the thread count and, as in the layered engine, the measured cost of a
+parallel region; it changes only which thread computes a unit, never how. A *dense block* (a quad of twins whose sources are consecutive
 neurons and whose weights are consecutive in theta: four rows of a fully connected level pair)
 runs the dense engine's register-tiled loops instead of the per-edge ones, on its views of
 theta (``quad_forward_dense``, ``quad_gradients_dense``). The backward pass computes every
@@ -97,11 +97,6 @@ of the targets and of the outputs' s, a and delta (what ``costs`` and ``metrics`
 dense blocks read their sources (``quad_forward_dense``, ``quad_gradients_dense``; (0, 0)
 when the graph has none)."""
 
-PARALLEL_WORK = 1 << 15
-"""Multiply-adds (edges and neurons of a level times the batch size) from which a level runs
-in parallel; below it the threads' wake-up costs more than they save."""
-
-
 def make_workspace(n_neurons, n_outputs, capacity, dtype, dense=True):
     """Allocate a ``GraphWorkspace`` for batches of up to ``capacity`` samples (``dense``:
     with the transposed activations ``AT``)."""
@@ -113,16 +108,17 @@ def make_workspace(n_neurons, n_outputs, capacity, dtype, dense=True):
                           np.zeros(capacity, dtype), AT)
 
 
-def parallel_levels(arch, m):
-    """uint8 per level: 1 where the level's work for a batch of ``m`` is worth a parallel
-    region (and it has at least two units to share)."""
+def parallel_levels(arch, m, threads, threshold):
+    """uint8 per level: 1 where, on ``threads`` > 1 threads, the level's work for a batch of
+    ``m`` (multiply-adds: its edges and neurons times ``m``) reaches ``threshold`` and it has
+    at least two units to share."""
     ptr = arch.level_ptr
     flags = np.zeros(len(ptr) - 1, dtype=np.uint8)
-    for q in range(1, len(ptr) - 1):
+    for q in range(1, len(ptr) - 1 if threads > 1 else 1):
         lo, hi = ptr[q], ptr[q + 1]
         edges = arch.in_ptr[hi] - arch.in_ptr[lo]
         n_units = arch.level_unit_ptr[q + 1] - arch.level_unit_ptr[q]
-        flags[q] = n_units >= 2 and (edges + hi - lo) * m >= PARALLEL_WORK
+        flags[q] = n_units >= 2 and (edges + hi - lo) * m >= threshold
     return flags
 
 
