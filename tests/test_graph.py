@@ -209,11 +209,61 @@ def test_twin_neurons_are_computed_in_quads():
     assert (arch.unit_size == 1).all()
 
 
+def mixed_graph(rng, output):
+    """Dense blocks beside sparse and skip edges: inputs -> hidden layer H (every input, a
+    dense block) -> hidden layer H2 (every neuron of H) -> outputs, four of them fed by every
+    neuron of H2 (a dense block whose sources do not start at position 0), the others by H2,
+    by sparse neurons beside H (random inputs) and by a skip edge from an input. Random
+    sizes around the tile widths (2 samples x 4 neurons, rank-4 passes), per-neuron
+    activations, some neurons without a bias; edges target by target (weights consecutive)."""
+    n_in, n_h, n_h2 = int(rng.integers(2, 10)), int(rng.integers(4, 14)), int(rng.integers(4, 10))
+    n_sparse, n_out = int(rng.integers(1, 4)), int(rng.integers(5, 8))
+    ids = iter(range(1000))
+    inputs = [next(ids) for _ in range(n_in)]
+    H, H2 = [next(ids) for _ in range(n_h)], [next(ids) for _ in range(n_h2)]
+    sparse, outputs = [next(ids) for _ in range(n_sparse)], [next(ids) for _ in range(n_out)]
+    edges = [(i, j) for j in H for i in inputs]
+    edges += [(i, j) for j in sparse for i in sorted(rng.choice(inputs, int(rng.integers(1, n_in + 1)), replace=False))]
+    edges += [(i, j) for j in H2 for i in H]
+    edges += [(i, j) for j in outputs[:4] for i in H2]
+    edges += [(i, j) for j in outputs[4:] for i in H2 + sparse + [inputs[-1]]]
+    smooth = ["sigmoid", "tanh", "arctan"]
+    activations = {h: smooth[int(rng.integers(3))] for h in H + H2 + sparse}
+    activations.update({o: output for o in outputs})
+    bias = [j for j in H + H2 + sparse + outputs if rng.random() < 0.7]
+    return Graph(edges, inputs, outputs, activation="tanh", activations=activations, bias=bias)
+
+
+@pytest.mark.parametrize("seed, output, cost", [(0, "softmax", "log_likelihood"),
+                                                (1, "identity", "quadratic"),
+                                                (2, "sigmoid", "cross_entropy")])
+def test_dense_blocks_match_the_numpy_engine(seed, output, cost):
+    """The register-tiled loops of dense blocks (``quad_forward_dense``,
+    ``quad_gradients_dense``) among per-edge loops: predictions, gradients over several
+    chunks, and training at batch sizes around the tile widths, against the NumPy engine."""
+    rng = np.random.default_rng(seed)
+    g = mixed_graph(rng, output)
+    arch = fastnn.Network(g, cost=cost, seed=0)._engine.arch
+    assert arch.unit_dense.sum() >= 3 and (arch.unit_dense == 0).sum() > g.n_inputs
+    X, Y = random_problem(rng, [g.n_inputs, len(g.outputs)], cost, output, 300)
+    for dtype, tol in (("float64", 1e-9), ("float32", 1e-4)):
+        a, b = (fastnn.Network(g, cost=cost, seed=seed, dtype=dtype, engine=e)
+                for e in ("numba", "numpy"))
+        np.testing.assert_allclose(a.predict(X), b.predict(X), rtol=0, atol=tol)
+        np.testing.assert_allclose(np.concatenate(a.gradients(X, Y)),
+                                   np.concatenate(b.gradients(X, Y)), rtol=0, atol=tol)
+        for batch_size in (1, 2, 3, 5, 8):
+            for net in (a, b):
+                net.fit(X[:23], Y[:23], epochs=2, batch_size=batch_size, learning_rate=0.05)
+            np.testing.assert_allclose(a._theta, b._theta, rtol=0, atol=tol)
+
+
 @pytest.mark.parametrize("g", [Graph.sparse([40, 120, 10], 0.3, seed=1),
                                Graph.layered([40, 64, 10])], ids=["sparse", "layered"])
 def test_same_bits_for_one_and_two_threads(rng, g):
     net = fastnn.Network(g, seed=0)
-    assert graph_kernels.parallel_levels(net._engine.arch, 32)[1] == 1  # level 1 runs in parallel
+    assert graph_kernels.parallel_levels(net._engine.arch, 32, 2, 1)[1] == 1  # forced below
+    assert not graph_kernels.parallel_levels(net._engine.arch, 32, 1, 1).any()
     X, labels = rng.standard_normal((96, 40)), rng.integers(0, 10, 96)
     results = []
     for threads in (1, 2):
@@ -221,7 +271,9 @@ def test_same_bits_for_one_and_two_threads(rng, g):
         numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
         try:
             copy = fastnn.Network(g, seed=0)
+            copy._engine.parallel_work = 1  # every level with two units in parallel on 2 threads
             copy.fit(X, labels, epochs=2, batch_size=32, optimizer="adam")
+            copy.fit(X, labels, epochs=1, batch_size=32, optimizer="sgd", l2=0.1)  # fused step
             results.append((copy._theta.copy(), copy.predict(X), copy.gradients(X, labels)[0]))
         finally:
             numba.set_num_threads(previous)

@@ -11,11 +11,13 @@ w_{out(i)})`, and all edge gradients at once, :math:`g_e = \frac1m \sum_x a_{x,s
 """
 import threading
 
+import numba
 import numpy as np
 
 from ..core import activations, costs
 from ..core.metrics import numpy_count_correct as count_correct
-from . import graph_kernels, rules
+from . import fast_drivers, graph_kernels, rules
+from .numba_engine import parallel_work
 
 CHUNK = 256
 """Rows per chunk in predict/gradients/evaluate."""
@@ -30,7 +32,13 @@ def _arch(topology, cost):
 
 
 class GraphNumbaEngine:
-    """Compiled per-edge loops; keeps its gradient buffer and workspaces per thread."""
+    """Compiled per-edge loops; keeps its gradient buffer and workspaces per thread.
+
+    ``parallel_work`` as for ``NumbaEngine``: the work (multiply-adds per level and batch)
+    from which a level runs in parallel; None derives it from the parallel-region cost
+    measured at first use (``numba_engine.parallel_work``), an int fixes it (tests)."""
+
+    parallel_work = None
 
     def __init__(self, topology, cost, dtype):
         self.arch = _arch(topology, cost)
@@ -51,17 +59,22 @@ class GraphNumbaEngine:
         return self._buffers().grad
 
     def _workspace(self, capacity):
-        """This thread's buffers for ``capacity`` samples and the levels' parallel flags."""
+        """This thread's buffers for ``capacity`` samples and the levels' parallel flags on
+        the threads numba has now (``fastnn.set_num_threads``)."""
         workspaces = self._buffers().workspaces
         found = workspaces.get(capacity)
         if found is None:
             if len(workspaces) >= 4:
                 workspaces.clear()
-            found = (graph_kernels.make_workspace(self.n_neurons, self.arch.n_outputs, capacity,
-                                                  self.dtype, bool(self.arch.has_dense)),
-                     graph_kernels.parallel_levels(self.arch, capacity))
+            found = graph_kernels.make_workspace(self.n_neurons, self.arch.n_outputs, capacity,
+                                                 self.dtype, bool(self.arch.has_dense))
             workspaces[capacity] = found
-        return found
+        threads = numba.get_num_threads()
+        work = self.parallel_work
+        if work is None and threads > 1:
+            work = parallel_work(threads, self.dtype)
+        return found, graph_kernels.parallel_levels(
+            self.arch, capacity, threads, fast_drivers.PARALLEL_WORK if work is None else work)
 
     def warm_up(self, theta, X, Y, batch_size, update, accuracy_mode):
         """Compile (or load from cache) the training loop on one sample and copies."""

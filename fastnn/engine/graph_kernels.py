@@ -11,9 +11,9 @@ equation               formula                                                  
 =====================  ===================================================================  ====================
 forward sum            :math:`s_j = \sum_{i \in in(j)} w_{ij} a_i + b_j,\ a_j = f_j(s_j)`      ``neuron_forward``
 output delta (BP1)     :math:`\delta_j = \partial C_x/\partial a_j\, f'_j(s_j)` (costs)           ``output_stage``
-delta recursion        :math:`\delta_i = f'_i(s_i) \sum_{j \in out(i)} w_{ij} \delta_j`          ``neuron_backward``
+delta recursion        :math:`\delta_i = f'_i(s_i) \sum_{j \in out(i)} w_{ij} \delta_j`          ``deltas``
 edge gradients         :math:`\partial J/\partial w_{ij} = \frac1m \sum_x a_i \delta_j`,
-                       :math:`\partial J/\partial b_j = \frac1m \sum_x \delta_j`                  ``neuron_backward``
+                       :math:`\partial J/\partial b_j = \frac1m \sum_x \delta_j`                  ``edge_gradients``
 =====================  ===================================================================  ====================
 
 Parallel by ownership: within a level, ``prange`` runs over *units*, single neurons or quads
@@ -21,9 +21,15 @@ of twin neurons (consecutive neurons with the same sources, as in a dense layer,
 together so that each source row is loaded once for four targets: ``units``); a unit writes
 only its neurons' rows ``S[p]``, ``A[p]``, ``D[p]`` and the gradients of their incoming edges
 and biases (every edge has one target), so no two iterations write one element and the bits
-do not depend on the number of threads. Which levels run in parallel depends on the work per level
-and batch only (``parallel_levels``), never on the thread count, so one- and two-thread runs
-execute the same code. The optimizer step is ``rules.step``, shared with the layered engine.
+do not depend on the number of threads. Which levels run in parallel (``parallel_levels``)
+depends on their work, the thread count and, as in the layered engine, the measured cost of a
+parallel region; it changes only which thread computes a unit, never how. A *dense block* (a quad of twins whose sources are consecutive
+neurons and whose weights are consecutive in theta: four rows of a fully connected level pair)
+runs the dense engine's register-tiled loops instead of the per-edge ones, on its views of
+theta (``quad_forward_dense``, ``quad_gradients_dense``). The backward pass computes every
+delta first, then every gradient, so that plain SGD takes its step inside the gradient pass,
+on theta itself, as the layered engine does; every other rule is ``rules.step``, shared with
+the layered engine.
 """
 from collections import namedtuple
 
@@ -55,7 +61,7 @@ def units(g):
     """``(unit_start, unit_size, unit_dense, level_unit_ptr, has_dense)`` for
     ``core.graph.GraphArrays`` ``g``: each level cut into runs of ``QUAD`` consecutive neurons
     with identical in-edge source lists (computed together by ``quad_forward`` and
-    ``quad_backward``) and single neurons."""
+    ``quad_gradients``) and single neurons."""
     starts, sizes, dense, level_unit_ptr = [], [], [], [0]
     for q in range(len(g.level_ptr) - 1):
         p, hi = int(g.level_ptr[q]), int(g.level_ptr[q + 1])
@@ -87,13 +93,9 @@ GraphWorkspace = namedtuple("GraphWorkspace", ["S", "A", "D", "y", "s_out", "a_o
 """Buffers for batches of up to ``capacity`` samples: ``S``, ``A``, ``D`` (N, capacity)
 neuron-major; ``y``, ``s_out``, ``a_out``, ``d_out`` (capacity, n_outputs) sample-major rows
 of the targets and of the outputs' s, a and delta (what ``costs`` and ``metrics`` take);
-``sample_cost`` (capacity,); ``AT`` (capacity, N), ``A`` transposed for the gradients of
-dense blocks (``quad_backward_dense``; (0, 0) when the graph has none)."""
-
-PARALLEL_WORK = 1 << 15
-"""Multiply-adds (edges and neurons of a level times the batch size) from which a level runs
-in parallel; below it the threads' wake-up costs more than they save."""
-
+``sample_cost`` (capacity,); ``AT`` (capacity, N), ``A`` transposed (sample-major), where
+dense blocks read their sources (``quad_forward_dense``, ``quad_gradients_dense``; (0, 0)
+when the graph has none)."""
 
 def make_workspace(n_neurons, n_outputs, capacity, dtype, dense=True):
     """Allocate a ``GraphWorkspace`` for batches of up to ``capacity`` samples (``dense``:
@@ -106,16 +108,17 @@ def make_workspace(n_neurons, n_outputs, capacity, dtype, dense=True):
                           np.zeros(capacity, dtype), AT)
 
 
-def parallel_levels(arch, m):
-    """uint8 per level: 1 where the level's work for a batch of ``m`` is worth a parallel
-    region (and it has at least two units to share)."""
+def parallel_levels(arch, m, threads, threshold):
+    """uint8 per level: 1 where, on ``threads`` > 1 threads, the level's work for a batch of
+    ``m`` (multiply-adds: its edges and neurons times ``m``) reaches ``threshold`` and it has
+    at least two units to share."""
     ptr = arch.level_ptr
     flags = np.zeros(len(ptr) - 1, dtype=np.uint8)
-    for q in range(1, len(ptr) - 1):
+    for q in range(1, len(ptr) - 1 if threads > 1 else 1):
         lo, hi = ptr[q], ptr[q + 1]
         edges = arch.in_ptr[hi] - arch.in_ptr[lo]
         n_units = arch.level_unit_ptr[q + 1] - arch.level_unit_ptr[q]
-        flags[q] = n_units >= 2 and (edges + hi - lo) * m >= PARALLEL_WORK
+        flags[q] = n_units >= 2 and (edges + hi - lo) * m >= threshold
     return flags
 
 
@@ -269,11 +272,10 @@ def _bias_gradient(grad, g, p, D, m, scale, accumulate):
 
 
 @njit(**JIT)
-def neuron_backward(theta, grad, g, p, S, A, D, m, scale, accumulate):
-    r"""Neuron p's delta (``_delta``), then the gradients of its incoming edges
+def neuron_gradients(grad, g, p, A, D, m, scale, accumulate):
+    r"""The gradients of neuron p's incoming edges
     :math:`g_e = \mathrm{scale} \sum_x a_{src(e), x} \delta_{px}` (four at a time) and of its
     bias :math:`\mathrm{scale} \sum_x \delta_{px}`, added to ``grad`` when ``accumulate``."""
-    _delta(theta, g, p, S, A, D, m)
     d = D[p]
     zero = typed(scale, 0.0)
     e, stop = g.in_ptr[p], g.in_ptr[p + 1]
@@ -302,12 +304,10 @@ def neuron_backward(theta, grad, g, p, S, A, D, m, scale, accumulate):
 
 
 @njit(**JIT)
-def quad_backward(theta, grad, g, p, S, A, D, m, scale, accumulate):
-    r"""``neuron_backward`` for ``QUAD`` twin neurons p..p+3: their deltas, then for each shared
-    source row (loaded once) the four edge gradients
+def quad_gradients(grad, g, p, A, D, m, scale, accumulate):
+    r"""``neuron_gradients`` for ``QUAD`` twin neurons p..p+3: for each shared source row
+    (loaded once) the four edge gradients
     :math:`g_{e_t} = \mathrm{scale} \sum_x a_{src(e), x} \delta_{p+t, x}`."""
-    for t in range(4):
-        _delta(theta, g, p + t, S, A, D, m)
     d0, d1, d2, d3 = D[p], D[p + 1], D[p + 2], D[p + 3]
     zero = typed(scale, 0.0)
     e, stop = g.in_ptr[p], g.in_ptr[p + 1]
@@ -332,27 +332,90 @@ def quad_backward(theta, grad, g, p, S, A, D, m, scale, accumulate):
 
 
 @njit(**JIT)
-def quad_backward_dense(theta, grad, g, p, AT, D, m, scale, accumulate):
-    r"""``quad_backward`` for a dense block: four twins whose n sources are consecutive neurons
-    i0..i0+n-1 and whose weights are consecutive in theta. The gradients are summed sample
-    by sample as outer products, :math:`g_{t,k} \mathrel{+}= (\mathrm{scale}\,\delta_{p+t,x})
-    a_{x, i0+k}`, with the inner loop over k along row x of the transposed activations ``AT``
-    (no reduction across SIMD lanes per edge, which the per-edge dot products pay)."""
-    n = g.in_ptr[p + 1] - g.in_ptr[p]
-    i0 = g.in_src[g.in_ptr[p]]
-    g0 = grad[g.in_edge[g.in_ptr[p]]:g.in_edge[g.in_ptr[p]] + n]
-    g1 = grad[g.in_edge[g.in_ptr[p + 1]]:g.in_edge[g.in_ptr[p + 1]] + n]
-    g2 = grad[g.in_edge[g.in_ptr[p + 2]]:g.in_edge[g.in_ptr[p + 2]] + n]
-    g3 = grad[g.in_edge[g.in_ptr[p + 3]]:g.in_edge[g.in_ptr[p + 3]] + n]
+def _dense_rows(g, p):
+    """``(n, i0, w0, w1, w2, w3)`` of dense quad p..p+3: n sources i0..i0+n-1, and the theta
+    index where each twin's n consecutive weights start."""
+    e = g.in_ptr[p]
+    return (g.in_ptr[p + 1] - e, g.in_src[e], g.in_edge[e], g.in_edge[g.in_ptr[p + 1]],
+            g.in_edge[g.in_ptr[p + 2]], g.in_edge[g.in_ptr[p + 3]])
+
+
+@njit(**JIT)
+def quad_forward_dense(theta, g, p, S, A, AT, m):
+    r"""``quad_forward`` for a dense block (``units``): the forward sums
+    :math:`s_{p+t, x} = b_{p+t} + \sum_{k<n} w_{t,k}\, a_{x, i0+k}` in register tiles of 2
+    samples x 4 neurons, the k-loop (vectorised) along rows of the transposed activations
+    ``AT`` and the twins' weight rows in theta, as ``fast_kernels.dot_2x4`` for a dense layer."""
+    n, i0, w0, w1, w2, w3 = _dense_rows(g, p)
+    v0, v1, v2 = theta[w0:w0 + n], theta[w1:w1 + n], theta[w2:w2 + n]
+    v3 = theta[w3:w3 + n]
+    b0, b1, b2, b3 = _bias(theta, g, p), _bias(theta, g, p + 1), _bias(theta, g, p + 2), _bias(theta, g, p + 3)
+    zero = typed(b0, 0.0)
+    x = 0
+    while x + 2 <= m:
+        r0, r1 = AT[x, i0:i0 + n], AT[x + 1, i0:i0 + n]
+        c00 = c01 = c02 = c03 = c10 = c11 = c12 = c13 = zero
+        for k in range(n):
+            a0, a1 = r0[k], r1[k]
+            c00 += a0 * v0[k]
+            c01 += a0 * v1[k]
+            c02 += a0 * v2[k]
+            c03 += a0 * v3[k]
+            c10 += a1 * v0[k]
+            c11 += a1 * v1[k]
+            c12 += a1 * v2[k]
+            c13 += a1 * v3[k]
+        S[p, x], S[p + 1, x], S[p + 2, x], S[p + 3, x] = c00 + b0, c01 + b1, c02 + b2, c03 + b3
+        S[p, x + 1], S[p + 1, x + 1] = c10 + b0, c11 + b1
+        S[p + 2, x + 1], S[p + 3, x + 1] = c12 + b2, c13 + b3
+        x += 2
+    if x < m:
+        r0 = AT[x, i0:i0 + n]
+        c00 = c01 = c02 = c03 = zero
+        for k in range(n):
+            a0 = r0[k]
+            c00 += a0 * v0[k]
+            c01 += a0 * v1[k]
+            c02 += a0 * v2[k]
+            c03 += a0 * v3[k]
+        S[p, x], S[p + 1, x], S[p + 2, x], S[p + 3, x] = c00 + b0, c01 + b1, c02 + b2, c03 + b3
+    for t in range(4):
+        _activate(g, p + t, S, A, m)
+
+
+@njit(**JIT)
+def quad_gradients_dense(grad, g, p, AT, D, m, scale, accumulate):
+    r"""``quad_gradients`` for a dense block: the edge gradients
+    :math:`g_{t,k} = \mathrm{scale} \sum_x \delta_{p+t,x}\, a_{x, i0+k}` as rank-4 updates
+    of the twins' four gradient rows, four samples per pass along rows of ``AT`` (16 scaled
+    deltas in registers, each row of the gradient loaded and stored once per four samples:
+    ``fast_kernels.rank_update_block``'s loop), the samples left over one by one."""
+    n, i0, w0, w1, w2, w3 = _dense_rows(g, p)
+    g0, g1, g2, g3 = grad[w0:w0 + n], grad[w1:w1 + n], grad[w2:w2 + n], grad[w3:w3 + n]
     if not accumulate:
         for k in range(n):
             g0[k] = 0
             g1[k] = 0
             g2[k] = 0
             g3[k] = 0
-    for x in range(m):
-        c0, c1 = scale * D[p, x], scale * D[p + 1, x]
-        c2, c3 = scale * D[p + 2, x], scale * D[p + 3, x]
+    d0, d1, d2, d3 = D[p], D[p + 1], D[p + 2], D[p + 3]
+    x = 0
+    while x + 4 <= m:
+        e00, e01, e02, e03 = scale * d0[x], scale * d1[x], scale * d2[x], scale * d3[x]
+        e10, e11, e12, e13 = scale * d0[x + 1], scale * d1[x + 1], scale * d2[x + 1], scale * d3[x + 1]
+        e20, e21, e22, e23 = scale * d0[x + 2], scale * d1[x + 2], scale * d2[x + 2], scale * d3[x + 2]
+        e30, e31, e32, e33 = scale * d0[x + 3], scale * d1[x + 3], scale * d2[x + 3], scale * d3[x + 3]
+        r0, r1 = AT[x, i0:i0 + n], AT[x + 1, i0:i0 + n]
+        r2, r3 = AT[x + 2, i0:i0 + n], AT[x + 3, i0:i0 + n]
+        for k in range(n):
+            a0, a1, a2, a3 = r0[k], r1[k], r2[k], r3[k]
+            g0[k] += e00 * a0 + e10 * a1 + e20 * a2 + e30 * a3
+            g1[k] += e01 * a0 + e11 * a1 + e21 * a2 + e31 * a3
+            g2[k] += e02 * a0 + e12 * a1 + e22 * a2 + e32 * a3
+            g3[k] += e03 * a0 + e13 * a1 + e23 * a2 + e33 * a3
+        x += 4
+    while x < m:
+        c0, c1, c2, c3 = scale * d0[x], scale * d1[x], scale * d2[x], scale * d3[x]
         row = AT[x, i0:i0 + n]
         for k in range(n):
             a_k = row[k]
@@ -360,45 +423,79 @@ def quad_backward_dense(theta, grad, g, p, AT, D, m, scale, accumulate):
             g1[k] += c1 * a_k
             g2[k] += c2 * a_k
             g3[k] += c3 * a_k
+        x += 1
     for t in range(4):
         _bias_gradient(grad, g, p + t, D, m, scale, accumulate)
 
 
 @njit(**JIT)
-def unit_forward(theta, g, u, S, A, m):
-    """The forward sums of unit ``u`` (a quad of twins or one neuron)."""
-    if g.unit_size[u] == QUAD:
-        quad_forward(theta, g, g.unit_start[u], S, A, m)
+def unit_forward(theta, g, u, S, A, AT, m):
+    """The forward sums of unit ``u`` (a dense block, a quad of twins or one neuron), and
+    its hidden neurons' activations copied into their columns of ``AT`` (when the graph has
+    dense blocks, which read their sources there)."""
+    p = g.unit_start[u]
+    if g.unit_dense[u]:
+        quad_forward_dense(theta, g, p, S, A, AT, m)
+    elif g.unit_size[u] == QUAD:
+        quad_forward(theta, g, p, S, A, m)
     else:
-        neuron_forward(theta, g, g.unit_start[u], S, A, m)
+        neuron_forward(theta, g, p, S, A, m)
+    if AT.shape[0] > 0:
+        for j in range(p, min(p + g.unit_size[u], S.shape[0] - g.n_outputs)):
+            a = A[j]
+            for x in range(m):
+                AT[x, j] = a[x]
 
 
 @njit(**JIT)
-def unit_backward(theta, grad, g, u, S, A, D, AT, m, scale, accumulate):
-    """Deltas and gradients of unit ``u``."""
+def unit_deltas(theta, g, u, S, A, D, m):
+    """The deltas of unit ``u``'s neurons (``_delta``)."""
+    p = g.unit_start[u]
+    for t in range(g.unit_size[u]):
+        _delta(theta, g, p + t, S, A, D, m)
+
+
+@njit(**JIT)
+def unit_gradients(target, g, u, A, D, AT, m, scale, accumulate, decay, eta, l2, l1):
+    r"""The gradients of unit ``u``'s incoming edges and biases, ``scale`` times the sums
+    over the batch, into ``target`` (added when ``accumulate``). With ``target`` = theta,
+    ``scale`` = :math:`-\eta/m` and ``accumulate`` this is the SGD step fused into the
+    gradient pass (as ``fast_kernels.sgd_block``): when ``eta`` is not zero, each incoming
+    weight first takes its penalty step :math:`w \leftarrow w - \eta\, p(w)`
+    (``rules.penalised``, weights marked in ``decay`` only), at the weights before the step."""
+    p = g.unit_start[u]
+    if eta != 0 and (l2 != 0 or l1 != 0):
+        f = target.dtype.type
+        eta_, l2_, l1_, zero = f(eta), f(l2), f(l1), f(0)
+        for e in range(g.in_ptr[p], g.in_ptr[p + g.unit_size[u]]):
+            i = g.in_edge[e]
+            target[i] -= eta_ * rules.penalised(target[i], zero, decay[i], l2_, l1_)
     if g.unit_dense[u]:
-        p = g.unit_start[u]
-        for t in range(QUAD):
-            _delta(theta, g, p + t, S, A, D, m)
-        quad_backward_dense(theta, grad, g, p, AT, D, m, scale, accumulate)
+        quad_gradients_dense(target, g, p, AT, D, m, scale, accumulate)
     elif g.unit_size[u] == QUAD:
-        quad_backward(theta, grad, g, g.unit_start[u], S, A, D, m, scale, accumulate)
+        quad_gradients(target, g, p, A, D, m, scale, accumulate)
     else:
-        neuron_backward(theta, grad, g, g.unit_start[u], S, A, D, m, scale, accumulate)
+        neuron_gradients(target, g, p, A, D, m, scale, accumulate)
 
 
 # --- one level, serial or parallel over its neurons --------------------------------------
 
 @njit(**PARALLEL_JIT)
-def _forward_level_parallel(theta, g, lo, hi, S, A, m):
+def _forward_level_parallel(theta, g, lo, hi, S, A, AT, m):
     for u in prange(lo, hi):
-        unit_forward(theta, g, u, S, A, m)
+        unit_forward(theta, g, u, S, A, AT, m)
 
 
 @njit(**PARALLEL_JIT)
-def _backward_level_parallel(theta, grad, g, lo, hi, S, A, D, AT, m, scale, accumulate):
+def _deltas_level_parallel(theta, g, lo, hi, S, A, D, m):
     for u in prange(lo, hi):
-        unit_backward(theta, grad, g, u, S, A, D, AT, m, scale, accumulate)
+        unit_deltas(theta, g, u, S, A, D, m)
+
+
+@njit(**PARALLEL_JIT)
+def _gradients_level_parallel(target, g, lo, hi, A, D, AT, m, scale, accumulate, decay, eta, l2, l1):
+    for u in prange(lo, hi):
+        unit_gradients(target, g, u, A, D, AT, m, scale, accumulate, decay, eta, l2, l1)
 
 
 # --- passes ----------------------------------------------------------------------------------
@@ -407,14 +504,14 @@ def _backward_level_parallel(theta, grad, g, lo, hi, S, A, D, AT, m, scale, accu
 def forward(theta, g, par, work, m):
     """The forward sums level by level, then the row-wise softmax of softmax outputs,
     :math:`a_{jx} = e^{s_{jx} - \\max s_x} / \\sum_i e^{s_{ix} - \\max s_x}` over the outputs."""
-    S, A = work.S, work.A
+    S, A, AT = work.S, work.A, work.AT
     for q in range(1, g.level_ptr.shape[0] - 1):
         lo, hi = g.level_unit_ptr[q], g.level_unit_ptr[q + 1]
         if par[q]:
-            _forward_level_parallel(theta, g, lo, hi, S, A, m)
+            _forward_level_parallel(theta, g, lo, hi, S, A, AT, m)
         else:
             for u in range(lo, hi):
-                unit_forward(theta, g, u, S, A, m)
+                unit_forward(theta, g, u, S, A, AT, m)
     if g.output_code == activations.SOFTMAX:
         o0 = S.shape[0] - g.n_outputs
         for x in range(m):
@@ -452,36 +549,56 @@ def output_stage(g, work, y, m, with_delta):
 
 
 @njit(**JIT)
-def backward(theta, grad, g, par, work, y, m, scale, accumulate):
-    """BP1 at the outputs, then the delta recursion and the edge gradients level by level
-    from the outputs back to level 1 (a level's deltas need only higher levels'); ``theta``
-    is read before any update touches it."""
-    output_stage(g, work, y, m, True)
-    scale = grad.dtype.type(scale)
-    if g.has_dense:  # the sources' activations sample-major, for quad_backward_dense
-        for p in range(work.A.shape[0] - g.n_outputs):
-            a = work.A[p]
-            for x in range(m):
-                work.AT[x, p] = a[x]
-    for q in range(g.level_ptr.shape[0] - 2, 0, -1):
+def deltas(theta, g, par, work, m):
+    """The delta recursion level by level from the outputs back to level 1 (a level's
+    deltas need only higher levels'), after BP1 (``output_stage``) has set the outputs'."""
+    for q in range(g.level_ptr.shape[0] - 3, 0, -1):
         lo, hi = g.level_unit_ptr[q], g.level_unit_ptr[q + 1]
         if par[q]:
-            _backward_level_parallel(theta, grad, g, lo, hi, work.S, work.A, work.D, work.AT, m,
-                                     scale, accumulate)
+            _deltas_level_parallel(theta, g, lo, hi, work.S, work.A, work.D, m)
         else:
             for u in range(lo, hi):
-                unit_backward(theta, grad, g, u, work.S, work.A, work.D, work.AT, m, scale,
-                              accumulate)
+                unit_deltas(theta, g, u, work.S, work.A, work.D, m)
+
+
+@njit(**JIT)
+def edge_gradients(target, g, par, work, m, scale, accumulate, decay, eta, l2, l1):
+    """``unit_gradients`` of every unit, level by level, once every delta is known: into the
+    gradient, or (SGD, ``eta`` the learning rate) into theta itself, which no delta reads
+    any more."""
+    scale = target.dtype.type(scale)
+    for q in range(1, g.level_ptr.shape[0] - 1):
+        lo, hi = g.level_unit_ptr[q], g.level_unit_ptr[q + 1]
+        if par[q]:
+            _gradients_level_parallel(target, g, lo, hi, work.A, work.D, work.AT, m, scale,
+                                      accumulate, decay, eta, l2, l1)
+        else:
+            for u in range(lo, hi):
+                unit_gradients(target, g, u, work.A, work.D, work.AT, m, scale, accumulate,
+                               decay, eta, l2, l1)
+
+
+@njit(**JIT)
+def backward(theta, grad, g, par, work, y, m, scale, accumulate):
+    """BP1 at the outputs, the deltas, then the edge gradients ``scale`` times the sums over
+    the batch into ``grad`` (added when ``accumulate``)."""
+    output_stage(g, work, y, m, True)
+    deltas(theta, g, par, work, m)
+    edge_gradients(grad, g, par, work, m, scale, accumulate, np.zeros(0, np.uint8), 0.0, 0.0, 0.0)
 
 
 @njit(**JIT)
 def _load(g, work, X, rows, start, m):
-    """Inputs of samples ``rows[start:start+m]`` into the columns of ``A``'s input rows."""
-    A = work.A
+    """Inputs of samples ``rows[start:start+m]`` into the columns of ``A``'s input rows (and
+    into the rows of ``AT``, when the graph has dense blocks)."""
+    A, AT = work.A, work.AT
     for x in range(m):
         row = X[rows[start + x]]
         for i in range(g.n_inputs):
             A[i, x] = row[i]
+        if AT.shape[0] > 0:
+            for i in range(g.n_inputs):
+                AT[x, i] = row[i]
 
 
 @njit(**JIT)
@@ -495,9 +612,10 @@ def _load_targets(work, Y, rows, start, m):
 @njit(**JIT)
 def train_epoch(theta, grad, g, par, work, X, Y, order, batch_size, update, accuracy_mode):
     """One epoch of mini-batch training over ``order``: per batch, forward, BP1, the delta
-    recursion and edge gradients, then one step of ``update`` (``rules.step``). Returns the
-    summed per-sample cost (before each batch's update) and the correct count; stops after
-    a batch whose summed cost is not finite."""
+    recursion, then the edge gradients and one step of ``update`` (``rules.step``); plain SGD
+    takes its step in the gradient pass (``edge_gradients`` into theta, the gradient never
+    stored). Returns the summed per-sample cost (before each batch's update) and the correct
+    count; stops, before the update, after a batch whose summed cost is not finite."""
     n = order.shape[0]
     loss = 0.0
     correct = 0
@@ -506,13 +624,20 @@ def train_epoch(theta, grad, g, par, work, X, Y, order, batch_size, update, accu
         _load(g, work, X, order, start, m)
         _load_targets(work, Y, order, start, m)
         forward(theta, g, par, work, m)
-        backward(theta, grad, g, par, work, work.y, m, 1.0 / m, False)
+        output_stage(g, work, work.y, m, True)
         for x in range(m):
             loss += work.sample_cost[x]
         correct += count_correct(accuracy_mode, work.a_out[:m], work.y[:m])
         if not np.isfinite(loss):
             break
-        rules.step(update, theta, grad)
+        deltas(theta, g, par, work, m)
+        if update.rule == rules.SGD_RULE:
+            update.t[0] += 1
+            edge_gradients(theta, g, par, work, m, -update.learning_rate / m, True, update.decay,
+                           update.learning_rate, update.l2, update.l1)
+        else:
+            edge_gradients(grad, g, par, work, m, 1.0 / m, False, update.decay, 0.0, 0.0, 0.0)
+            rules.step(update, theta, grad)
     return loss, correct
 
 
