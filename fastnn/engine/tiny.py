@@ -42,7 +42,7 @@ from . import rules
 DIVERGED_COST, DIVERGED_WEIGHT = 1, 2
 """``status`` codes, as ``population``'s (which imports them from here)."""
 
-LANES = 32
+LANES = 64
 """Networks per chunk: the width of every inner loop (a multiple of the vector width)."""
 MAX_WIDTH = fk.BLOCK - 1
 """Widest non-input layer the tiny path takes: narrower than one block of ``fast_kernels``."""
@@ -146,6 +146,25 @@ def _staged_sum(values, m, start, out, acc):
             out[r] += values[x, r]
 
 
+@njit(**SCALAR_JIT)
+def _quadratic_term(c, a, y):
+    """One term of ``costs.cost_of_sample``'s quadratic sum, strict: ``c + (a - y)(a - y)``."""
+    return c + (a - y) * (a - y)
+
+
+@njit(**SCALAR_JIT)
+def _half(like, c):
+    """``costs.cost_of_sample``'s last step of the quadratic cost, ``c * 0.5`` (in c's type
+    for float64 buffers, ``like``'s precision first)."""
+    return c * typed(like, 0.5)
+
+
+@njit(**SCALAR_JIT)
+def _quadratic_delta(code, s, a, y):
+    """``costs.output_delta_of_sample`` for the quadratic cost and an elementwise output."""
+    return (a - y) * activations.f_prime(code, s, a)
+
+
 @njit(**JIT)
 def _cost_and_output_delta(arch, A, S, D, Yb, a_off, m, mode, costs_out, correct, rows):
     """BP1 and the per-sample cost through ``costs`` (the same strict helpers fit calls,
@@ -154,6 +173,29 @@ def _cost_and_output_delta(arch, A, S, D, Yb, a_off, m, mode, costs_out, correct
     L = arch.sizes.shape[0] - 1
     n = arch.sizes[L]
     s_row, a_row, y_row, d_row = rows[0], rows[1], rows[2], rows[3]
+    code = arch.codes[L]
+    if arch.cost == costs.QUADRATIC and code != activations.SOFTMAX:
+        for x in range(m):
+            base = a_off[L] + x * n
+            for r in range(R):
+                costs_out[x, r] = 0
+            for j in range(n):
+                for r in range(R):
+                    a, y = A[base + j, r], Yb[x * n + j, r]
+                    costs_out[x, r] = _quadratic_term(costs_out[x, r], a, y)
+                    D[base + j, r] = _quadratic_delta(code, S[base + j, r], a, y)
+            for r in range(R):
+                costs_out[x, r] = _half(A[base, r], costs_out[x, r])
+            if mode == THRESHOLD_ACCURACY:
+                for r in range(R):
+                    correct[r] += (A[base, r] >= 0.5) == (Yb[x * n, r] >= 0.5)
+            elif mode == ARGMAX_ACCURACY:
+                for r in range(R):
+                    for j in range(n):
+                        a_row[j] = A[base + j, r]
+                        y_row[j] = Yb[x * n + j, r]
+                    correct[r] += np.argmax(a_row) == np.argmax(y_row)
+        return
     for x in range(m):
         base = a_off[L] + x * n
         for r in range(R):
@@ -421,7 +463,7 @@ def _train_chunk(c, TH, V, S, T, chunk_rule, hyper, rates, l2, l1, decay, runs, 
     v_before = np.zeros((V.shape[1], R), dtype)
     s_before = np.zeros((S.shape[1], R), dtype)
     t_before = np.zeros(R, np.int64)
-    scratch = (np.zeros((capacity, R), np.float64), np.zeros((capacity, R), dtype),
+    scratch = (np.zeros((capacity, R), dtype), np.zeros((capacity, R), dtype),
                np.zeros(R, dtype), np.zeros(R, dtype), np.zeros(R, dtype),
                np.zeros(R, np.float64))
     cost_rows = np.zeros((4, n_out), dtype)
