@@ -340,7 +340,16 @@ def _train_group(nets, members, opts, updates, trainer, rates_all, X, Y, Xv, Yv,
 def _histories(nets, members, opts, updates, thetas, V, S, T, done, records, status, n, n_val,
                accuracy_mode, val_mode, rates_all, results):
     """Trained parameters and optimizer state back into the networks; fit's History (or
-    TrainingDiverged) of each into ``results``."""
+    TrainingDiverged) of each into ``results``. Lists most networks share (seconds,
+    throughput, learning rates) are converted once and copied."""
+    shared = {}
+
+    def as_list(array):
+        key = (array.dtype.str, array.tobytes())
+        if key not in shared:
+            shared[key] = array.tolist()
+        return list(shared[key])
+
     for i, r in enumerate(members):
         net, opt, update = nets[r], opts[r], updates[r]
         net._theta[...] = thetas[i]
@@ -359,12 +368,12 @@ def _histories(nets, members, opts, updates, thetas, V, S, T, done, records, sta
         history.epoch = list(range(first_epoch, first_epoch + k))
         history.loss = (cat["loss"] / n).tolist()
         history.accuracy = (cat["correct"] / n).tolist() if accuracy_mode else [None] * k
-        history.learning_rate = rates_all[r, :k].tolist()
+        history.learning_rate = as_list(rates_all[r, :k])
         history.val_loss = (cat["val_loss"] / n_val).tolist() if n_val else [None] * k
         history.val_accuracy = (cat["val_correct"] / n_val).tolist() if n_val and val_mode \
             else [None] * k
-        history.seconds = cat["seconds"].tolist()
-        history.samples_per_second = (n / np.maximum(cat["seconds"], 1e-12)).tolist()
+        history.seconds = as_list(cat["seconds"])
+        history.samples_per_second = as_list(n / np.maximum(cat["seconds"], 1e-12))
         error = None
         if status[i] != 0:
             epoch_index, _ = records["diverged"][i]
