@@ -224,6 +224,12 @@ def main(argv=None):
         report["load_after"] = file.read().split()[:3]
     out = Path(__file__).resolve().parent / "results" / ("population-quick.json" if args.quick
                                                           else "population.json")
+    if out.exists():  # a run of some cases keeps the others' last results (and their load)
+        previous = json.loads(out.read_text())
+        for key, case in previous.get("cases", {}).items():
+            if key not in report["cases"]:
+                case.setdefault("load_before", previous.get("load_before"))
+                report["cases"][key] = case
     out.write_text(json.dumps(report, indent=1))
     print("load before", load_before, "after", report["load_after"], "->", out)
     return report

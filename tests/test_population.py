@@ -117,3 +117,99 @@ def test_train_candidates_returns_plain_results():
     alone.fit(X, Y_CLASS, epochs=2, batch_size=5, learning_rate=0.3)
     np.testing.assert_array_equal(out[1]["theta"], alone._theta)
     assert out[1]["score"] == alone.evaluate(X, Y_CLASS)["loss"]
+
+
+# --- the network-minor path for tiny networks (fastnn.engine.tiny) ---------------------------
+
+from fastnn.engine import tiny  # noqa: E402
+
+TINY_CASES = [  # sizes, hidden activation, output, cost, batch size, dtype
+    ([2, 2, 1], "sigmoid", "sigmoid", "quadratic", 4, "float64"),
+    ([3, 3, 2], "tanh", "softmax", "log_likelihood", 7, "float64"),
+    ([5, 2, 3, 1], "relu", "sigmoid", "cross_entropy", 1, "float64"),
+    ([13, 3, 1], "arctan", "identity", "quadratic", 15, "float64"),
+    ([6, 2, 1], "sigmoid", "sigmoid", "quadratic", 5, "float32"),
+]
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])
+@pytest.mark.parametrize("case", TINY_CASES, ids=lambda c: "-".join(map(str, c[0])) + c[5][-2:])
+def test_tiny_path_is_bit_identical_to_fit_alone(case, optimizer):
+    sizes, hidden, output, cost, batch_size, dtype = case
+    assert tiny.fits(sizes, batch_size)
+    rng = np.random.default_rng(sum(sizes))
+    Xt = rng.standard_normal((19, sizes[0]))
+    Yt = rng.standard_normal((19, sizes[-1])) if output == "identity" else \
+        rng.integers(0, 2, 19) if sizes[-1] == 1 else rng.integers(0, sizes[-1], 19)
+    if sizes[-1] == 1 and output != "identity":
+        Yt = Yt.reshape(-1, 1).astype(float)
+
+    def build(seed):
+        return fastnn.Network(sizes, activation=hidden, output_activation=output, cost=cost,
+                              seed=seed, dtype=dtype)
+
+    seeds = list(range(40, 110))  # 70 networks: two chunks of lanes, one partly filled
+    lrs = [0.02 + 0.01 * (s % 5) for s in seeds]
+    l2s = [(0.0, 0.4, 0.0)[s % 3] for s in seeds]
+    l1s = [(0.0, 0.0, 0.3)[s % 3] for s in seeds]
+    val = (Xt[:6], Yt[:6])
+    nets = [build(s) for s in seeds]
+    results = train_together(nets, Xt, Yt, epochs=3, batch_size=batch_size, optimizer=optimizer,
+                             learning_rate=lrs, l2=l2s, l1=l1s, validation_data=val)
+    for i in (0, 1, 2, 68, 69):
+        alone = build(seeds[i])
+        expected = alone.fit(Xt, Yt, epochs=3, batch_size=batch_size, optimizer=optimizer,
+                             learning_rate=lrs[i], l2=l2s[i], l1=l1s[i], validation_data=val)
+        history, error = results[i]
+        assert error is None
+        np.testing.assert_array_equal(nets[i]._theta, alone._theta)
+        for a, b in zip(nets[i].optimizer.state.values(), alone.optimizer.state.values()):
+            np.testing.assert_array_equal(a, b)
+        assert nets[i].optimizer.iterations == alone.optimizer.iterations
+        assert history.loss == expected.loss and history.accuracy == expected.accuracy
+        assert history.val_loss == expected.val_loss
+        assert history.val_accuracy == expected.val_accuracy
+
+
+def test_tiny_path_divergence_and_threads():
+    Xr = RNG.standard_normal((20, 2))
+    yr = Xr[:, :1] * 3.0
+
+    def reg(seed):
+        return fastnn.Network([2, 3, 1], activation="identity", seed=seed)
+
+    assert tiny.fits([2, 3, 1], 5)
+    seeds = list(range(1, 71))
+    rates = [2.0 if s % 7 == 0 else 0.01 for s in seeds]  # 2.0 diverges
+    runs = []
+    for threads in (1, 2):
+        previous = numba.get_num_threads()
+        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+        try:
+            nets = [reg(s) for s in seeds]
+            results = train_together(nets, Xr, yr, epochs=30, batch_size=5, learning_rate=rates)
+        finally:
+            numba.set_num_threads(previous)
+        runs.append((nets, results))
+    (nets, results), (nets2, _) = runs
+    for a, b in zip(nets, nets2):
+        np.testing.assert_array_equal(a._theta, b._theta)
+    for i, s in enumerate(seeds):
+        alone = reg(s)
+        if rates[i] == 2.0:
+            with pytest.raises(fastnn.TrainingDiverged) as info:
+                alone.fit(Xr, yr, epochs=30, batch_size=5, learning_rate=2.0)
+            assert results[i][1] is not None and results[i][1].epoch == info.value.epoch
+            assert results[i][0].loss == info.value.history.loss
+            assert np.isfinite(nets[i]._theta).all()
+        else:
+            alone.fit(Xr, yr, epochs=30, batch_size=5, learning_rate=rates[i])
+            assert results[i][1] is None
+        np.testing.assert_array_equal(nets[i]._theta, alone._theta)
+
+
+def test_tiny_rule_takes_only_what_it_reproduces():
+    assert tiny.fits([2, 2, 1], 4) and tiny.fits([15, 3, 3, 2], 15)
+    assert not tiny.fits([2, 4, 1], 4)  # a full block: fast_kernels' 2 x 4 tiles
+    assert not tiny.fits([16, 2, 1], 4)  # a 16-term sum: LLVM's main vector loop
+    assert not tiny.fits([2, 2, 1], 16)

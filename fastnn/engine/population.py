@@ -29,13 +29,13 @@ from numba import njit, prange
 
 from ..core import activations, costs
 from ..core._numba import PARALLEL_JIT
-from . import fast_drivers, kernels, rules
+from . import fast_drivers, kernels, rules, tiny
 
 EVAL_CHUNK = 256
 """Rows per chunk of the validation pass: ``numba_engine.CHUNK``, as ``Network.evaluate``
 uses it (the pairing of samples into tiles depends on it, so it must be the same)."""
 
-DIVERGED_COST, DIVERGED_WEIGHT = 1, 2
+DIVERGED_COST, DIVERGED_WEIGHT = tiny.DIVERGED_COST, tiny.DIVERGED_WEIGHT
 """``status`` codes of a network that diverged: its summed training cost, or (cost finite)
 one of its parameters, was not finite at the end of an epoch."""
 
@@ -159,6 +159,10 @@ class LayeredPopulation:
         R, E = rates.shape
         n = orders.shape[2]
         batch_size = min(batch_size, n)
+        if tiny.fits(self.arch.sizes, batch_size) and np.isin(rule[members], tiny.RULES).all():
+            return tiny.train(self, thetas, V, S, T, rule, hyper, rates, l2, l1, decay, X, Y,
+                              orders, batch_size, accuracy_mode, Xv, Yv, val_mode, members,
+                              status)
         if chunks is None:
             chunks = 4 * numba.get_num_threads()
         chunks = max(1, min(chunks, len(members)))

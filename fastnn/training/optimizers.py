@@ -69,9 +69,10 @@ class Optimizer:
             return {}
         return {name: array for name, array in zip(self.slots, self._state) if name}
 
-    def update(self, learning_rate, decay, l2=0.0, l1=0.0):
+    def update(self, learning_rate, decay, l2=0.0, l1=0.0, runs=None):
         """The ``Update`` record for the kernels; shares this optimizer's state arrays and a
-        one-element step counter (copy ``iterations`` back with ``collect``)."""
+        one-element step counter (copy ``iterations`` back with ``collect``). ``runs``:
+        ``mask_runs(decay)`` when the caller has it already."""
         if self._state is None:
             raise RuntimeError("optimizer not bound to a network yet; call bind()")
         h = self.get_config()
@@ -79,7 +80,8 @@ class Optimizer:
                       float(h.get("rho", 0.0)), float(h.get("beta1", 0.0)),
                       float(h.get("beta2", 0.0)), float(h.get("eps", 0.0)), float(l2),
                       float(l1), decay, self._state[0], self._state[1],
-                      np.array([self.iterations], dtype=np.int64), mask_runs(decay))
+                      np.array([self.iterations], dtype=np.int64),
+                      mask_runs(decay) if runs is None else runs)
 
     def collect(self, update):
         """Take the step count back from an ``Update`` the kernels have used."""

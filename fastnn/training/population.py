@@ -17,6 +17,7 @@ build networks from explicit seeds and per-candidate hyper-parameters, train the
 score them, and return plain picklable results.
 """
 import copy
+import gc
 import math
 import numbers
 import os
@@ -29,6 +30,7 @@ from ..core import validation
 from ..core.errors import TrainingDiverged
 from ..core.structure import is_network
 from ..engine.population import make_population
+from ..engine.rules import mask_runs
 from . import optimizers, schedules
 from .fit import _validation_data, resolve_optimizer
 from .history import History
@@ -189,6 +191,7 @@ def train_together(nets, X, y, epochs=1, batch_size=10, learning_rate=None, shuf
 
     # --- fit's set-up, network by network ------------------------------------------------
     opts, updates = [], []
+    runs = mask_runs(mask)
     for r, net in enumerate(nets):
         theta = net._parameters()
         if not np.isfinite(theta).all():
@@ -199,7 +202,7 @@ def train_together(nets, X, y, epochs=1, batch_size=10, learning_rate=None, shuf
         opt = resolve_optimizer(net, chosen, rates_in[r])
         net.optimizer = opt
         opts.append(opt)
-        updates.append(opt.update(opt.learning_rate, mask, l2s[r] / n, l1s[r] / n))
+        updates.append(opt.update(opt.learning_rate, mask, l2s[r] / n, l1s[r] / n, runs))
         net._penalty = (l2s[r], l1s[r], n)
     P = first.topology.n_parameters
     n_state = max(int(updates[r].v.size > 0) + int(updates[r].s.size > 0) for r in range(R))
@@ -324,6 +327,29 @@ def _train_group(nets, members, opts, updates, trainer, rates_all, X, Y, Xv, Yv,
 
     # --- back into the networks, and fit's History -------------------------------------------
     n_val = Xv.shape[0]
+    collecting = gc.isenabled()
+    gc.disable()  # millions of list entries for 1000 networks x 2000 epochs: no cycles to find
+    try:
+        _histories(nets, members, opts, updates, thetas, V, S, T, done, records, status, n,
+                   n_val, accuracy_mode, val_mode, rates_all, results)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _histories(nets, members, opts, updates, thetas, V, S, T, done, records, status, n, n_val,
+               accuracy_mode, val_mode, rates_all, results):
+    """Trained parameters and optimizer state back into the networks; fit's History (or
+    TrainingDiverged) of each into ``results``. Lists most networks share (seconds,
+    throughput, learning rates) are converted once and copied."""
+    shared = {}
+
+    def as_list(array):
+        key = (array.dtype.str, array.tobytes())
+        if key not in shared:
+            shared[key] = array.tolist()
+        return list(shared[key])
+
     for i, r in enumerate(members):
         net, opt, update = nets[r], opts[r], updates[r]
         net._theta[...] = thetas[i]
@@ -342,12 +368,12 @@ def _train_group(nets, members, opts, updates, trainer, rates_all, X, Y, Xv, Yv,
         history.epoch = list(range(first_epoch, first_epoch + k))
         history.loss = (cat["loss"] / n).tolist()
         history.accuracy = (cat["correct"] / n).tolist() if accuracy_mode else [None] * k
-        history.learning_rate = rates_all[r, :k].tolist()
+        history.learning_rate = as_list(rates_all[r, :k])
         history.val_loss = (cat["val_loss"] / n_val).tolist() if n_val else [None] * k
         history.val_accuracy = (cat["val_correct"] / n_val).tolist() if n_val and val_mode \
             else [None] * k
-        history.seconds = cat["seconds"].tolist()
-        history.samples_per_second = [n / max(s, 1e-12) for s in history.seconds]
+        history.seconds = as_list(cat["seconds"])
+        history.samples_per_second = as_list(n / np.maximum(cat["seconds"], 1e-12))
         error = None
         if status[i] != 0:
             epoch_index, _ = records["diverged"][i]
