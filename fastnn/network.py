@@ -188,8 +188,17 @@ class Network:
                 setattr(self, name, views)
         return self._theta
 
-    def _data(self, X, y, name="X", y_name="y"):
-        X = validation.inputs(X, self.topology.n_inputs, self.dtype, name=name)
+    def _inputs(self, X, name="X", sparse=False):
+        """``validation.inputs`` for this network; scipy sparse ``X`` (a CSR array, see
+        ``validation.sparse_inputs``) only where ``sparse`` and for a layered network."""
+        if sparse and validation.is_sparse(X) and not isinstance(self.topology, Layered):
+            raise TypeError(f"{name} is a scipy sparse matrix, but sparse input is supported "
+                            f"for layered networks only; this network is a "
+                            f"{self.topology.kind}: pass {name}.toarray()")
+        return validation.inputs(X, self.topology.n_inputs, self.dtype, name=name, sparse=sparse)
+
+    def _data(self, X, y, name="X", y_name="y", sparse=False):
+        X = self._inputs(X, name, sparse)
         Y, accuracy_mode = validation.targets(y, X.shape[0], self.topology.n_outputs, self.cost,
                                               self.dtype, name=y_name)
         return X, Y, accuracy_mode
@@ -299,7 +308,7 @@ class Network:
 
     def predict(self, X):
         """Output activations :math:`a^L`, shape (n_samples, sizes[-1])."""
-        X = validation.inputs(X, self.topology.n_inputs, self.dtype)
+        X = self._inputs(X, sparse=True)
         return self._engine.predict(self._parameters(), X)
 
     def evaluate(self, X, y, *, l2=None, l1=None, n=None):
@@ -313,7 +322,7 @@ class Network:
         ``l2``, ``l1`` and ``n`` default to those of the last ``fit`` (n its number of
         training samples); given explicitly, ``n`` defaults to ``len(X)``.
         """
-        X, Y, accuracy_mode = self._data(X, y)
+        X, Y, accuracy_mode = self._data(X, y, sparse=True)
         theta = self._parameters()
         loss, correct = self._engine.evaluate(theta, X, Y, accuracy_mode)
         result = {"loss": loss / X.shape[0]}
@@ -344,7 +353,7 @@ class Network:
         -------
         (list_dW, list_db) : lists of ndarray, shaped like ``weights`` and ``biases``
         """
-        X, Y, _ = self._data(X, y)
+        X, Y, _ = self._data(X, y, sparse=True)
         l2, l1, n = self._penalty_coefficients(l2, l1, n, X.shape[0])
         theta = self._parameters()
         if sample_weight is None:

@@ -6,6 +6,7 @@ C-contiguous arrays of the network's dtype.
 """
 import math
 import numbers
+import sys
 
 import numpy as np
 
@@ -155,8 +156,23 @@ def cast_finite(name, array, dtype):
     return cast
 
 
-def inputs(X, n_features, dtype, name="X"):
-    """``X`` of shape (n_samples, n_features), finite, returned C-contiguous in ``dtype``."""
+def is_sparse(X):
+    """True for a scipy.sparse matrix or array. Never imports scipy: a sparse matrix can only
+    exist once its user has imported ``scipy.sparse``, so it is looked up in ``sys.modules``."""
+    sparse = sys.modules.get("scipy.sparse")
+    return sparse is not None and sparse.issparse(X)
+
+
+def inputs(X, n_features, dtype, name="X", sparse=False):
+    """``X`` of shape (n_samples, n_features), finite, returned C-contiguous in ``dtype``.
+
+    A scipy sparse ``X`` is refused unless ``sparse``, and then returned by ``sparse_inputs``."""
+    if is_sparse(X):
+        if not sparse:
+            raise TypeError(f"{name} is a scipy sparse matrix, which this function does not "
+                            f"take (sparse input goes to Network.fit, predict, evaluate and "
+                            f"gradients of layered networks); pass {name}.toarray()")
+        return sparse_inputs(X, n_features, dtype, name)
     X = _numeric(name, X)
     if X.ndim != 2:
         hint = " (use X.reshape(1, -1) for a single sample)" if X.ndim == 1 else ""
@@ -167,6 +183,42 @@ def inputs(X, n_features, dtype, name="X"):
         raise ValueError(f"{name} has {X.shape[1]} features per sample, but the network's "
                          f"input layer has {n_features}")
     return for_kernels(cast_finite(name, X, dtype), dtype)
+
+
+def sparse_inputs(X, n_features, dtype, name="X"):
+    """A scipy sparse ``X`` (any format convertible to CSR) of shape (n_samples, n_features)
+    as the one form the engines take: a ``scipy.sparse.csr_array`` with data in ``dtype``
+    (finite), int64 ``indices`` and ``indptr``, and canonical rows (column indices sorted,
+    duplicates summed). Never densified; the arrays are copied only where a conversion needs
+    it, and the caller's matrix is never modified."""
+    sp = sys.modules["scipy.sparse"]
+    if X.ndim != 2:
+        raise ValueError(f"{name} must be 2-D (n_samples, {n_features}), got a sparse array "
+                         f"of shape {X.shape}")
+    if X.dtype == object or not (np.issubdtype(X.dtype, np.number) or X.dtype == bool) \
+            or np.issubdtype(X.dtype, np.complexfloating):
+        raise TypeError(f"{name} must hold real numbers, got a sparse matrix of dtype {X.dtype}")
+    if X.shape[0] == 0:
+        raise ValueError(f"{name} is empty: it has 0 samples")
+    if X.shape[1] != n_features:
+        raise ValueError(f"{name} has {X.shape[1]} features per sample, but the network's "
+                         f"input layer has {n_features}")
+    csr = sp.csr_array(X)  # shares the arrays of a CSR input
+    data = cast_finite(f"{name} (its stored values)", csr.data, dtype)
+    indices, indptr = (np.asarray(a, dtype=np.int64) for a in (csr.indices, csr.indptr))
+    out = sp.csr_array((data, indices, indptr), shape=csr.shape)
+    try:
+        out.check_format(full_check=True)
+    except ValueError as error:
+        raise ValueError(f"{name} is not a valid sparse matrix: {error}") from None
+    if not out.has_canonical_format:  # sort and sum in place, on arrays of our own
+        out = sp.csr_array((data.copy(), indices.copy(), indptr.copy()), shape=csr.shape)
+        out.sum_duplicates()
+        _finite(f"{name} (its duplicate entries summed)", out.data)
+    out.data = for_kernels(out.data, dtype)
+    out.indices = for_kernels(out.indices, np.int64)
+    out.indptr = for_kernels(out.indptr, np.int64)
+    return out
 
 
 def for_kernels(array, dtype):
@@ -203,6 +255,9 @@ def targets(y, n_samples, n_outputs, cost, dtype, name="y"):
     one output, integer class labels of shape (n_samples,), one-hot encoded here. A network
     with one output also takes targets of shape (n_samples,).
     """
+    if is_sparse(y):
+        raise TypeError(f"{name} is a scipy sparse matrix; targets must be a dense array "
+                        f"(pass {name}.toarray())")
     y = _numeric(name, y)
     if y.ndim not in (1, 2):
         raise ValueError(f"{name} must be 1-D labels or 2-D targets, got shape {y.shape}")

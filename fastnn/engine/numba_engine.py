@@ -20,7 +20,8 @@ import numpy as np
 
 from ..core import activations, costs
 from ..core._numba import will_compile
-from . import drivers, fast_drivers, kernels, rules
+from ..core.validation import is_sparse
+from . import drivers, fast_drivers, kernels, rules, sparse_kernels
 from . import fast_kernels as fk
 
 CHUNK = 256
@@ -133,21 +134,26 @@ class NumbaEngine:
         """The calling thread's gradient buffer (written by non-fused training steps)."""
         return self._buffers().grad
 
-    def _plan(self, m):
+    def _plan(self, m, X=None):
         """Which layers run in parallel for batches of ``m`` samples, on the threads numba
-        has now (``fastnn.set_num_threads``); see ``fast_drivers.Plan``."""
+        has now (``fastnn.set_num_threads``); see ``fast_drivers.Plan``. For a sparse ``X``
+        the first layer's work counts the mean number of stored entries per row, not n_in."""
         threads = numba.get_num_threads()
         work = self.parallel_work
         if work is None and threads > 1:
             work = parallel_work(threads, self.dtype)
+        sizes = self.arch.sizes
+        if X is not None:  # sparse input: the first layer's work is its stored entries
+            sizes = self.arch.sizes.copy()
+            sizes[0] = max(1, -(-X.nnz // X.shape[0]))
         local = self._buffers()
-        key = (threads, m, work)
+        key = (threads, m, work, int(sizes[0]))
         plan = local.plans.get(key)  # kept: computing one costs more than predicting a row
         if plan is None:
             if len(local.plans) >= 16:
                 local.plans.clear()
             flags = fast_drivers.parallel_layers(
-                self.arch.sizes, m, threads, fast_drivers.PARALLEL_WORK if work is None else work)
+                sizes, m, threads, fast_drivers.PARALLEL_WORK if work is None else work)
             plan = fast_drivers.Plan(flags, fast_drivers.group_width(self.arch.sizes, threads),
                                      local.transposed)
             local.plans[key] = plan
@@ -171,6 +177,38 @@ class NumbaEngine:
         array of the dtype for none (one compiled form either way)."""
         return np.empty(0, dtype=self.dtype) if weights is None else weights
 
+    def _sparse_workspace(self, capacity):
+        """This thread's buffers for ``capacity`` rows of sparse input: a workspace without
+        the dense input layer (``A``, ``S``, ``D`` start at layer 1)."""
+        local = self._buffers()
+        if not hasattr(local, "sparse_workspaces"):
+            local.sparse_workspaces = {}
+        work = local.sparse_workspaces.get(capacity)
+        if work is None:
+            if len(local.sparse_workspaces) >= 4:
+                local.sparse_workspaces.clear()
+            sizes = self.arch.sizes.copy()
+            sizes[0] = 0
+            work = local.sparse_workspaces[capacity] = kernels.make_workspace(sizes, capacity,
+                                                                             self.dtype)
+        return work
+
+    def _sparse_batch(self, X, batch_size):
+        """This thread's CSR buffer for one mini-batch of rows of ``X``: room for the
+        ``batch_size`` rows with the most stored entries, so any batch fits. Kept and reused
+        while large enough (once per fit): memory bounded by the batch, not the data."""
+        n = X.shape[0]
+        lengths = np.diff(X.indptr)
+        most = int(lengths.sum() if batch_size >= n
+                   else np.partition(lengths, n - batch_size)[n - batch_size:].sum())
+        local = self._buffers()
+        batch = getattr(local, "sparse_batch", None)
+        if batch is None or batch.indptr.shape[0] < batch_size + 1 or batch.data.shape[0] < most:
+            batch = local.sparse_batch = sparse_kernels.Csr(
+                np.zeros(most, self.dtype), np.zeros(most, np.int64),
+                np.zeros(batch_size + 1, np.int64))
+        return batch
+
     def warm_up(self, theta, X, Y, batch_size, update, accuracy_mode, weights=None):
         """Compile (or load from cache) the training loop on one sample and copies of
         ``theta`` and the optimizer state, so that the first epoch's timing measures
@@ -186,6 +224,13 @@ class NumbaEngine:
         mean, ``fast_drivers.weigh_output_delta``), or None."""
         batch_size = min(batch_size, len(order))
         weights = self._weights(weights)
+        if is_sparse(X):
+            loss, correct = _call(sparse_kernels.train_epoch, "sparse training loop", self.dtype,
+                                  theta, self.grad, self.arch, self._plan(batch_size, X),
+                                  self._sparse_workspace(batch_size),
+                                  self._sparse_batch(X, batch_size), _csr(X), Y, order,
+                                  batch_size, update, accuracy_mode, weights)
+            return float(loss), int(correct)
         if self.fast and update.rule == rules.SGD_RULE:  # no code of the other rules compiled
             loss, correct = _call(fast_drivers.train_epoch_sgd, "training loop", self.dtype,
                                   theta, self.arch, self._plan(batch_size),
@@ -206,7 +251,11 @@ class NumbaEngine:
     def predict(self, theta, X):
         out = np.empty((X.shape[0], int(self.arch.sizes[-1])), dtype=self.dtype)
         m = min(PREDICT_CHUNK if self.fast else CHUNK, X.shape[0])
-        if self.fast:
+        if is_sparse(X):
+            m = min(CHUNK, X.shape[0])
+            _call(sparse_kernels.predict, "sparse prediction", self.dtype, theta, self.arch,
+                  self._plan(m, X), self._sparse_workspace(m), _csr(X), out)
+        elif self.fast:
             _call(fast_drivers.predict, "prediction", self.dtype, theta, self.arch, self._plan(m),
                   self._workspace(m), X, out)
         else:
@@ -220,7 +269,11 @@ class NumbaEngine:
         m = min(CHUNK, X.shape[0])
         rows = _NO_ROWS if weights is None else np.arange(X.shape[0], dtype=np.int64)
         weights = self._weights(weights)
-        if self.fast:
+        if is_sparse(X):
+            loss = _call(sparse_kernels.gradients, "sparse gradients", self.dtype, theta, grad,
+                         self.arch, self._plan(m, X), self._sparse_workspace(m), _csr(X), Y,
+                         weights, rows)
+        elif self.fast:
             loss = _call(fast_drivers.gradients, "gradients", self.dtype, theta, grad, self.arch,
                          self._plan(m), self._workspace(m), X, Y, weights, rows)
         else:
@@ -230,7 +283,11 @@ class NumbaEngine:
 
     def evaluate(self, theta, X, Y, accuracy_mode):
         m = min(CHUNK, X.shape[0])
-        if self.fast:
+        if is_sparse(X):
+            loss, correct = _call(sparse_kernels.evaluate, "sparse evaluation", self.dtype, theta,
+                                  self.arch, self._plan(m, X), self._sparse_workspace(m),
+                                  _csr(X), Y, accuracy_mode)
+        elif self.fast:
             loss, correct = _call(fast_drivers.evaluate, "evaluation", self.dtype, theta,
                                   self.arch, self._plan(m), self._workspace(m), X, Y,
                                   accuracy_mode)
@@ -239,3 +296,10 @@ class NumbaEngine:
                                   self.arch, self._workspace(m), X, Y, accuracy_mode)
         return float(loss), int(correct)
 
+
+
+def _csr(X):
+    """The arrays of a CSR matrix in the kernels' form (``sparse_kernels.Csr``); no copy for
+    the matrices ``validation.sparse_inputs`` returns and the row selections of them."""
+    return sparse_kernels.Csr(np.ascontiguousarray(X.data), np.ascontiguousarray(X.indices, np.int64),
+                              np.ascontiguousarray(X.indptr, np.int64))

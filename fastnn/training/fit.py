@@ -136,11 +136,11 @@ def validation_split(net, X, Y, fraction):
     return X[train], Y[train], X[val], Y[val]
 
 
-def _validation_data(net, validation_data):
+def _validation_data(net, validation_data, sparse=False):
     if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
         raise TypeError("validation_data must be a pair (X_val, y_val)")
     return net._data(validation_data[0], validation_data[1], name="validation_data X",
-                     y_name="validation_data y")
+                     y_name="validation_data y", sparse=sparse)
 
 
 def fit(net, X, y, epochs=1, batch_size=10, learning_rate=None, shuffle=True, optimizer=None,
@@ -171,7 +171,7 @@ def fit(net, X, y, epochs=1, batch_size=10, learning_rate=None, shuffle=True, op
             raise ValueError(f"validation_fraction must lie in (0, 1), got {validation_fraction!r}")
     elif early_stopping and validation_data is None:
         validation_fraction = 0.1  # as scikit-learn: early stopping sets 10% aside
-    X, Y, accuracy_mode = net._data(X, y)
+    X, Y, accuracy_mode = net._data(X, y, sparse=True)
     weights = None
     if sample_weight is not None:
         weights = validation.sample_weights(sample_weight, X.shape[0], net.dtype)
@@ -180,7 +180,7 @@ def fit(net, X, y, epochs=1, batch_size=10, learning_rate=None, shuffle=True, op
                              f"network is a {net.topology.kind}")
     Xv = Yv = None
     if validation_data is not None:
-        Xv, Yv, val_mode = _validation_data(net, validation_data)
+        Xv, Yv, val_mode = _validation_data(net, validation_data, sparse=True)
     elif validation_fraction is not None:
         train, val = validation_rows(net, X.shape[0], float(validation_fraction))
         X, Y, Xv, Yv = X[train], Y[train], X[val], Y[val]

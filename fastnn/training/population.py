@@ -440,7 +440,7 @@ def train_candidates(make_network, seeds, structure_params, training_params, X, 
         default = fit_kwargs.get(key, None if key in ("learning_rate", "optimizer") else 0.0)
         per[key] = [p.get(key, default) for p in training_params]
     shared = {k: v for k, v in fit_kwargs.items() if k not in per}
-    if supports(nets, shared):
+    if supports(nets, shared) and not validation.is_sparse(X):  # sparse X: one fit each
         outcomes = train_together(nets, X, y, learning_rate=per["learning_rate"], l2=per["l2"],
                                   l1=per["l1"], optimizer=per["optimizer"], **shared)
     else:
