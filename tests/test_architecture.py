@@ -114,7 +114,7 @@ def test_import_fastnn_imports_no_optional_extra():
     import subprocess
     import sys
     code = ("import sys, fastnn; bad = [m for m in ('sklearn', 'matplotlib', 'dask', 'torch', "
-            "'distributed', 'pandas') if m in sys.modules]; print(bad)")
+            "'distributed', 'pandas', 'scipy.sparse') if m in sys.modules]; print(bad)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 

@@ -209,6 +209,57 @@ class NumbaEngine:
                 np.zeros(batch_size + 1, np.int64))
         return batch
 
+    def _transposed(self, name, source=None):
+        """This thread's parameter-sized buffer ``name``, holding ``source`` (a vector in
+        theta's layout) with the first layer's weights transposed, the layout of
+        ``sparse_kernels``; zeros in that segment when ``source`` is None."""
+        local = self._buffers()
+        buffer = getattr(local, name, None)
+        if buffer is None or buffer.shape[0] != self.n_parameters:
+            buffer = np.zeros(self.n_parameters, self.dtype)
+            setattr(local, name, buffer)
+        lo, hi, n_out, n_in = self._first_segment()
+        if source is None:
+            buffer[lo:hi] = 0
+        else:
+            buffer[:lo], buffer[hi:] = source[:lo], source[hi:]
+            _transpose(source[lo:hi].reshape(n_out, n_in), buffer[lo:hi].reshape(n_in, n_out))
+        return buffer
+
+    def _from_transposed(self, buffer, target):
+        """The inverse of ``_transposed``: ``buffer`` back into ``target`` in theta's layout."""
+        lo, hi, n_out, n_in = self._first_segment()
+        target[:lo], target[hi:] = buffer[:lo], buffer[hi:]
+        _transpose(buffer[lo:hi].reshape(n_in, n_out), target[lo:hi].reshape(n_out, n_in))
+
+    def _first_segment(self):
+        """(start, stop) of the first layer's weights in theta, and their shape (n_out, n_in)."""
+        n_in, n_out = int(self.arch.sizes[0]), int(self.arch.sizes[1])
+        lo = int(self.arch.w_off[1])
+        return lo, lo + n_in * n_out, n_out, n_in
+
+    def _train_sparse(self, theta, X, Y, order, batch_size, update, accuracy_mode, weights):
+        """``train_epoch`` on a CSR ``X``: the parameters, the gradient and the optimizer's
+        state are moved into the transposed layout of ``sparse_kernels`` for the call (the
+        update rules are elementwise: the same arithmetic on every parameter) and back."""
+        theta_T = self._transposed("sparse_theta", theta)
+        grad_T = self._transposed("sparse_grad")
+        state = [self._transposed(name, array) if array.shape[0] else array
+                 for name, array in (("sparse_v", update.v), ("sparse_s", update.s))]
+        try:
+            loss, correct = _call(sparse_kernels.train_epoch, "sparse training loop", self.dtype,
+                                  theta_T, grad_T, self.arch, self._plan(batch_size, X),
+                                  self._sparse_workspace(batch_size),
+                                  self._sparse_batch(X, batch_size), _csr(X), Y, order,
+                                  batch_size, update._replace(v=state[0], s=state[1]),
+                                  accuracy_mode, weights)
+        finally:
+            self._from_transposed(theta_T, theta)
+            for array, transposed in zip((update.v, update.s), state):
+                if array.shape[0]:
+                    self._from_transposed(transposed, array)
+        return float(loss), int(correct)
+
     def warm_up(self, theta, X, Y, batch_size, update, accuracy_mode, weights=None):
         """Compile (or load from cache) the training loop on one sample and copies of
         ``theta`` and the optimizer state, so that the first epoch's timing measures
@@ -225,12 +276,8 @@ class NumbaEngine:
         batch_size = min(batch_size, len(order))
         weights = self._weights(weights)
         if is_sparse(X):
-            loss, correct = _call(sparse_kernels.train_epoch, "sparse training loop", self.dtype,
-                                  theta, self.grad, self.arch, self._plan(batch_size, X),
-                                  self._sparse_workspace(batch_size),
-                                  self._sparse_batch(X, batch_size), _csr(X), Y, order,
-                                  batch_size, update, accuracy_mode, weights)
-            return float(loss), int(correct)
+            return self._train_sparse(theta, X, Y, order, batch_size, update, accuracy_mode,
+                                      weights)
         if self.fast and update.rule == rules.SGD_RULE:  # no code of the other rules compiled
             loss, correct = _call(fast_drivers.train_epoch_sgd, "training loop", self.dtype,
                                   theta, self.arch, self._plan(batch_size),
@@ -253,7 +300,8 @@ class NumbaEngine:
         m = min(PREDICT_CHUNK if self.fast else CHUNK, X.shape[0])
         if is_sparse(X):
             m = min(CHUNK, X.shape[0])
-            _call(sparse_kernels.predict, "sparse prediction", self.dtype, theta, self.arch,
+            _call(sparse_kernels.predict, "sparse prediction", self.dtype,
+                  self._transposed("sparse_theta", theta), self.arch,
                   self._plan(m, X), self._sparse_workspace(m), _csr(X), out)
         elif self.fast:
             _call(fast_drivers.predict, "prediction", self.dtype, theta, self.arch, self._plan(m),
@@ -270,9 +318,12 @@ class NumbaEngine:
         rows = _NO_ROWS if weights is None else np.arange(X.shape[0], dtype=np.int64)
         weights = self._weights(weights)
         if is_sparse(X):
-            loss = _call(sparse_kernels.gradients, "sparse gradients", self.dtype, theta, grad,
-                         self.arch, self._plan(m, X), self._sparse_workspace(m), _csr(X), Y,
+            grad_T = self._transposed("sparse_grad")
+            loss = _call(sparse_kernels.gradients, "sparse gradients", self.dtype,
+                         self._transposed("sparse_theta", theta), grad_T, self.arch,
+                         self._plan(m, X), self._sparse_workspace(m), _csr(X), Y,
                          weights, rows)
+            self._from_transposed(grad_T, grad)
         elif self.fast:
             loss = _call(fast_drivers.gradients, "gradients", self.dtype, theta, grad, self.arch,
                          self._plan(m), self._workspace(m), X, Y, weights, rows)
@@ -284,8 +335,9 @@ class NumbaEngine:
     def evaluate(self, theta, X, Y, accuracy_mode):
         m = min(CHUNK, X.shape[0])
         if is_sparse(X):
-            loss, correct = _call(sparse_kernels.evaluate, "sparse evaluation", self.dtype, theta,
-                                  self.arch, self._plan(m, X), self._sparse_workspace(m),
+            loss, correct = _call(sparse_kernels.evaluate, "sparse evaluation", self.dtype,
+                                  self._transposed("sparse_theta", theta), self.arch,
+                                  self._plan(m, X), self._sparse_workspace(m),
                                   _csr(X), Y, accuracy_mode)
         elif self.fast:
             loss, correct = _call(fast_drivers.evaluate, "evaluation", self.dtype, theta,
@@ -303,3 +355,8 @@ def _csr(X):
     the matrices ``validation.sparse_inputs`` returns and the row selections of them."""
     return sparse_kernels.Csr(np.ascontiguousarray(X.data), np.ascontiguousarray(X.indices, np.int64),
                               np.ascontiguousarray(X.indptr, np.int64))
+
+
+def _transpose(w, wT):
+    """``wT[...] = w.T`` (``sparse_kernels.transpose_tiles``)."""
+    sparse_kernels.transpose_tiles(w, wT)

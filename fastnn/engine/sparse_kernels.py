@@ -12,26 +12,33 @@ layer's weighted sum (eq. 23/25) and its weight gradient (BP4) skip every zero i
 Layers above the first compute on the batch's dense activations with the kernels of
 ``fast_kernels`` (``fast_drivers.forward_layers``, ``propagate_delta``), unchanged.
 
-**Layout and loop order.** The weights stay in the network's layout, ``w[j, k]`` row-major
-(shape (n_out, n_in)), and the loops run neuron-major: a block of 4 neurons j at a time, over
-every sample of the batch and every stored entry of it. A stored :math:`x_k` touches column
-k of ``w``, one element in each row j; sample-major loops would walk that column, one cache
-line per neuron and entry. Neuron-major, the block's 4 rows (4 x n_in values, e.g. 1.6 MB in
-float64 for n_in = 50,000, read from L2/L3) are gathered from for the whole batch, each
-entry's index and value are loaded once per 4 neurons, and the gradient's 4 rows are
-scattered into the same way. A transposed copy (``wT[k, j]``, a stored entry touching one
-contiguous row) would make the loops unit-stride, but would have to be made again after
-every update, a pass over all n_in x n_out weights per batch, more than the loops read.
+**Layout and loop order.** A stored :math:`x_k` touches column k of :math:`w^1` (one
+weight of every neuron j), which the network's layout ``w[j, k]`` (row-major, (n_out, n_in))
+scatters over n_out cache lines, 400 KB apart for n_in = 50,000 in float64. So the kernels
+work on a *transposed* first layer, ``wT[k, j]`` = :math:`w^1_{jk}` (shape (n_in, n_out)):
+each stored entry reads (forward) or adds to (BP4) one contiguous row of n_out values, a
+vectorised loop over j, and a batch touches only the rows of the columns it stores,
+sample-major. Neuron-major loops over the network's layout (a block of 4 rows j gathered
+from for the whole batch) were measured about 2x slower on the benchmark's 50,000 x 100
+layer (prediction: 40 against 20 ms per 200 rows, on a loaded machine): every entry misses
+L2 in each of the block's rows. During a fit the engine holds the parameters, the gradient and the
+optimizer's state in this layout (``NumbaEngine._transposed``: one tiled transpose in and
+out per call of the batch loop, not per batch; the update rules are elementwise, so they give
+the same bits in either order), and only the rows a batch touched are zeroed after its
+update (``clear_rows``): the rest of the transposed gradient stays zero.
 
-**Ownership.** The parallel drivers run ``prange`` over groups of blocks of neurons: a group
-writes only its neurons' columns of ``s`` and ``a`` and its rows of the gradient, and sums
-over the entries in their stored order wherever it runs: the same bits for any thread count.
+**Ownership.** The forward pass runs ``prange`` over samples (a sample owns its rows of
+``s`` and ``a``), BP4 over groups of neurons (a group owns its columns of the gradient, and
+visits every entry of the batch); each sum is taken in the entries' stored order wherever
+it runs: the same bits for any thread count.
 
 **Summation order** against the dense kernels: the weighted sum adds the entries of a row in
 column order, the dense tile kernel adds all n_in products in SIMD lanes; the gradient adds
 the samples of a batch one by one per entry, the dense rank-4 update four at a time. Equal to
 rounding, and bit-identical where every sum has a single nonzero term (at most one stored
-entry per row, and per column within a batch): zeros add exactly nothing.
+entry per row, and per column within a batch): zeros add exactly nothing, and the scaled
+deltas :math:`c\,\delta` are stored before they multiply :math:`x_k`, as the dense kernels
+hold them (``fastmath`` may otherwise regroup :math:`c\,\delta\,x_k`).
 
 Mini-batches: ``gather_rows`` copies the batch's rows (shuffled order) into a CSR buffer
 whose size is bounded by the batch (``NumbaEngine`` allocates it once per fit), so memory
@@ -48,7 +55,7 @@ from ..core.metrics import count_correct
 from . import fast_drivers as fd
 from . import fast_kernels as fk
 from . import rules
-from .kernels import biases_of, layer_of, weights_of
+from .kernels import _matrix, biases_of, layer_of, weights_of
 
 Csr = namedtuple("Csr", ["data", "indices", "indptr"])
 """Rows of a CSR matrix as the kernels take them: ``data`` in the network's dtype, ``indices``
@@ -60,131 +67,115 @@ BLOCK = fk.BLOCK
 # --- the first layer's weighted sum (eq. 23/25) over stored entries ---------------------
 
 @njit(**JIT)
-def sparse_weighted_sum_block(jb, code, w, b, X, r0, r1, s, a):
-    r""":math:`s_{xj} = \sum_p w_{j,k_p} x_{k_p} + b_j`, :math:`a_{xj} = f(s_{xj})` for the
-    neurons j of block ``jb`` and the rows ``r0 <= r < r1`` of ``X`` (row r into x = r - r0)."""
-    n = w.shape[0]
-    j = BLOCK * jb
-    if j + BLOCK <= n:
-        for r in range(r0, r1):
-            zero = typed(b[j], 0.0)
-            t0 = t1 = t2 = t3 = zero
-            for p in range(X.indptr[r], X.indptr[r + 1]):
-                k = X.indices[p]
-                v = X.data[p]
-                t0 += w[j, k] * v
-                t1 += w[j + 1, k] * v
-                t2 += w[j + 2, k] * v
-                t3 += w[j + 3, k] * v
-            x = r - r0
-            fk._store_activation(code, s, a, x, j, t0 + b[j])
-            fk._store_activation(code, s, a, x, j + 1, t1 + b[j + 1])
-            fk._store_activation(code, s, a, x, j + 2, t2 + b[j + 2])
-            fk._store_activation(code, s, a, x, j + 3, t3 + b[j + 3])
-    else:
-        for jj in range(j, n):
-            for r in range(r0, r1):
-                t = typed(b[jj], 0.0)
-                for p in range(X.indptr[r], X.indptr[r + 1]):
-                    t += w[jj, X.indices[p]] * X.data[p]
-                fk._store_activation(code, s, a, r - r0, jj, t + b[jj])
-
-
-@njit(**JIT)
-def sparse_weighted_sum_group(g, per, code, w, b, X, r0, r1, s, a):
-    """``sparse_weighted_sum_block`` for the ``per`` blocks of group ``g``."""
-    for jb in range(per * g, min(per * (g + 1), (w.shape[0] + BLOCK - 1) // BLOCK)):
-        sparse_weighted_sum_block(jb, code, w, b, X, r0, r1, s, a)
+def sparse_weighted_sum_rows(x0, x1, code, wT, b, X, r0, s, a):
+    r""":math:`s_{xj} = \sum_p w_{j,k_p} x_{k_p} + b_j` and :math:`a_{xj} = f(s_{xj})` for the
+    samples ``x0 <= x < x1``, sample x being row ``r0 + x`` of ``X``; ``wT[k, j]`` =
+    :math:`w_{jk}`. Each stored entry adds ``x_k`` times the contiguous row k of ``wT`` to
+    the sample's row of ``s`` (the sum starts at 0 and the bias is added last, as in the
+    dense kernels)."""
+    n_out = wT.shape[1]
+    for x in range(x0, x1):
+        r = r0 + x
+        s_x = s[x]
+        for j in range(n_out):
+            s_x[j] = 0
+        for p in range(X.indptr[r], X.indptr[r + 1]):
+            v = X.data[p]
+            w_k = wT[X.indices[p]]
+            for j in range(n_out):
+                s_x[j] += w_k[j] * v
+        for j in range(n_out):
+            fk._store_activation(code, s, a, x, j, s_x[j] + b[j])
 
 
 @njit(**PARALLEL_JIT)
-def sparse_weighted_sum_parallel(per, code, w, b, X, r0, r1, s, a):
-    """``sparse_weighted_sum_group`` over every group, in parallel (a group owns its columns)."""
-    for g in prange(fk.n_groups(w.shape[0], per)):
-        sparse_weighted_sum_group(np.int64(g), per, code, w, b, X, r0, r1, s, a)
-
-
-@njit(**JIT)
-def sparse_weighted_sum_serial(per, code, w, b, X, r0, r1, s, a):
-    """``sparse_weighted_sum_group`` over every group, on the calling thread."""
-    for g in range(fk.n_groups(w.shape[0], per)):
-        sparse_weighted_sum_group(g, per, code, w, b, X, r0, r1, s, a)
+def sparse_weighted_sum_parallel(code, wT, b, X, r0, s, a):
+    """``sparse_weighted_sum_rows`` in parallel over samples (a sample owns its rows of ``s``, ``a``)."""
+    for x in prange(s.shape[0]):
+        sparse_weighted_sum_rows(np.int64(x), np.int64(x + 1), code, wT, b, X, r0, s, a)
 
 
 # --- BP3/BP4 of the first layer over stored entries -------------------------------------
 
 @njit(**JIT)
-def sparse_weight_gradient_block(jb, delta, X, r0, r1, gw, gb, scale, accumulate):
-    r"""BP3 :math:`g^b_j = \mathrm{scale}\sum_x \delta_{xj}` and BP4
-    :math:`g^w_{jk} = \sum_x (\mathrm{scale}\,\delta_{xj})\, x_k` over the stored entries of
-    rows ``r0..r1-1`` (delta row x = r - r0), for the neurons j of block ``jb``: overwrites
-    their rows of ``gw`` and ``gb``, or adds to them when ``accumulate``."""
-    n = gw.shape[0]
-    j0, j1 = BLOCK * jb, min(BLOCK * jb + BLOCK, n)
-    c = gw.dtype.type(scale)
-    for j in range(j0, j1):
-        if not accumulate:
-            gb[j] = 0
-            for k in range(gw.shape[1]):
-                gw[j, k] = 0
-        total = typed(c, 0.0)
-        for r in range(r0, r1):
-            total += delta[r - r0, j]
-        gb[j] += c * total
-    if j1 - j0 == BLOCK:
-        for r in range(r0, r1):
-            x = r - r0
-            d0, d1, d2, d3 = c * delta[x, j0], c * delta[x, j0 + 1], c * delta[x, j0 + 2], c * delta[x, j0 + 3]
-            for p in range(X.indptr[r], X.indptr[r + 1]):
-                k = X.indices[p]
-                v = X.data[p]
-                gw[j0, k] += d0 * v
-                gw[j0 + 1, k] += d1 * v
-                gw[j0 + 2, k] += d2 * v
-                gw[j0 + 3, k] += d3 * v
-    else:
-        for j in range(j0, j1):
-            for r in range(r0, r1):
-                d = c * delta[r - r0, j]
-                for p in range(X.indptr[r], X.indptr[r + 1]):
-                    gw[j, X.indices[p]] += d * X.data[p]
-
-
-@njit(**JIT)
-def sparse_weight_gradient_group(g, per, delta, X, r0, r1, gw, gb, scale, accumulate):
-    """``sparse_weight_gradient_block`` for the ``per`` blocks of group ``g``."""
-    for jb in range(per * g, min(per * (g + 1), (gw.shape[0] + BLOCK - 1) // BLOCK)):
-        sparse_weight_gradient_block(jb, delta, X, r0, r1, gw, gb, scale, accumulate)
+def sparse_weight_gradient_columns(j0, j1, scaled_delta, X, r0, gwT):
+    r"""BP4 :math:`g_{jk} \mathrel{+}= \sum_x d_{xj}\, x_k` (``scaled_delta`` :math:`d = c\,\delta`,
+    c the scale of the sum) for the neurons ``j0 <= j < j1``, over the stored entries of the
+    rows ``r0 + x`` of ``X`` (x < len(d)), into ``gwT[k, j]`` = :math:`g_{jk}`: each entry
+    adds to a contiguous piece of row k."""
+    for x in range(scaled_delta.shape[0]):
+        r = r0 + x
+        d_x = scaled_delta[x]
+        for p in range(X.indptr[r], X.indptr[r + 1]):
+            v = X.data[p]
+            g_k = gwT[X.indices[p]]
+            for j in range(j0, j1):
+                g_k[j] += d_x[j] * v
 
 
 @njit(**PARALLEL_JIT)
-def sparse_weight_gradient_parallel(per, delta, X, r0, r1, gw, gb, scale, accumulate):
-    """``sparse_weight_gradient_group`` over every group, in parallel (a group owns its rows)."""
-    for g in prange(fk.n_groups(gw.shape[0], per)):
-        sparse_weight_gradient_group(np.int64(g), per, delta, X, r0, r1, gw, gb, scale, accumulate)
+def sparse_weight_gradient_parallel(per, scaled_delta, X, r0, gwT):
+    """``sparse_weight_gradient_columns`` in parallel over groups of ``per`` blocks of neurons
+    (a group owns its columns of ``gwT``)."""
+    n = gwT.shape[1]
+    for g in prange(fk.n_groups(n, per)):
+        j0 = BLOCK * per * g
+        sparse_weight_gradient_columns(np.int64(j0), np.int64(min(j0 + BLOCK * per, n)),
+                                       scaled_delta, X, r0, gwT)
 
 
 @njit(**JIT)
-def sparse_weight_gradient_serial(per, delta, X, r0, r1, gw, gb, scale, accumulate):
-    """``sparse_weight_gradient_group`` over every group, on the calling thread."""
-    for g in range(fk.n_groups(gw.shape[0], per)):
-        sparse_weight_gradient_group(g, per, delta, X, r0, r1, gw, gb, scale, accumulate)
+def clear_rows(X, r0, r1, gwT):
+    """Zero the rows k of ``gwT`` that rows ``r0..r1-1`` of ``X`` store entries in (after the
+    update has read them: the rest of ``gwT`` is zero already)."""
+    for p in range(X.indptr[r0], X.indptr[r1]):
+        g_k = gwT[X.indices[p]]
+        for j in range(g_k.shape[0]):
+            g_k[j] = 0
+
+
+# --- the transposed layout ---------------------------------------------------------------
+
+TILE = 32
+"""Rows and columns per tile of ``transpose_tiles``: a 32 x 32 tile of float64 reads and
+writes 32 pieces of 256 bytes each, whatever the shape (``fast_kernels.transpose_block`` walks
+whole columns, which costs cache misses on every element for a (50000, 100) matrix)."""
+
+
+@njit(**PARALLEL_JIT)
+def transpose_tiles(w, wT):
+    """``wT = w.T`` (shape (n_cols, n_rows)) tile by tile, in parallel over tiles (a tile owns
+    its block of ``wT``); a copy, so the same bits for any thread count."""
+    rows, cols = w.shape[0], w.shape[1]
+    tiles_c = (cols + TILE - 1) // TILE
+    for t in prange(((rows + TILE - 1) // TILE) * tiles_c):
+        i0, j0 = (t // tiles_c) * TILE, (t % tiles_c) * TILE
+        for i in range(i0, min(i0 + TILE, rows)):
+            for j in range(j0, min(j0 + TILE, cols)):
+                wT[j, i] = w[i, j]
 
 
 # --- passes and drivers ------------------------------------------------------------------
 
 @njit(**JIT)
+def first_layer_transposed(theta, arch):
+    """The first layer's weights in a transposed parameter vector: ``wT[k, j]`` = :math:`w^1_{jk}`,
+    shape (sizes[0], sizes[1]), at ``arch.w_off[1]``."""
+    return _matrix(theta, arch.w_off[1], arch.sizes[0], arch.sizes[1])
+
+
+@njit(**JIT)
 def forward_pass(theta, arch, plan, work, X, r0, r1):
-    """Forward pass of rows ``r0..r1-1`` of ``X``: the first layer over stored entries, the
-    layers above with ``fast_drivers.forward_layers``."""
+    """Forward pass of rows ``r0..r1-1`` of ``X`` on the transposed parameters ``theta``:
+    the first layer over stored entries, the layers above with ``fast_drivers.forward_layers``."""
     m = r1 - r0
-    w, b = weights_of(theta, arch, 1), biases_of(theta, arch, 1)
+    wT, b = first_layer_transposed(theta, arch), biases_of(theta, arch, 1)
     s = layer_of(work.S, arch, work, 1, m)
     a = layer_of(work.A, arch, work, 1, m)
     if plan.parallel[1]:
-        sparse_weighted_sum_parallel(plan.width[1], arch.codes[1], w, b, X, r0, r1, s, a)
+        sparse_weighted_sum_parallel(arch.codes[1], wT, b, X, r0, s, a)
     else:
-        sparse_weighted_sum_serial(plan.width[1], arch.codes[1], w, b, X, r0, r1, s, a)
+        sparse_weighted_sum_rows(np.int64(0), m, arch.codes[1], wT, b, X, r0, s, a)
     if arch.codes[1] == activations.SOFTMAX:
         fk.softmax_rows(s, a)
     fd.forward_layers(theta, arch, plan, work, a, m, np.int64(2))  # a: unread from layer 2 on
@@ -192,8 +183,10 @@ def forward_pass(theta, arch, plan, work, X, r0, r1):
 
 @njit(**JIT)
 def backward_pass(theta, grad, arch, plan, work, X, r0, r1, scale, accumulate):
-    """After BP1, for l = L..2: BP2 into layer l-1 and BP3/BP4 of layer l (dense kernels);
-    then BP3/BP4 of layer 1 over the stored entries of rows ``r0..r1-1`` of ``X``."""
+    """After BP1, for l = L..2: BP2 into layer l-1 and BP3/BP4 of layer l (dense kernels,
+    overwriting ``grad`` or adding to it when ``accumulate``); then BP3 of layer 1 and its
+    BP4 over the stored entries of rows ``r0..r1-1``, always added to ``grad``'s transposed
+    first-layer weights (which the caller zeroes)."""
     m = r1 - r0
     for l in range(arch.sizes.shape[0] - 1, 1, -1):
         fd.propagate_delta(theta, arch, plan, work, l, m)
@@ -205,11 +198,20 @@ def backward_pass(theta, grad, arch, plan, work, X, r0, r1, scale, accumulate):
         else:
             fk.weight_gradient_serial(plan.width[l], delta, a_prev, gw, gb, scale, accumulate)
     delta = layer_of(work.D, arch, work, 1, m)
-    gw, gb = weights_of(grad, arch, 1), biases_of(grad, arch, 1)
+    gwT, gb = first_layer_transposed(grad, arch), biases_of(grad, arch, 1)
+    c = gwT.dtype.type(scale)
+    for j in range(gb.shape[0]):
+        total = typed(c, 0.0)
+        for x in range(m):
+            total += delta[x, j]
+        gb[j] = c * total + (gb[j] if accumulate else typed(c, 0.0))
+    for x in range(m):  # delta^1 is read by nothing else: scaled in place, stored, so that
+        for j in range(gb.shape[0]):  # c * delta * x_k is rounded as the dense kernels round it
+            delta[x, j] = c * delta[x, j]
     if plan.parallel[1]:
-        sparse_weight_gradient_parallel(plan.width[1], delta, X, r0, r1, gw, gb, scale, accumulate)
+        sparse_weight_gradient_parallel(plan.width[1], delta, X, r0, gwT)
     else:
-        sparse_weight_gradient_serial(plan.width[1], delta, X, r0, r1, gw, gb, scale, accumulate)
+        sparse_weight_gradient_columns(np.int64(0), gwT.shape[1], delta, X, r0, gwT)
 
 
 @njit(**JIT)
@@ -254,6 +256,7 @@ def train_epoch(theta, grad, arch, plan, work, batch, X, Y, order, batch_size, u
             break
         backward_pass(theta, grad, arch, plan, work, batch, zero, m, 1.0 / weight_sum, False)
         rules.step(update, theta, grad)
+        clear_rows(batch, zero, m, first_layer_transposed(grad, arch))
     return loss, correct
 
 
