@@ -2,7 +2,8 @@
 
 Every failure is a ``ValueError`` or ``TypeError`` whose message names the argument and
 says what was expected. Accepted input is returned in the form the engines need:
-C-contiguous arrays of the network's dtype.
+C-contiguous arrays of the network's dtype, or for scipy sparse input a canonical
+``csr_array`` (``sparse_inputs``; this module never imports scipy itself).
 """
 import math
 import numbers

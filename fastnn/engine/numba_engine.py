@@ -6,6 +6,10 @@ flat parameter vector ``theta`` (layout: ``fastnn.core.structure``) and updates 
 it knows nothing of shuffling, epochs or validation, which the fit loop does once for every
 engine.
 
+A scipy sparse ``X`` (the canonical CSR form of ``validation.sparse_inputs``) runs the
+drivers of ``sparse_kernels`` instead, with either setting of ``fast``: the first layer
+over stored entries on a transposed copy of its weights, the layers above as usual.
+
 Buffers (workspaces, the gradient, the transposed weights of BP2) belong to the calling
 thread (``threading.local``): any number of threads may predict, evaluate or take gradients
 on one engine at once, each with its own buffers, and a single thread allocates them once
