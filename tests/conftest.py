@@ -49,14 +49,3 @@ def make_pair(sizes, kernels="fast", **kwargs):
 def rng():
     return np.random.default_rng(12345)
 
-
-def network_takes_sparse():
-    """Whether ``Network`` computes on scipy.sparse input (the sparse engine, branch
-    ``sparse``); until it is merged, the scikit-learn tests of sparse input are expected to
-    fail, and only those."""
-    import scipy.sparse as sp
-    try:
-        fastnn.Network([3, 2], engine="numpy").predict(sp.csr_matrix(np.eye(3)))
-    except TypeError:
-        return False
-    return True

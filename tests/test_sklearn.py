@@ -26,13 +26,7 @@ from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 from sklearn.utils.estimator_checks import check_estimator  # noqa: E402
 
-from conftest import network_takes_sparse  # noqa: E402
 from fastnn.sklearn import MLPClassifier, MLPRegressor  # noqa: E402
-
-SPARSE_PENDING = not network_takes_sparse()
-SPARSE_CHECKS = {"check_estimator_sparse_array", "check_estimator_sparse_matrix",
-                 "check_estimator_sparse_tag", "check_sample_weight_equivalence_on_sparse_data"}
-"""check_estimator's checks of sparse input, expected to fail until Network takes it."""
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -97,9 +91,6 @@ def test_check_estimator_with_default_parameters(estimator):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         failed, skipped = run_checks(estimator)
-    if SPARSE_PENDING:
-        assert set(failed) <= SPARSE_CHECKS
-        failed = {}
     assert failed == {}
     unexplained = {name: why for name, why in skipped.items() if name not in ALLOWED_SKIPS}
     assert unexplained == {}
@@ -415,11 +406,9 @@ def test_divergence_is_scikit_learns():
     assert np.isnan(reg.validation_scores_[-1]) and np.isfinite(reg.predict(X)).all()
 
 
-@pytest.mark.xfail(SPARSE_PENDING, strict=True, raises=TypeError,
-                   reason="Network's sparse engine is on branch 'sparse'")
 def test_sparse_input_reaches_the_network():
     """CSR and CSC ``X`` go to ``Network`` unchanged (computed over the stored entries by the
-    sparse engine, branch ``sparse``): the same predictions as dense input."""
+    sparse engine): the same predictions as dense input."""
     import scipy.sparse as sp
     X, y = make_blobs(60, n_features=6, centers=3, random_state=0)
     X[X < 0] = 0

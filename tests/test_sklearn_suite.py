@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from conftest import network_takes_sparse
 
 sklearn = pytest.importorskip("sklearn", reason="scikit-learn not installed")
 
@@ -28,11 +27,6 @@ EXPECTED_FAILURES = {
         "than BLAS's sgemm, and 150 Adam epochs carry that rounding into the weights",
 }
 """Tests of the copied file allowed to fail, by name (parametrised ids included), and why."""
-PENDING = {} if network_takes_sparse() else {
-    "test_sparse_matrices": "sparse X goes to Network unchanged, whose sparse engine is on "
-                            "branch 'sparse'"}
-"""Tests that need a part of fastnn not merged yet: allowed to fail, and left out of the
-pass rate."""
 
 CONFTEST = """import pytest
 
@@ -77,13 +71,11 @@ def test_scikit_learns_mlp_tests_pass(tmp_path):
     print(f"scikit-learn {sklearn.__version__}: {len(outcomes)} tests of {suite.name}")
     assert outcomes, run.stdout[-3000:] + run.stderr[-3000:]
     passed = [name for name, outcome in outcomes.items() if outcome == "PASSED"]
-    allowed = {**EXPECTED_FAILURES, **PENDING}
     unexpected = {name: outcome for name, outcome in outcomes.items()
-                  if outcome not in ("PASSED", "SKIPPED") and name.split("[")[0] not in allowed}
-    counted = [name for name in outcomes if name.split("[")[0] not in PENDING]
-    rate = len([name for name in passed if name in counted]) / len(counted)
-    print(f"passed {len(passed)} of {len(outcomes)}; pass rate {rate:.1%} over the {len(counted)} "
-          f"tests that need nothing pending ({sorted(PENDING)} pending); allowed failures: "
+                  if outcome not in ("PASSED", "SKIPPED")
+                  and name.split("[")[0] not in EXPECTED_FAILURES}
+    rate = len(passed) / len(outcomes)
+    print(f"passed {len(passed)} of {len(outcomes)}: pass rate {rate:.1%}; allowed failures: "
           f"{sorted(EXPECTED_FAILURES)}")
     assert unexpected == {}, run.stdout[-6000:]
     assert rate >= PASS_RATE, f"scikit-learn {sklearn.__version__}: pass rate {rate:.1%}"
