@@ -226,6 +226,7 @@ def main(argv=None):
     if args.out:
         suffix = f"-{args.threads}thread" if args.threads else ""
         path = Path(args.out) / f"graphs-{args.profile}{suffix}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
         report = dict(sizes=SIZES, batch=BATCH, dtype=DTYPE, rows=rows, verdicts=lines,
                       load_before=load, load_after=os.getloadavg(),
                       threads=fastnn.get_num_threads())

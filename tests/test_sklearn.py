@@ -406,17 +406,21 @@ def test_divergence_is_scikit_learns():
     assert np.isnan(reg.validation_scores_[-1]) and np.isfinite(reg.predict(X)).all()
 
 
-def test_sparse_input_reaches_the_network():
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+def test_sparse_input_reaches_the_network(solver):
     """CSR and CSC ``X`` go to ``Network`` unchanged (computed over the stored entries by the
-    sparse engine): the same predictions as dense input."""
+    sparse engine), with every solver: the same predictions as dense input."""
     import scipy.sparse as sp
     X, y = make_blobs(60, n_features=6, centers=3, random_state=0)
     X[X < 0] = 0
-    dense = MLPClassifier(**FAST).fit(X, y)
-    for container in (sp.csr_matrix, sp.csc_matrix):
-        sparse = MLPClassifier(**FAST).fit(container(X), y)
-        np.testing.assert_allclose(sparse.predict_proba(container(X)), dense.predict_proba(X),
-                                   rtol=1e-9)
+    params = dict(FAST, solver=solver)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        dense = MLPClassifier(**params).fit(X, y)
+        for container in (sp.csr_matrix, sp.csc_matrix):
+            sparse = MLPClassifier(**params).fit(container(X), y)
+            np.testing.assert_allclose(sparse.predict_proba(container(X)),
+                                       dense.predict_proba(X), rtol=1e-9)
 
 
 @pytest.mark.parametrize("activation", ["relu", "logistic"])

@@ -233,7 +233,7 @@ class _BaseMLP(BaseEstimator):
         self.out_activation_ = "exp" if self._poisson else {"sigmoid": "logistic"}.get(
             net.output_activation, net.output_activation)
         if p["solver"] == "lbfgs":
-            Xn, Yn, _ = net._data(X, Y)
+            Xn, Yn, _ = net._data(X, Y, sparse=True)
             w = None if weights is None else weights.astype(net.dtype)
             objective = _lbfgs.Objective(net, Xn, Yn, w, p["alpha"], self._poisson)
             self.n_iter_, self.loss_ = _lbfgs.minimize(objective, p["max_iter"], p["max_fun"],
