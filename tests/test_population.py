@@ -136,7 +136,7 @@ TINY_CASES = [  # sizes, hidden activation, output, cost, batch size, dtype
 @pytest.mark.parametrize("case", TINY_CASES, ids=lambda c: "-".join(map(str, c[0])) + c[5][-2:])
 def test_tiny_path_is_bit_identical_to_fit_alone(case, optimizer):
     sizes, hidden, output, cost, batch_size, dtype = case
-    assert tiny.fits(sizes, batch_size)
+    assert tiny.fits(sizes, batch_size, dtype) == (dtype == "float64")  # float32: per network
     rng = np.random.default_rng(sum(sizes))
     Xt = rng.standard_normal((19, sizes[0]))
     Yt = rng.standard_normal((19, sizes[-1])) if output == "identity" else \
@@ -213,3 +213,4 @@ def test_tiny_rule_takes_only_what_it_reproduces():
     assert not tiny.fits([2, 4, 1], 4)  # a full block: fast_kernels' 2 x 4 tiles
     assert not tiny.fits([16, 2, 1], 4)  # a 16-term sum: LLVM's main vector loop
     assert not tiny.fits([2, 2, 1], 16)
+    assert not tiny.fits([2, 2, 1], 4, np.float32)
