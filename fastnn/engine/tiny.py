@@ -53,7 +53,7 @@ LLVM's main vector loop of the fast kernels (sixteen terms)."""
 
 def fits(sizes, batch_size, dtype=np.float64):
     """True when a population of ``sizes`` at this batch size and dtype takes the tiny path.
-    float64 only: on an AMD EPYC (Zen 3) build the float32 lanes did not reproduce ``fit``'s
+    float64 only: on an AMD EPYC Zen 4 (AVX-512, llvm znver4) the float32 lanes did not reproduce ``fit``'s
     bits (weights and validation losses of a [6, 2, 1] network differed in the last place),
     so float32 populations take the per-network path, which does."""
     sizes = [int(s) for s in sizes]
