@@ -38,7 +38,10 @@ class SklearnEpochs(Callback):
         :math:`\\frac{\\alpha}{2 m}\\sum w^2` of a batch of m samples (of weight sum m v)."""
         loss = event.logs["loss"] * self.loss_scale / self.weight_mean
         if self.p["alpha"] > 0:
-            squares = sum(float(np.vdot(w, w)) for w in event.network.weights)
+            # an elementwise square and a sum, not np.vdot: a BLAS call here wakes OpenBLAS's
+            # threads, which then spin on the cores the next epoch's numba threads need
+            # (MNIST sample, batch 200: 100-150 ms epochs instead of 33 ms)
+            squares = sum(float(np.square(w).sum()) for w in event.network.weights)
             loss += 0.5 * self.p["alpha"] * squares / (self.batch_size * self.weight_mean)
         return loss
 
