@@ -120,6 +120,35 @@ def test_fit_equals_fit_on_dense_copy(dtype):
         np.testing.assert_allclose(val_loss, reference[1], rtol=1e-4 if dtype == "float32" else 1e-9)
 
 
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_sample_weights_on_sparse_input(optimizer):
+    """Weighted gradients and a weighted fit on a sparse matrix equal, on both engines
+    (float64, to rounding), the same calls with integer weights replaced by repeated rows of
+    the dense matrix."""
+    rng = np.random.default_rng(31)
+    X, y = sparse_data(rng, 90, 40, 0.1, 3, empty_rows=5)
+    weights = rng.integers(0, 4, 90).astype(float)
+    rows = np.repeat(np.arange(90), weights.astype(int))
+    repeated = make_net([40, 7, 3], "float64", "numpy")
+    expected_grads = np.concatenate([g.ravel() for g in sum(repeated.gradients(
+        X.toarray()[rows], y[rows]), [])])
+    repeated.fit(X.toarray()[rows], y[rows], epochs=2, batch_size=len(rows), optimizer=optimizer,
+                 learning_rate=0.05, shuffle=False)
+    expected = np.concatenate([w.ravel() for w in repeated.weights + repeated.biases])
+    initial = make_net([40, 7, 3], "float64")
+    assert not np.allclose(expected, np.concatenate([w.ravel() for w in
+                                                     initial.weights + initial.biases]))
+    for engine in ("numba", "numpy"):
+        net = make_net([40, 7, 3], "float64", engine)
+        grads = np.concatenate([g.ravel() for g in sum(net.gradients(X, y, sample_weight=weights),
+                                                       [])])
+        np.testing.assert_allclose(grads, expected_grads, rtol=1e-9, atol=1e-12, err_msg=engine)
+        net.fit(X, y, epochs=2, batch_size=90, optimizer=optimizer, learning_rate=0.05,
+                sample_weight=weights, shuffle=False)
+        theta = np.concatenate([w.ravel() for w in net.weights + net.biases])
+        np.testing.assert_allclose(theta, expected, rtol=1e-9, atol=1e-11, err_msg=engine)
+
+
 def permutation_like(rng, n, n_in):
     """At most one stored entry per row and per column (some rows empty)."""
     rows = rng.choice(n, size=min(n, n_in) - 2, replace=False)
