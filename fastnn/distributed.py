@@ -48,6 +48,7 @@ numba_threads=k)`` with ``nthreads x k`` at most the machine's cores. ``fastnn.s
 called on the client changes nothing on the workers.
 """
 import asyncio
+import contextlib
 import functools
 import math
 import pickle
@@ -132,6 +133,20 @@ def _identity(value):
     return value
 
 
+@contextlib.contextmanager
+def _numba_threads(n):
+    """This thread's numba thread count set to ``n`` (at most numba's pool) while a task
+    runs, and given back after it: ``numba.set_num_threads`` is per thread and outlives the
+    call, so a task body run in a client's own thread (an in-process runner, a benchmark)
+    would otherwise leave that thread's later training on one thread."""
+    previous = numba.get_num_threads()
+    numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
+    try:
+        yield
+    finally:
+        numba.set_num_threads(previous)
+
+
 def _train_chunk(train_chunk, indices, greater_is_better, numba_threads=1):
     """Task body of ``best_of``: train one chunk of restarts on this worker thread, by one call
     of the ``train_chunk`` that ``best_of`` gives (the chunk's restarts trained together as
@@ -141,16 +156,16 @@ def _train_chunk(train_chunk, indices, greater_is_better, numba_threads=1):
 
     If the chunk raises, its restarts are trained one by one to find the ones that raise:
     those are reported, the others kept."""
-    numba.set_num_threads(min(numba_threads, numba.config.NUMBA_NUM_THREADS))  # this thread's
-    try:
-        results = list(train_chunk(indices))
-    except Exception:  # reported per restart, see the module docstring
-        results = []
-        for i in indices:
-            try:
-                results.extend(train_chunk([i]))
-            except Exception as error:
-                results.append(_Failure(error, traceback.format_exc()))
+    with _numba_threads(numba_threads):
+        try:
+            results = list(train_chunk(indices))
+        except Exception:  # reported per restart, see the module docstring
+            results = []
+            for i in indices:
+                try:
+                    results.extend(train_chunk([i]))
+                except Exception as error:
+                    results.append(_Failure(error, traceback.format_exc()))
     best = _chunk_best(results, greater_is_better)
     return [(i, r if isinstance(r, _Failure) or k == best else (None, r[1], r[2]))
             for k, (i, r) in enumerate(zip(indices, results))]
@@ -159,8 +174,8 @@ def _train_chunk(train_chunk, indices, greater_is_better, numba_threads=1):
 def _map_chunk(function, items, numba_threads=1):
     """Task body of ``map_chunks`` (``sweep``): ``function(items)`` on this worker thread with
     ``numba_threads`` numba threads; ``function`` reports its items' errors itself."""
-    numba.set_num_threads(min(numba_threads, numba.config.NUMBA_NUM_THREADS))  # this thread's
-    results = list(function(items))
+    with _numba_threads(numba_threads):
+        results = list(function(items))
     if len(results) != len(items):
         raise RuntimeError(f"a chunk of {len(items)} items gave {len(results)} results")
     return results

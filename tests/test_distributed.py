@@ -115,6 +115,13 @@ def test_workers_are_warmed_once_and_tasks_run_one_numba_thread(client):
     task.start()
     task.join()
     assert seen == [(0, (None, 0.0, 1))]  # one numba thread in the task's thread
+    # ... and the calling thread's own count back after the task (a task body run in a
+    # client's thread once left its later local training on one thread: 2x slower)
+    before = numba.get_num_threads()
+    assert fd._train_chunk(lambda indices: [(None, 0.0, numba.get_num_threads())], [0], False,
+                           1) == [(0, (None, 0.0, 1))]
+    assert fd._map_chunk(lambda items: [numba.get_num_threads()], [0], 1) == [1]
+    assert numba.get_num_threads() == before
     with pytest.raises(ValueError, match="numba_threads"):
         fd.DaskRunner(client, numba_threads=0)
 
