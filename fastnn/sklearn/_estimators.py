@@ -40,7 +40,7 @@ def _stochastic(est):
 
 
 def _sklearn_initialisation(rng, sizes, activation, dtype):
-    """scikit-learn's initial parameters, drawn as it draws them from ``rng`` (its
+    r"""scikit-learn's initial parameters, drawn as it draws them from ``rng`` (its
     ``_init_coef``): per layer, weights (n_in, n_out) then biases, uniform in
     :math:`\pm\sqrt{f/(n_{in}+n_{out})}`, f = 2 for logistic hidden units, else 6. Returns
     the weights of every layer, then the biases."""
