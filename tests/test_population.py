@@ -214,3 +214,35 @@ def test_tiny_rule_takes_only_what_it_reproduces():
     assert not tiny.fits([16, 2, 1], 4)  # a 16-term sum: LLVM's main vector loop
     assert not tiny.fits([2, 2, 1], 16)
     assert not tiny.fits([2, 2, 1], 4, np.float32)
+
+
+def test_population_histories_pickle_as_arrays_and_read_as_fit_s_lists():
+    """A population's Histories hold their columns as arrays until read (a shared column
+    once per pickle): they pickle without a Python float per epoch, and every field reads
+    back as the list fit records, the same values to the bit, before and after pickling."""
+    import pickle
+
+    nets = [make(s) for s in (1, 2, 3)]
+    results = train_together(nets, X, Y_CLASS, epochs=40, batch_size=10, learning_rate=0.1,
+                             validation_data=(X[:9], Y_CLASS[:9]))
+    histories = [history for history, _ in results]
+    packed = pickle.dumps(histories)
+    as_lists = pickle.dumps([{f: getattr(h, f) for f in h.fields} for h in histories])
+    assert len(packed) < 0.8 * len(as_lists)
+    alone, expected = fit_alone(1, "sgd", 0.1, 0.0, 10, 40, validation_data=(X[:9], Y_CLASS[:9]))
+    for history in (histories[0], pickle.loads(packed)[0], pickle.loads(pickle.dumps(histories[0]))):
+        for field in expected.fields:
+            value = getattr(history, field)
+            assert type(value) is list and value == getattr(expected, field) or field in (
+                "seconds", "samples_per_second"), field
+            assert all(type(v) is type(w) for v, w in zip(value, getattr(expected, field)))
+        history.record(epoch=41, loss=0.5)  # lists from here on, as fit's
+        assert history.epoch[-1] == 41 and len(history) == 41
+
+
+def test_a_history_pickled_before_array_columns_still_loads():
+    state = {field: [1.5, 2.5] for field in fastnn.History.fields}
+    state.update(epoch=[1, 2], best_epoch=2, stopped_epoch=None)
+    history = fastnn.History.__new__(fastnn.History)
+    history.__setstate__(state)
+    assert history.loss == [1.5, 2.5] and history.epoch == [1, 2] and history.best_epoch == 2

@@ -1,4 +1,5 @@
 """What ``Network.fit`` records, epoch by epoch."""
+import numpy as np
 
 
 class History:
@@ -36,10 +37,26 @@ class History:
               "samples_per_second", "seconds")
 
     def __init__(self):
-        for field in self.fields:
-            setattr(self, field, [])
+        self._values = {field: [] for field in self.fields}
         self.best_epoch = None
         self.stopped_epoch = None
+
+    @classmethod
+    def from_arrays(cls, **columns):
+        """A History whose fields are given as 1-D arrays (or lists, or a ``range`` for
+        ``epoch``), kept as given until a field is first read, then made the list
+        ``array.tolist()`` gives (the same values to the bit). The population engine builds
+        its networks' Histories this way: a thousand restarts' Histories pickle as arrays
+        (an array several of them share, once) and travel back from cluster workers
+        without a Python float per epoch."""
+        history = cls()
+        for field, value in columns.items():
+            if field not in history._values:
+                raise ValueError(f"History has no field {field!r}")
+            if isinstance(value, np.ndarray) and value.ndim != 1:
+                raise ValueError(f"{field}: a 1-D array, got shape {value.shape}")
+            history._values[field] = value
+        return history
 
     def record(self, **values):
         for field in self.fields:
@@ -57,6 +74,15 @@ class History:
     def __len__(self):
         return len(self.epoch)
 
+    def __getstate__(self):
+        return dict(self.__dict__)
+
+    def __setstate__(self, state):
+        state = dict(state)
+        if "_values" not in state:  # pickled before fields could be arrays: lists by name
+            state["_values"] = {field: state.pop(field) for field in self.fields}
+        self.__dict__.update(state)
+
     def __repr__(self):
         if not self.epoch:
             return "History(no epochs)"
@@ -64,3 +90,22 @@ class History:
         validation = "" if self.val_loss[-1] is None else f", val_loss={self.val_loss[-1]:.6g}"
         return (f"History({len(self)} epochs, loss={self.loss[-1]:.6g}{accuracy}{validation}, "
                 f"samples/s={self.samples_per_second[-1]:,.0f})")
+
+
+def _field(name):
+    def get(self):
+        value = self._values[name]
+        if not isinstance(value, list):  # an array or a range, first read: the list now
+            value = self._values[name] = value.tolist() if isinstance(value, np.ndarray) \
+                else list(value)
+        return value
+
+    def set(self, value):
+        self._values[name] = value
+
+    return property(get, set, doc=f"The {name} of each epoch (a list; see the class).")
+
+
+for _name in History.fields:
+    setattr(History, _name, _field(_name))
+del _name

@@ -340,15 +340,18 @@ def _train_group(nets, members, opts, updates, trainer, rates_all, X, Y, Xv, Yv,
 def _histories(nets, members, opts, updates, thetas, V, S, T, done, records, status, n, n_val,
                accuracy_mode, val_mode, rates_all, results):
     """Trained parameters and optimizer state back into the networks; fit's History (or
-    TrainingDiverged) of each into ``results``. Lists most networks share (seconds,
-    throughput, learning rates) are converted once and copied."""
+    TrainingDiverged) of each into ``results``, built from the arrays (``History.from_arrays``):
+    columns most networks share (seconds, throughput, learning rates) are one read-only
+    array for all of them."""
     shared = {}
 
-    def as_list(array):
+    def one_array(array):
+        array = np.ascontiguousarray(array)
         key = (array.dtype.str, array.tobytes())
         if key not in shared:
-            shared[key] = array.tolist()
-        return list(shared[key])
+            array.flags.writeable = False
+            shared[key] = array
+        return shared[key]
 
     for i, r in enumerate(members):
         net, opt, update = nets[r], opts[r], updates[r]
@@ -362,18 +365,17 @@ def _histories(nets, members, opts, updates, thetas, V, S, T, done, records, sta
         first_epoch = opt.epochs + 1
         k = int(done[i])
         opt.epochs += k
-        history = History()
         cat = {key: (np.concatenate(records[key][i]) if records[key][i] else np.zeros(0))
                for key in ("loss", "correct", "val_loss", "val_correct", "seconds")}
-        history.epoch = list(range(first_epoch, first_epoch + k))
-        history.loss = (cat["loss"] / n).tolist()
-        history.accuracy = (cat["correct"] / n).tolist() if accuracy_mode else [None] * k
-        history.learning_rate = as_list(rates_all[r, :k])
-        history.val_loss = (cat["val_loss"] / n_val).tolist() if n_val else [None] * k
-        history.val_accuracy = (cat["val_correct"] / n_val).tolist() if n_val and val_mode \
-            else [None] * k
-        history.seconds = as_list(cat["seconds"])
-        history.samples_per_second = as_list(n / np.maximum(cat["seconds"], 1e-12))
+        history = History.from_arrays(
+            epoch=range(first_epoch, first_epoch + k),
+            loss=cat["loss"] / n,
+            accuracy=cat["correct"] / n if accuracy_mode else [None] * k,
+            learning_rate=one_array(rates_all[r, :k]),
+            val_loss=cat["val_loss"] / n_val if n_val else [None] * k,
+            val_accuracy=cat["val_correct"] / n_val if n_val and val_mode else [None] * k,
+            seconds=one_array(cat["seconds"]),
+            samples_per_second=one_array(n / np.maximum(cat["seconds"], 1e-12)))
         error = None
         if status[i] != 0:
             epoch_index, _ = records["diverged"][i]
