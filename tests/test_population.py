@@ -240,6 +240,17 @@ def test_population_histories_pickle_as_arrays_and_read_as_fit_s_lists():
         assert history.epoch[-1] == 41 and len(history) == 41
 
 
+def test_history_copies_keep_their_own_fields():
+    import copy
+
+    history = fastnn.History()
+    history.record(epoch=1, loss=0.5)
+    shallow, deep = copy.copy(history), copy.deepcopy(history)
+    shallow.loss = [9.0]
+    deep.loss.append(1.0)
+    assert history.loss == [0.5] and shallow.loss == [9.0] and deep.loss == [0.5, 1.0]
+
+
 def test_a_history_pickled_before_array_columns_still_loads():
     state = {field: [1.5, 2.5] for field in fastnn.History.fields}
     state.update(epoch=[1, 2], best_epoch=2, stopped_epoch=None)

@@ -77,6 +77,14 @@ class History:
     def __getstate__(self):
         return dict(self.__dict__)
 
+    def __copy__(self):
+        """A shallow copy whose fields can be reassigned without touching this History's
+        (they share the lists, as shallow copies do)."""
+        copy = type(self).__new__(type(self))
+        copy.__dict__.update(self.__dict__)
+        copy._values = dict(self._values)
+        return copy
+
     def __setstate__(self, state):
         state = dict(state)
         if "_values" not in state:  # pickled before fields could be arrays: lists by name
