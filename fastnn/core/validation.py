@@ -149,7 +149,7 @@ def cast_finite(name, array, dtype):
     _finite(name, array)
     with np.errstate(over="ignore"):
         cast = np.asarray(array, dtype=dtype)
-    if not np.isfinite(cast).all():
+    if cast.dtype != array.dtype and not np.isfinite(cast).all():  # same dtype: checked above
         largest = float(np.max(np.abs(array)))
         raise ValueError(f"{name} has values beyond the range of {np.dtype(dtype).name} "
                          f"(largest magnitude {largest:g}, the cast would make it infinite; "
