@@ -346,9 +346,9 @@ def _histories(nets, members, opts, updates, thetas, V, S, T, done, records, sta
     shared = {}
 
     def one_array(array):
-        array = np.ascontiguousarray(array)
         key = (array.dtype.str, array.tobytes())
         if key not in shared:
+            array = np.array(array)  # a copy: a History must not see later writes to the source
             array.flags.writeable = False
             shared[key] = array
         return shared[key]
