@@ -159,7 +159,8 @@ class LayeredPopulation:
         R, E = rates.shape
         n = orders.shape[2]
         batch_size = min(batch_size, n)
-        if tiny.fits(self.arch.sizes, batch_size, self.dtype) and np.isin(rule[members], tiny.RULES).all():
+        if (tiny.fits(self.arch.sizes, batch_size, self.dtype)
+                and np.isin(rule[members], tiny.RULES).all()):
             return tiny.train(self, thetas, V, S, T, rule, hyper, rates, l2, l1, decay, X, Y,
                               orders, batch_size, accuracy_mode, Xv, Yv, val_mode, members,
                               status)

@@ -53,9 +53,9 @@ LLVM's main vector loop of the fast kernels (sixteen terms)."""
 
 def fits(sizes, batch_size, dtype=np.float64):
     """True when a population of ``sizes`` at this batch size and dtype takes the tiny path.
-    float64 only: on an AMD EPYC Zen 4 (AVX-512, llvm znver4) the float32 lanes did not reproduce ``fit``'s
-    bits (weights and validation losses of a [6, 2, 1] network differed in the last place),
-    so float32 populations take the per-network path, which does."""
+    float64 only: on an AMD EPYC Zen 4 (AVX-512, llvm znver4) the float32 lanes did not
+    reproduce ``fit``'s bits (weights and validation losses of a [6, 2, 1] network differed
+    in the last place), so float32 populations take the per-network path, which does."""
     sizes = [int(s) for s in sizes]
     return (np.dtype(dtype) == np.float64 and all(s <= MAX_WIDTH for s in sizes[1:])
             and max(sizes[:-1]) <= MAX_SUM and batch_size <= MAX_SUM)
