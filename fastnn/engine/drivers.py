@@ -11,7 +11,7 @@ from ..core import costs
 from ..core._numba import JIT
 from ..core.metrics import count_correct
 from . import rules
-from .kernels import backward_pass, forward_pass, layer_of
+from .kernels import backward_pass, forward_pass, layer_of, weight_total
 
 @njit(**JIT)
 def train_epoch(theta, grad, arch, work, X, Y, order, batch_size, update, accuracy_mode, weights):
@@ -75,11 +75,7 @@ def gradients(theta, grad, arch, work, X, Y, weights, rows):
     capacity = work.y.shape[0]
     n = X.shape[0]
     loss = 0.0
-    weight_sum = float(n)
-    if weights.shape[0] > 0:
-        weight_sum = 0.0
-        for x in range(n):
-            weight_sum += weights[x]
+    weight_sum = weight_total(weights, n)
     for start in range(0, n, capacity):
         m = min(capacity, n - start)
         forward_pass(theta, arch, work, X[start:start + m], m)

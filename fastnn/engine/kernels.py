@@ -164,6 +164,18 @@ def weight_gradient(delta, a_prev, gw, gb, scale, accumulate):
                 gw[j, k] += d_j * a_prev[x, k]
 
 
+@njit(**JIT)
+def weight_total(weights, n):
+    r"""The denominator of a weighted mean gradient over ``n`` samples: :math:`\sum_x v_x` of
+    the sample weights, or ``n`` without them (``weights`` empty)."""
+    if weights.shape[0] == 0:
+        return float(n)
+    total = 0.0
+    for x in range(n):
+        total += weights[x]
+    return total
+
+
 # --- passes over the network -------------------------------------------------------------
 
 @njit(**JIT)

@@ -55,7 +55,7 @@ from ..core.metrics import count_correct
 from . import fast_drivers as fd
 from . import fast_kernels as fk
 from . import rules
-from .kernels import _matrix, biases_of, layer_of, weights_of
+from .kernels import _matrix, biases_of, layer_of, weight_total, weights_of
 
 Csr = namedtuple("Csr", ["data", "indices", "indptr"])
 """Rows of a CSR matrix as the kernels take them: ``data`` in the network's dtype, ``indices``
@@ -279,11 +279,7 @@ def gradients(theta, grad, arch, plan, work, X, Y, weights, rows):
     capacity = work.y.shape[0]
     n = X.indptr.shape[0] - 1
     loss = 0.0
-    weight_sum = float(n)
-    if weights.shape[0] > 0:
-        weight_sum = 0.0
-        for x in range(n):
-            weight_sum += weights[x]
+    weight_sum = weight_total(weights, n)
     for start in range(0, n, capacity):
         m = min(capacity, n - start)
         forward_pass(theta, arch, plan, work, X, start, start + m)
