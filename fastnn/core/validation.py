@@ -164,6 +164,15 @@ def is_sparse(X):
     return sparse is not None and sparse.issparse(X)
 
 
+def _samples_and_features(name, shape, n_features):
+    """A 2-D ``shape`` of at least one sample of ``n_features`` features."""
+    if shape[0] == 0:
+        raise ValueError(f"{name} is empty: it has 0 samples")
+    if shape[1] != n_features:
+        raise ValueError(f"{name} has {shape[1]} features per sample, but the network's "
+                         f"input layer has {n_features}")
+
+
 def inputs(X, n_features, dtype, name="X", sparse=False):
     """``X`` of shape (n_samples, n_features), finite, returned C-contiguous in ``dtype``.
 
@@ -178,11 +187,7 @@ def inputs(X, n_features, dtype, name="X", sparse=False):
     if X.ndim != 2:
         hint = " (use X.reshape(1, -1) for a single sample)" if X.ndim == 1 else ""
         raise ValueError(f"{name} must be 2-D (n_samples, {n_features}), got shape {X.shape}{hint}")
-    if X.shape[0] == 0:
-        raise ValueError(f"{name} is empty: it has 0 samples")
-    if X.shape[1] != n_features:
-        raise ValueError(f"{name} has {X.shape[1]} features per sample, but the network's "
-                         f"input layer has {n_features}")
+    _samples_and_features(name, X.shape, n_features)
     return for_kernels(cast_finite(name, X, dtype), dtype)
 
 
@@ -199,11 +204,7 @@ def sparse_inputs(X, n_features, dtype, name="X"):
     if X.dtype == object or not (np.issubdtype(X.dtype, np.number) or X.dtype == bool) \
             or np.issubdtype(X.dtype, np.complexfloating):
         raise TypeError(f"{name} must hold real numbers, got a sparse matrix of dtype {X.dtype}")
-    if X.shape[0] == 0:
-        raise ValueError(f"{name} is empty: it has 0 samples")
-    if X.shape[1] != n_features:
-        raise ValueError(f"{name} has {X.shape[1]} features per sample, but the network's "
-                         f"input layer has {n_features}")
+    _samples_and_features(name, X.shape, n_features)
     csr = sp.csr_array(X)  # shares the arrays of a CSR input
     data = cast_finite(f"{name} (its stored values)", csr.data, dtype)
     indices, indptr = (np.asarray(a, dtype=np.int64) for a in (csr.indices, csr.indptr))
