@@ -323,3 +323,39 @@ def test_read_only_and_memory_mapped_inputs_run_the_compiled_kernels(tmp_path):
     for flavour in flavours:
         net.fit(flavour, y_frozen, epochs=1)
     assert _signature_count() == before
+
+
+def _compiled_functions():
+    """Every numba dispatcher of the fastnn modules imported so far, once each."""
+    import numba
+    found = {}
+    for name, module in list(sys.modules.items()):
+        if name.split(".")[0] == "fastnn" and module is not None:
+            for value in list(vars(module).values()):
+                if isinstance(value, numba.core.registry.CPUDispatcher):
+                    found[id(value)] = value
+    return list(found.values())
+
+
+def test_no_compiled_function_is_specialised_on_a_literal_argument():
+    """A Python constant passed between compiled functions (``f(x, 0)``, ``f(x, True)``)
+    makes numba compile the callee once more, typed ``Literal[int](0)``: a whole extra
+    compilation for every user (``_numba.ZERO``, ``TRUE`` and friends avoid it). Runs the
+    layered engine (every rule kind), gradients, a graph and a population of tiny networks,
+    then looks at every signature compiled in this process."""
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((24, 4)), rng.integers(0, 3, 24)
+    for optimizer in ("sgd", "momentum", "adam"):
+        net = fastnn.Network([4, 6, 3], output_activation="softmax", cost="log_likelihood",
+                             seed=0)
+        net.fit(X, y, epochs=1, batch_size=5, optimizer=optimizer, l2=0.1)
+        net.gradients(X, y)
+    graph = fastnn.Graph([(1, 3), (2, 3), (1, 4), (3, 4), (2, 4)], [1, 2], [4], bias=[3, 4])
+    fastnn.Network(graph, seed=0).fit(X[:, :2], (y > 0).reshape(-1, 1).astype(float), epochs=1)
+    fastnn.best_of(2, lambda seed: fastnn.Network([2, 2, 1], seed=seed), X[:, :2],
+                   (y > 0).reshape(-1, 1).astype(float), epochs=2, batch_size=4,
+                   optimizer="momentum")
+    literal = [f"{f.py_func.__module__}.{f.py_func.__name__}{sig}"
+               for f in _compiled_functions() for sig in f.signatures
+               if any("Literal" in str(t) for t in sig)]
+    assert literal == []

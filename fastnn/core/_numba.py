@@ -20,6 +20,7 @@ import hashlib
 import os
 import warnings
 
+import numpy as np
 from numba import types
 from numba.core import caching
 from numba.extending import overload
@@ -30,6 +31,14 @@ JIT = dict(cache=True, nogil=True, fastmath=FASTMATH, error_model="numpy")
 PARALLEL_JIT = dict(JIT, parallel=True)
 SCALAR_JIT = dict(JIT, fastmath=False)
 """For helpers whose arithmetic would otherwise depend on where LLVM inlines them (see above)."""
+
+
+TRUE, FALSE, ZERO, ONE = np.bool_(True), np.bool_(False), np.int64(0), np.int64(1)
+"""Constant arguments for calls between compiled functions. numba compiles a callee once
+more for each Python literal it is called with (``f(x, 0)`` is typed ``Literal[int](0)``,
+``f(x, True)`` ``Literal[bool](True)``), a full compilation each; these NumPy scalars are
+typed ``int64`` and ``bool`` like the variables passed at other call sites, so every call
+shares one compiled form. LLVM still folds them where the callee is inlined."""
 
 
 def typed(like, value):
@@ -146,4 +155,5 @@ def will_compile(dispatcher, args):
         return False
 
 
-__all__ = ["FASTMATH", "JIT", "PARALLEL_JIT", "SCALAR_JIT", "typed", "will_compile"]
+__all__ = ["FALSE", "FASTMATH", "JIT", "ONE", "PARALLEL_JIT", "SCALAR_JIT", "TRUE", "ZERO", "typed",
+           "will_compile"]

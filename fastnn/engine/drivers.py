@@ -8,7 +8,7 @@ import numpy as np
 from numba import njit
 
 from ..core import costs
-from ..core._numba import JIT
+from ..core._numba import FALSE, JIT, ZERO
 from ..core.metrics import count_correct
 from . import rules
 from .kernels import backward_pass, forward_pass, layer_of, weight_total
@@ -30,7 +30,7 @@ def train_epoch(theta, grad, arch, work, X, Y, order, batch_size, update, accura
     n = order.shape[0]
     loss = 0.0
     correct = 0
-    a_in_all = layer_of(work.A, arch, work, 0, batch_size)
+    a_in_all = layer_of(work.A, arch, work, ZERO, batch_size)
     for start in range(0, n, batch_size):
         m = min(batch_size, n - start)
         a_in = a_in_all[:m]
@@ -46,7 +46,7 @@ def train_epoch(theta, grad, arch, work, X, Y, order, batch_size, update, accura
                 weight_sum += weights[order[start + x]]
             if weight_sum == 0:
                 weight_sum = 1.0
-        backward_pass(theta, grad, arch, work, a_in, y, m, 1.0 / weight_sum, False, weights,
+        backward_pass(theta, grad, arch, work, a_in, y, m, 1.0 / weight_sum, FALSE, weights,
                       order, start)
         for x in range(m):
             loss += work.sample_cost[x]

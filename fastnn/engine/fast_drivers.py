@@ -24,7 +24,7 @@ import numpy as np
 from numba import njit
 
 from ..core import activations, costs
-from ..core._numba import JIT
+from ..core._numba import FALSE, JIT, ONE, ZERO
 from ..core.metrics import count_correct
 from . import fast_kernels as fk
 from . import rules
@@ -86,8 +86,7 @@ def transposed_weights_of(plan, arch, l):
 @njit(**JIT)
 def forward_pass(theta, arch, plan, work, a_in, m):
     """Weighted sum with the activation fused, layer by layer (softmax applied per row)."""
-    forward_layers(theta, arch, plan, work, a_in, m, np.int64(1))  # int64, not a literal: one
-    # compiled form of forward_layers for every caller
+    forward_layers(theta, arch, plan, work, a_in, m, ONE)  # not a literal: one compiled form
 
 
 @njit(**JIT)
@@ -177,8 +176,8 @@ def backward_pass_sgd(theta, arch, plan, work, a_in, m, weight_sum, update, a_ne
         w, b = weights_of(theta, arch, l), biases_of(theta, arch, l)
         decay = update.decay[arch.w_off[l]]
         if l == 1 and m_next > 0:
-            s = layer_of(work.S, arch, work, 1, m_next)
-            a = layer_of(work.A, arch, work, 1, m_next)
+            s = layer_of(work.S, arch, work, ONE, m_next)
+            a = layer_of(work.A, arch, work, ONE, m_next)
             if plan.parallel[1]:
                 fk.sgd_then_weighted_sum_parallel(plan.width[1], delta, a_prev, w, b, scale,
                                                   update.learning_rate, decay, update.l2,
@@ -232,7 +231,7 @@ def train_epoch(theta, grad, arch, plan, work, X, Y, order, batch_size, update, 
 @njit(**JIT)
 def _first_batch(arch, plan, theta, work, X, Y, order, batch_size):
     """Gather the first batch into the first input buffer and run its forward pass."""
-    current = layer_of(work.A, arch, work, 0, batch_size)
+    current = layer_of(work.A, arch, work, ZERO, batch_size)
     m = min(batch_size, order.shape[0])
     gather(X, Y, order, np.int64(0), current[:m], work.y[:m])  # not a literal 0: one form
     forward_pass(theta, arch, plan, work, current[:m], m)
@@ -329,7 +328,7 @@ def train_epoch_rule(theta, grad, arch, plan, work, X, Y, order, batch_size, upd
         m_next = max(0, min(batch_size, n - start - batch_size))
         a_next = following[:m_next]
         gather(X, Y, order, start + batch_size, a_next, work.y[:m_next])
-        backward_pass(theta, grad, arch, plan, work, current[:m], m, 1.0 / weight_sum, False)
+        backward_pass(theta, grad, arch, plan, work, current[:m], m, 1.0 / weight_sum, FALSE)
         rules.step(update, theta, grad)
         if m_next > 0:
             forward_pass(theta, arch, plan, work, a_next, m_next)

@@ -37,7 +37,7 @@ import numpy as np
 from numba import njit, prange
 
 from ..core import activations
-from ..core._numba import JIT, PARALLEL_JIT, typed
+from ..core._numba import JIT, PARALLEL_JIT, TRUE, ZERO, typed
 from . import rules
 
 BLOCK = 4
@@ -308,11 +308,11 @@ def rank_update_block(jb, delta, a_prev, target, c, x0, x1):
     x = x0
     while x + 4 <= x1:
         _rank4_pass(target, j0, a_prev, x, x + 1, x + 2, x + 3,
-                    _scaled_deltas(delta, x, j0, c, True), _scaled_deltas(delta, x + 1, j0, c, True),
-                    _scaled_deltas(delta, x + 2, j0, c, True), _scaled_deltas(delta, x + 3, j0, c, True))
+                    _scaled_deltas(delta, x, j0, c, TRUE), _scaled_deltas(delta, x + 1, j0, c, TRUE),
+                    _scaled_deltas(delta, x + 2, j0, c, TRUE), _scaled_deltas(delta, x + 3, j0, c, TRUE))
         x += 4
     if x1 - x == 1:
-        d0, d1, d2, d3 = _scaled_deltas(delta, x, j0, c, True)
+        d0, d1, d2, d3 = _scaled_deltas(delta, x, j0, c, TRUE)
         for k in range(n_in):
             a0 = a_prev[x, k]
             target[j0, k] += d0 * a0
@@ -324,7 +324,7 @@ def rank_update_block(jb, delta, a_prev, target, c, x0, x1):
         # row with zero deltas (cheaper than two or three single-sample passes over the rows)
         x2, x3 = min(x + 2, x1 - 1), min(x + 3, x1 - 1)
         _rank4_pass(target, j0, a_prev, x, x + 1, x2, x3,
-                    _scaled_deltas(delta, x, j0, c, True), _scaled_deltas(delta, x + 1, j0, c, True),
+                    _scaled_deltas(delta, x, j0, c, TRUE), _scaled_deltas(delta, x + 1, j0, c, TRUE),
                     _scaled_deltas(delta, x2, j0, c, x + 2 < x1),
                     _scaled_deltas(delta, x3, j0, c, x + 3 < x1))
 
@@ -359,7 +359,7 @@ def rank_update_rows(jb, delta, a_prev, target, target_b, c):
         for x in range(m):
             total += delta[x, j]
         target_b[j] += c * total
-    rank_update_block(jb, delta, a_prev, target, c, 0, m)
+    rank_update_block(jb, delta, a_prev, target, c, ZERO, m)
 
 
 @njit(**JIT)
@@ -411,7 +411,7 @@ def sgd_block(jb, delta, a_prev, w, b, scale, eta, decay, l2, l1):
         eta_, l2_, l1_, zero = f(eta), f(l2), f(l1), f(0)
         for j in range(BLOCK * jb, min(BLOCK * jb + BLOCK, w.shape[0])):
             for k in range(w.shape[1]):
-                w[j, k] -= eta_ * rules.penalised(w[j, k], zero, 1, l2_, l1_)
+                w[j, k] -= eta_ * rules.penalised(w[j, k], zero, rules.WEIGHT, l2_, l1_)
     rank_update_rows(jb, delta, a_prev, w, b, -f(eta) * f(scale))
 
 

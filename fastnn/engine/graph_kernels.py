@@ -37,7 +37,7 @@ import numpy as np
 from numba import njit, prange
 
 from ..core import activations, costs
-from ..core._numba import JIT, PARALLEL_JIT, typed
+from ..core._numba import FALSE, JIT, PARALLEL_JIT, TRUE, typed
 from ..core.metrics import count_correct
 from . import rules
 
@@ -582,7 +582,7 @@ def edge_gradients(target, g, par, work, m, scale, accumulate, decay, eta, l2, l
 def backward(theta, grad, g, par, work, y, m, scale, accumulate):
     """BP1 at the outputs, the deltas, then the edge gradients ``scale`` times the sums over
     the batch into ``grad`` (added when ``accumulate``)."""
-    output_stage(g, work, y, m, True)
+    output_stage(g, work, y, m, TRUE)
     deltas(theta, g, par, work, m)
     edge_gradients(grad, g, par, work, m, scale, accumulate, np.zeros(0, np.uint8), 0.0, 0.0, 0.0)
 
@@ -624,7 +624,7 @@ def train_epoch(theta, grad, g, par, work, X, Y, order, batch_size, update, accu
         _load(g, work, X, order, start, m)
         _load_targets(work, Y, order, start, m)
         forward(theta, g, par, work, m)
-        output_stage(g, work, work.y, m, True)
+        output_stage(g, work, work.y, m, TRUE)
         for x in range(m):
             loss += work.sample_cost[x]
         correct += count_correct(accuracy_mode, work.a_out[:m], work.y[:m])
@@ -633,10 +633,10 @@ def train_epoch(theta, grad, g, par, work, X, Y, order, batch_size, update, accu
         deltas(theta, g, par, work, m)
         if update.rule == rules.SGD_RULE:
             update.t[0] += 1
-            edge_gradients(theta, g, par, work, m, -update.learning_rate / m, True, update.decay,
+            edge_gradients(theta, g, par, work, m, -update.learning_rate / m, TRUE, update.decay,
                            update.learning_rate, update.l2, update.l1)
         else:
-            edge_gradients(grad, g, par, work, m, 1.0 / m, False, update.decay, 0.0, 0.0, 0.0)
+            edge_gradients(grad, g, par, work, m, 1.0 / m, FALSE, update.decay, 0.0, 0.0, 0.0)
             rules.step(update, theta, grad)
     return loss, correct
 
@@ -686,7 +686,7 @@ def evaluate(theta, g, par, work, X, Y, accuracy_mode):
         _load(g, work, X, rows, start, m)
         _load_targets(work, Y, rows, start, m)
         forward(theta, g, par, work, m)
-        output_stage(g, work, work.y, m, False)
+        output_stage(g, work, work.y, m, FALSE)
         for x in range(m):
             loss += work.sample_cost[x]
         correct += count_correct(accuracy_mode, work.a_out[:m], work.y[:m])

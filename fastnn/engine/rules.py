@@ -39,7 +39,7 @@ from collections import namedtuple
 import numpy as np
 from numba import njit, prange
 
-from ..core._numba import JIT, PARALLEL_JIT
+from ..core._numba import FALSE, JIT, PARALLEL_JIT, TRUE, ZERO
 
 EXACT_JIT = dict(JIT, fastmath=False)
 EXACT_PARALLEL_JIT = dict(PARALLEL_JIT, fastmath=False)
@@ -58,6 +58,10 @@ Update = namedtuple("Update", ["rule", "learning_rate", "mu", "rho", "beta1", "b
 0 for biases; ``v``, ``s`` first and second state arrays in theta's dtype (length 0 when the
 rule has none); ``t`` int64 (1,), the number of steps taken (incremented by ``step``);
 ``runs`` int64 (k, 3), the maximal runs ``[start, stop, is_weight]`` of ``decay``."""
+
+WEIGHT = np.uint8(1)
+"""``decay``'s mark of a weight, for kernels that call ``penalised`` on weights only (typed
+uint8 like ``decay[i]``: one compiled form of ``penalised``)."""
 
 
 # --- compiled per-weight kernels -----------------------------------------------------------
@@ -192,9 +196,9 @@ def _rule(u, theta, grad, lo, hi, penalise):
     if u.rule == SGD_RULE:
         _sgd(u, theta, grad, lo, hi, penalise)
     elif u.rule == MOMENTUM_RULE:
-        _momentum(u, theta, grad, lo, hi, penalise, False)
+        _momentum(u, theta, grad, lo, hi, penalise, FALSE)
     elif u.rule == NESTEROV_RULE:
-        _momentum(u, theta, grad, lo, hi, penalise, True)
+        _momentum(u, theta, grad, lo, hi, penalise, TRUE)
     elif u.rule == ADAGRAD_RULE:
         _adagrad(u, theta, grad, lo, hi, penalise)
     elif u.rule == RMSPROP_RULE:
@@ -208,7 +212,7 @@ def step_range(u, theta, grad, lo, hi):
     """One update of parameters [lo, hi). With a penalty the range is walked run by run
     (``u.runs``: weights penalised, biases not), so no inner loop tests a mask."""
     if u.l2 == 0 and u.l1 == 0:
-        _rule(u, theta, grad, lo, hi, False)
+        _rule(u, theta, grad, lo, hi, FALSE)
         return
     for r in range(u.runs.shape[0]):
         a, b = max(lo, u.runs[r, 0]), min(hi, u.runs[r, 1])
@@ -235,7 +239,7 @@ def step(u, theta, grad):
     if theta.shape[0] >= PARALLEL_PARAMETERS:
         _step_blocks(u, theta, grad)
     else:
-        step_range(u, theta, grad, 0, theta.shape[0])
+        step_range(u, theta, grad, ZERO, theta.shape[0])
 
 
 # --- vectorised NumPy forms (reference engine) ---------------------------------------------

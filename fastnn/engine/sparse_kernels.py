@@ -50,7 +50,7 @@ import numpy as np
 from numba import njit, prange
 
 from ..core import activations, costs
-from ..core._numba import JIT, PARALLEL_JIT, typed
+from ..core._numba import FALSE, JIT, ONE, PARALLEL_JIT, typed
 from ..core.metrics import count_correct
 from . import fast_drivers as fd
 from . import fast_kernels as fk
@@ -169,9 +169,9 @@ def forward_pass(theta, arch, plan, work, X, r0, r1):
     """Forward pass of rows ``r0..r1-1`` of ``X`` on the transposed parameters ``theta``:
     the first layer over stored entries, the layers above with ``fast_drivers.forward_layers``."""
     m = r1 - r0
-    wT, b = first_layer_transposed(theta, arch), biases_of(theta, arch, 1)
-    s = layer_of(work.S, arch, work, 1, m)
-    a = layer_of(work.A, arch, work, 1, m)
+    wT, b = first_layer_transposed(theta, arch), biases_of(theta, arch, ONE)
+    s = layer_of(work.S, arch, work, ONE, m)
+    a = layer_of(work.A, arch, work, ONE, m)
     if plan.parallel[1]:
         sparse_weighted_sum_parallel(arch.codes[1], wT, b, X, r0, s, a)
     else:
@@ -197,8 +197,8 @@ def backward_pass(theta, grad, arch, plan, work, X, r0, r1, scale, accumulate):
             fk.weight_gradient_parallel(plan.width[l], delta, a_prev, gw, gb, scale, accumulate)
         else:
             fk.weight_gradient_serial(plan.width[l], delta, a_prev, gw, gb, scale, accumulate)
-    delta = layer_of(work.D, arch, work, 1, m)
-    gwT, gb = first_layer_transposed(grad, arch), biases_of(grad, arch, 1)
+    delta = layer_of(work.D, arch, work, ONE, m)
+    gwT, gb = first_layer_transposed(grad, arch), biases_of(grad, arch, ONE)
     c = gwT.dtype.type(scale)
     for j in range(gb.shape[0]):
         total = typed(c, 0.0)
@@ -254,7 +254,7 @@ def train_epoch(theta, grad, arch, plan, work, batch, X, Y, order, batch_size, u
         correct += batch_correct
         if not np.isfinite(loss):
             break
-        backward_pass(theta, grad, arch, plan, work, batch, zero, m, 1.0 / weight_sum, False)
+        backward_pass(theta, grad, arch, plan, work, batch, zero, m, 1.0 / weight_sum, FALSE)
         rules.step(update, theta, grad)
         clear_rows(batch, zero, m, first_layer_transposed(grad, arch))
     return loss, correct

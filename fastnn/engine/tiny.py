@@ -34,7 +34,7 @@ import numpy as np
 from numba import njit, prange
 
 from ..core import activations, costs
-from ..core._numba import JIT, PARALLEL_JIT, SCALAR_JIT, typed
+from ..core._numba import FALSE, JIT, PARALLEL_JIT, SCALAR_JIT, ZERO, typed
 from ..core.metrics import ARGMAX_ACCURACY, THRESHOLD_ACCURACY
 from . import fast_kernels as fk
 from . import rules
@@ -277,7 +277,7 @@ def _penalise_weights(TH, arch, l, eta, l2, l1):
     for q in range(arch.w_off[l], arch.w_off[l] + arch.sizes[l] * arch.sizes[l - 1]):
         for r in range(R):
             if l2[r] != 0 or l1[r] != 0:
-                TH[q, r] -= f(eta[r]) * rules.penalised(TH[q, r], zero, 1, f(l2[r]), f(l1[r]))
+                TH[q, r] -= f(eta[r]) * rules.penalised(TH[q, r], zero, rules.WEIGHT, f(l2[r]), f(l1[r]))
 
 
 RULES = (rules.SGD_RULE, rules.MOMENTUM_RULE, rules.NESTEROV_RULE, rules.ADAM_RULE)
@@ -313,7 +313,7 @@ def _rule_step(G, TH, V, S, T, rule, hyper, eta, l2, l1, decay, runs, lanes, tmp
                          hyper[r, 4], l2[r], l1[r], decay, v, s, tcount, runs)
         tcount[0] += 1  # rules.step: count, then (P < rules.PARALLEL_PARAMETERS) the range
         if u.l2 == 0 and u.l1 == 0:
-            _momentum_or_adam(u, theta, grad, 0, P, False)
+            _momentum_or_adam(u, theta, grad, ZERO, P, FALSE)
         else:  # rules.step_range: run by run, weights penalised
             for q in range(runs.shape[0]):
                 _momentum_or_adam(u, theta, grad, runs[q, 0], runs[q, 1], runs[q, 2] == 1)
@@ -477,7 +477,7 @@ def _train_chunk(c, TH, V, S, T, chunk_rule, hyper, rates, l2, l1, decay, runs, 
     correct = np.zeros(R, np.int64)
     v_loss = np.zeros(R, np.float64)
     v_correct = np.zeros(R, np.int64)
-    lanes = 0
+    lanes = ZERO  # not a literal 0: one compiled form of _epoch
     for r in range(R):
         if nets[c, r] >= 0:
             lanes = r + 1
