@@ -59,9 +59,8 @@ def test_backpropagate_delta_matches_plain_kernel(dtype, driver, m, n, n_next, s
     a = activations.NUMPY[name][0](s)
     delta, plain, direct = np.empty_like(s), np.empty_like(s), np.empty_like(s)
     wT = np.empty((n, n_next), dtype)
-    getattr(fk, f"transpose_{driver}")(w_next, wT)
-    np.testing.assert_array_equal(wT, w_next.T)
-    getattr(fk, f"backpropagate_delta_{driver}")(per, code, wT, delta_next, s, a, delta)
+    getattr(fk, f"backpropagate_delta_{driver}")(per, code, w_next, wT, delta_next, s, a, delta)
+    np.testing.assert_array_equal(wT, w_next.T)  # every group copied its rows of w_next.T
     fk.backpropagate_delta_direct(code, w_next, delta_next, s, a, direct)
     np.testing.assert_allclose(direct, delta, **TOLERANCE[dtype])
     kernels.backpropagate_delta(code, w_next, delta_next, s, a, plain)
@@ -82,6 +81,16 @@ def test_weight_gradient_matches_plain_kernel(dtype, driver, m, n_in, n_out, see
     np.testing.assert_allclose(gb, plain_b, **TOLERANCE[dtype])
 
 
+def sgd_alone(driver, per, delta, a_prev, w, b, scale, eta, decay, l2, l1):
+    """The SGD step of a layer without a next batch: ``sgd_then_weighted_sum_*`` given no
+    next rows, as the drivers run it for every layer but the first."""
+    empty = np.empty((0, a_prev.shape[1]), w.dtype)
+    out = np.empty((0, w.shape[0]), w.dtype)
+    getattr(fk, f"sgd_then_weighted_sum_{driver}")(per, delta, a_prev, w, b, scale, eta, decay,
+                                                   l2, l1, activations.SIGMOID, empty, out,
+                                                   out.copy())
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("driver", DRIVERS)
 @settings(max_examples=15, deadline=None)
@@ -99,7 +108,7 @@ def test_fused_sgd_equals_gradient_then_step(dtype, driver, m, n_in, n_out, seed
     decay = np.concatenate([np.ones(w.size, np.uint8), np.zeros(b.size, np.uint8)])
     update = optimizers.get("sgd", eta).bind(theta.size, dtype).update(eta, decay, l2=l2, l1=l1)
     rules.step(update, theta, grad)
-    getattr(fk, f"sgd_{driver}")(per, delta, a_prev, w, b, 1.0 / m, eta, 1, l2, l1)
+    sgd_alone(driver, per, delta, a_prev, w, b, 1.0 / m, eta, 1, l2, l1)
     np.testing.assert_allclose(w.ravel(), theta[:w.size], **TOLERANCE[dtype])
     np.testing.assert_allclose(b, theta[w.size:], **TOLERANCE[dtype])
 
@@ -120,7 +129,7 @@ def test_sgd_then_weighted_sum_equals_the_two_in_turn(dtype, driver, m, m_next, 
     w2, b2 = w.copy(), b.copy()
     s, a = np.empty((m_next, n_out), dtype), np.empty((m_next, n_out), dtype)
     s2, a2 = np.empty_like(s), np.empty_like(a)
-    getattr(fk, f"sgd_{driver}")(per, delta, a_prev, w, b, 1.0 / m, 0.3, 1, l2, l1)
+    sgd_alone(driver, per, delta, a_prev, w, b, 1.0 / m, 0.3, 1, l2, l1)
     getattr(fk, f"weighted_sum_{driver}")(per, code, w, b, a_next, s, a)
     getattr(fk, f"sgd_then_weighted_sum_{driver}")(per, delta, a_prev, w2, b2, 1.0 / m, 0.3, 1,
                                                    l2, l1, code, a_next, s2, a2)
@@ -145,7 +154,6 @@ def test_float32_tile_kernels_stay_float32():
         fk._scaled_deltas: (M, i, i, f, numba.boolean),
         fk.rank_update_rows: (i, M, M, M, V, f),
         fk.sgd_block: (i, M, M, M, V, d, d, i, d, d),
-        fk.sgd_group: (i, i, M, M, M, V, d, d, i, d, d),
         fk.sgd_then_weighted_sum_group: (i, i, M, M, M, V, d, d, i, d, d, i, M, M, M),
         fk.softmax_rows: (M, M),
     }
@@ -271,12 +279,12 @@ def test_parallel_kernels_same_bits_on_one_and_two_threads(rng):
             s, a = np.empty((m, n), f), np.empty((m, n), f)
             fk.weighted_sum_parallel(3, activations.TANH, w, b, a_prev, s, a)
             wT, back = np.empty((n_in, n), f), np.empty((m, n_in), f)
-            fk.transpose_parallel(w, wT)
-            fk.backpropagate_delta_parallel(2, activations.TANH, wT, delta, a_prev, a_prev, back)
+            fk.backpropagate_delta_parallel(2, activations.TANH, w, wT, delta, a_prev, a_prev,
+                                            back)
             gw, gb = np.empty_like(w), np.empty_like(b)
             fk.weight_gradient_parallel(3, delta, a_prev, gw, gb, 0.1, False)
             w2, b2 = w.copy(), b.copy()
-            fk.sgd_parallel(3, delta, a_prev, w2, b2, 0.1, 0.5, 1, 0.01, 0.001)
+            sgd_alone("parallel", 3, delta, a_prev, w2, b2, 0.1, 0.5, 1, 0.01, 0.001)
             w3, b3, s3, a3 = w.copy(), b.copy(), np.empty((m, n), f), np.empty((m, n), f)
             fk.sgd_then_weighted_sum_parallel(2, delta, a_prev, w3, b3, 0.1, 0.5, 1, 0.01, 0.001,
                                               activations.TANH, a_prev[::-1].copy(), s3, a3)

@@ -132,13 +132,11 @@ def propagate_delta(theta, arch, plan, work, l, m):
         return
     wT = transposed_weights_of(plan, arch, l)
     if plan.parallel[l]:
-        fk.transpose_parallel(w, wT)
-        fk.backpropagate_delta_parallel(plan.width[l - 1], arch.codes[l - 1], wT, delta, s_prev,
-                                        a_prev, delta_prev)
+        fk.backpropagate_delta_parallel(plan.width[l - 1], arch.codes[l - 1], w, wT, delta,
+                                        s_prev, a_prev, delta_prev)
     else:
-        fk.transpose_serial(w, wT)
-        fk.backpropagate_delta_serial(plan.width[l - 1], arch.codes[l - 1], wT, delta, s_prev,
-                                      a_prev, delta_prev)
+        fk.backpropagate_delta_serial(plan.width[l - 1], arch.codes[l - 1], w, wT, delta,
+                                      s_prev, a_prev, delta_prev)
 
 
 @njit(**JIT)
@@ -165,7 +163,8 @@ def backward_pass_sgd(theta, arch, plan, work, a_in, m, weight_sum, update, a_ne
     weights are updated in place, block of rows by block of rows, right after BP2 has read
     them; the gradient is never stored. When the next batch's inputs ``a_next`` are given
     (``m_next = len(a_next) > 0``), its forward pass follows, the first layer's fused into
-    that layer's update (``fast_kernels.sgd_then_weighted_sum_group``)."""
+    that layer's update (``fast_kernels.sgd_then_weighted_sum_group``); the other layers'
+    steps run the same kernel with no next rows (one kernel to compile, not two)."""
     scale = 1.0 / weight_sum  # the division here, as before sample weights: the same bits
     m_next = a_next.shape[0]
     for l in range(arch.sizes.shape[0] - 1, 0, -1):
@@ -175,26 +174,21 @@ def backward_pass_sgd(theta, arch, plan, work, a_in, m, weight_sum, update, a_ne
         delta = layer_of(work.D, arch, work, l, m)
         w, b = weights_of(theta, arch, l), biases_of(theta, arch, l)
         decay = update.decay[arch.w_off[l]]
-        if l == 1 and m_next > 0:
-            s = layer_of(work.S, arch, work, ONE, m_next)
-            a = layer_of(work.A, arch, work, ONE, m_next)
-            if plan.parallel[1]:
-                fk.sgd_then_weighted_sum_parallel(plan.width[1], delta, a_prev, w, b, scale,
-                                                  update.learning_rate, decay, update.l2,
-                                                  update.l1, arch.codes[1], a_next, s, a)
-            else:
-                fk.sgd_then_weighted_sum_serial(plan.width[1], delta, a_prev, w, b, scale,
-                                                update.learning_rate, decay, update.l2,
-                                                update.l1, arch.codes[1], a_next, s, a)
+        fused = l == 1 and m_next > 0  # else the step alone: no next batch's rows
+        rows = m_next if fused else 0
+        s, a = layer_of(work.S, arch, work, l, rows), layer_of(work.A, arch, work, l, rows)
+        if plan.parallel[l]:
+            fk.sgd_then_weighted_sum_parallel(plan.width[l], delta, a_prev, w, b, scale,
+                                              update.learning_rate, decay, update.l2, update.l1,
+                                              arch.codes[l], a_next[:rows], s, a)
+        else:
+            fk.sgd_then_weighted_sum_serial(plan.width[l], delta, a_prev, w, b, scale,
+                                            update.learning_rate, decay, update.l2, update.l1,
+                                            arch.codes[l], a_next[:rows], s, a)
+        if fused:
             if arch.codes[1] == activations.SOFTMAX:
                 fk.softmax_rows(s, a)
             forward_layers(theta, arch, plan, work, a_next, m_next, np.int64(2))
-        elif plan.parallel[l]:
-            fk.sgd_parallel(plan.width[l], delta, a_prev, w, b, scale, update.learning_rate, decay,
-                            update.l2, update.l1)
-        else:
-            fk.sgd_serial(plan.width[l], delta, a_prev, w, b, scale, update.learning_rate, decay,
-                          update.l2, update.l1)
 
 
 @njit(**JIT)

@@ -197,20 +197,6 @@ def transpose_block(jb, w, wT):
             wT[j, k] = w[k, j]
 
 
-@njit(**PARALLEL_JIT)
-def transpose_parallel(w, wT):
-    """``wT = w.T`` (shape (n_in, n_out)), copied in parallel blocks of rows of ``wT``."""
-    for jb in prange((w.shape[1] + BLOCK - 1) // BLOCK):
-        transpose_block(np.int64(jb), w, wT)
-
-
-@njit(**JIT)
-def transpose_serial(w, wT):
-    """``wT = w.T`` on the calling thread."""
-    for jb in range((w.shape[1] + BLOCK - 1) // BLOCK):
-        transpose_block(jb, w, wT)
-
-
 @njit(**JIT)
 def _store_delta(code, s, a, delta, x, j, total):
     r"""Epilogue of BP2: :math:`\delta_{xj} = f'(s_{xj}) \cdot \mathrm{total}`."""
@@ -241,11 +227,16 @@ def backpropagate_delta_block(jb, code, wT, delta_next, s, a, delta, x0, x1):
 
 
 @njit(**JIT)
-def backpropagate_delta_group(g, per, code, wT, delta_next, s, a, delta):
-    """``backpropagate_delta_block`` for the ``per`` blocks of group ``g``, chunk of samples by chunk."""
+def backpropagate_delta_group(g, per, code, w_next, wT, delta_next, s, a, delta):
+    """``backpropagate_delta_block`` for the ``per`` blocks of group ``g``, chunk of samples
+    by chunk, after copying the group's rows of ``wT`` from ``w_next``'s columns
+    (``transpose_block``): a group reads only the rows of ``wT`` it wrote, so the copy needs
+    no region of its own."""
     m = delta_next.shape[0]
     jb0 = per * g
     jb1 = min(jb0 + per, (wT.shape[0] + BLOCK - 1) // BLOCK)
+    for jb in range(jb0, jb1):
+        transpose_block(jb, w_next, wT)
     for x0 in range(0, m, X_CHUNK):
         x1 = min(x0 + X_CHUNK, m)
         for jb in range(jb0, jb1):
@@ -253,17 +244,18 @@ def backpropagate_delta_group(g, per, code, wT, delta_next, s, a, delta):
 
 
 @njit(**PARALLEL_JIT)
-def backpropagate_delta_parallel(per, code, wT, delta_next, s, a, delta):
-    """``backpropagate_delta_group`` over every group of neurons, in parallel."""
+def backpropagate_delta_parallel(per, code, w_next, wT, delta_next, s, a, delta):
+    """``backpropagate_delta_group`` over every group of neurons, in parallel (a group owns
+    its rows of ``wT`` and its columns of ``delta``)."""
     for g in prange(n_groups(wT.shape[0], per)):
-        backpropagate_delta_group(np.int64(g), per, code, wT, delta_next, s, a, delta)
+        backpropagate_delta_group(np.int64(g), per, code, w_next, wT, delta_next, s, a, delta)
 
 
 @njit(**JIT)
-def backpropagate_delta_serial(per, code, wT, delta_next, s, a, delta):
+def backpropagate_delta_serial(per, code, w_next, wT, delta_next, s, a, delta):
     """``backpropagate_delta_group`` over every group of neurons, on the calling thread."""
     for g in range(n_groups(wT.shape[0], per)):
-        backpropagate_delta_group(g, per, code, wT, delta_next, s, a, delta)
+        backpropagate_delta_group(g, per, code, w_next, wT, delta_next, s, a, delta)
 
 
 @njit(**JIT)
@@ -415,27 +407,6 @@ def sgd_block(jb, delta, a_prev, w, b, scale, eta, decay, l2, l1):
     rank_update_rows(jb, delta, a_prev, w, b, -f(eta) * f(scale))
 
 
-@njit(**JIT)
-def sgd_group(g, per, delta, a_prev, w, b, scale, eta, decay, l2, l1):
-    """``sgd_block`` for the ``per`` blocks of group ``g``."""
-    for jb in range(per * g, min(per * (g + 1), (w.shape[0] + BLOCK - 1) // BLOCK)):
-        sgd_block(jb, delta, a_prev, w, b, scale, eta, decay, l2, l1)
-
-
-@njit(**PARALLEL_JIT)
-def sgd_parallel(per, delta, a_prev, w, b, scale, eta, decay, l2, l1):
-    """``sgd_group`` over every group of rows, in parallel (a group owns its rows)."""
-    for g in prange(n_groups(w.shape[0], per)):
-        sgd_group(np.int64(g), per, delta, a_prev, w, b, scale, eta, decay, l2, l1)
-
-
-@njit(**JIT)
-def sgd_serial(per, delta, a_prev, w, b, scale, eta, decay, l2, l1):
-    """``sgd_group`` over every group of rows, on the calling thread."""
-    for g in range(n_groups(w.shape[0], per)):
-        sgd_group(g, per, delta, a_prev, w, b, scale, eta, decay, l2, l1)
-
-
 # --- the SGD step of one batch fused with the next batch's weighted sum ---------------------
 
 @njit(**JIT)
@@ -444,10 +415,12 @@ def sgd_then_weighted_sum_group(g, per, delta, a_prev, w, b, scale, eta, decay, 
     r"""For each block of group ``g``: ``sgd_block`` (this batch's update of the block's rows
     of :math:`w` and :math:`b`), then ``weighted_sum_block`` of the *next* batch
     (``a_next``, shape (m_next, n_in)) on the freshly updated rows, while they are still in
-    L1. Per element the same operations as ``sgd_group`` followed by ``weighted_sum_group``,
-    so the same bits; but each weight row is brought from L2 once per batch instead of twice.
+    L1. Per element the same operations as the SGD step of every block followed by
+    ``weighted_sum_group``, so the same bits; but each weight row is brought from L2 once per batch instead of twice.
     Measured: 7% less time for the first layer of [784, 30, 10] and [784, 100, 10] at batch
-    10; no change at batch 1, where the 1 x 4 dot product is bound by FMA latency instead."""
+    10; no change at batch 1, where the 1 x 4 dot product is bound by FMA latency instead.
+    With ``a_next`` of no rows it is the SGD step alone (``fast_drivers`` steps every layer
+    so: one kernel compiled instead of two)."""
     m_next = a_next.shape[0]
     for jb in range(per * g, min(per * (g + 1), (w.shape[0] + BLOCK - 1) // BLOCK)):
         sgd_block(jb, delta, a_prev, w, b, scale, eta, decay, l2, l1)

@@ -47,25 +47,29 @@ _REGION_COST = {}
 
 def region_cost(threads, dtype):
     """Seconds a parallel region costs on ``threads`` threads, measured once per process:
-    ``fast_kernels.transpose_parallel`` minus ``transpose_serial`` on a 4 x 4 matrix (one
-    block: the launch and the join, no work to share), median of 7 runs of 40 calls each.
-    About 2 ms of measuring; both kernels are part of every fast driver, so nothing extra
-    is compiled (they are compiled or loaded from the cache here instead of there)."""
+    ``fast_kernels.backpropagate_delta_parallel`` minus ``backpropagate_delta_serial`` on a
+    4 x 4 layer and one sample (one block: the launch and the join, no work to share),
+    median of 7 runs of 40 calls each. About 2 ms of measuring; both kernels are part of
+    every fast driver, so nothing extra is compiled (they are compiled or loaded from the
+    cache here instead of there)."""
     key = (threads, np.dtype(dtype))
     if key not in _REGION_COST:
-        w, wT = np.zeros((4, 4), dtype), np.zeros((4, 4), dtype)
+        w, wT, row = np.zeros((4, 4), dtype), np.zeros((4, 4), dtype), np.zeros((1, 4), dtype)
+        args = (np.int64(1), np.int64(activations.SIGMOID), w, wT, row, row.copy(), row.copy(),
+                row.copy())
 
         def per_call(kernel):
-            kernel(w, wT)
+            kernel(*args)
             runs = []
             for _ in range(7):
                 start = time.perf_counter()
                 for _ in range(40):
-                    kernel(w, wT)
+                    kernel(*args)
                 runs.append((time.perf_counter() - start) / 40)
             return float(np.median(runs))
 
-        _REGION_COST[key] = max(per_call(fk.transpose_parallel) - per_call(fk.transpose_serial), 0.0)
+        _REGION_COST[key] = max(per_call(fk.backpropagate_delta_parallel)
+                                - per_call(fk.backpropagate_delta_serial), 0.0)
     return _REGION_COST[key]
 
 
