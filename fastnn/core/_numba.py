@@ -31,6 +31,14 @@ JIT = dict(cache=True, nogil=True, fastmath=FASTMATH, error_model="numpy")
 PARALLEL_JIT = dict(JIT, parallel=True)
 SCALAR_JIT = dict(JIT, fastmath=False)
 """For helpers whose arithmetic would otherwise depend on where LLVM inlines them (see above)."""
+GLUE_JIT = dict(JIT, inline="always")
+"""For the drivers' glue (a batch's forward pass, BP1, the backward pass, the gather): numba
+inlines its IR into each caller instead of compiling it as a function of its own. numba
+links a compiled function's whole call tree into it and optimises and emits that tree
+again at every level of calls, so each glue level re-compiled everything below it: the
+first ``fit`` of the demo's network compiled for 20.4 s of CPU with the glue as functions,
+14.5 s inlined, the same bits. Only for functions with ``JIT``'s flags called from ``JIT``
+functions: inlined IR is compiled with the caller's fastmath flags."""
 
 
 TRUE, FALSE, ZERO, ONE = np.bool_(True), np.bool_(False), np.int64(0), np.int64(1)
@@ -155,5 +163,5 @@ def will_compile(dispatcher, args):
         return False
 
 
-__all__ = ["FALSE", "FASTMATH", "JIT", "ONE", "PARALLEL_JIT", "SCALAR_JIT", "TRUE", "ZERO", "typed",
-           "will_compile"]
+__all__ = ["FALSE", "FASTMATH", "GLUE_JIT", "JIT", "ONE", "PARALLEL_JIT", "SCALAR_JIT", "TRUE",
+           "ZERO", "typed", "will_compile"]

@@ -24,7 +24,7 @@ import numpy as np
 from numba import njit
 
 from ..core import activations, costs
-from ..core._numba import FALSE, JIT, ONE, ZERO
+from ..core._numba import FALSE, GLUE_JIT, JIT, ONE, ZERO
 from ..core.metrics import count_correct
 from . import fast_kernels as fk
 from . import rules
@@ -83,13 +83,13 @@ def transposed_weights_of(plan, arch, l):
     return _matrix(plan.wT, arch.w_off[l], arch.sizes[l - 1], arch.sizes[l])
 
 
-@njit(**JIT)
+@njit(**GLUE_JIT)
 def forward_pass(theta, arch, plan, work, a_in, m):
     """Weighted sum with the activation fused, layer by layer (softmax applied per row)."""
     forward_layers(theta, arch, plan, work, a_in, m, ONE)  # not a literal: one compiled form
 
 
-@njit(**JIT)
+@njit(**GLUE_JIT)
 def forward_layers(theta, arch, plan, work, a_in, m, first):
     """``forward_pass`` from layer ``first`` on (the layers before it already computed)."""
     a_prev = a_in if first == 1 else layer_of(work.A, arch, work, first - 1, m)
@@ -106,7 +106,7 @@ def forward_layers(theta, arch, plan, work, a_in, m, first):
         a_prev = a
 
 
-@njit(**JIT)
+@njit(**GLUE_JIT)
 def output_delta(arch, work, y, m):
     r"""BP1 :math:`\delta^L = \partial C_x/\partial a^L \cdot f'(s^L)` and the cost :math:`C_x`
     of every sample, on the calling thread (the output layer is small)."""
@@ -119,7 +119,7 @@ def output_delta(arch, work, y, m):
         costs.output_delta_of_sample(arch.cost, arch.codes[L], s[x], a[x], y[x], delta[x])
 
 
-@njit(**JIT)
+@njit(**GLUE_JIT)
 def propagate_delta(theta, arch, plan, work, l, m):
     r"""BP2 from layer l into layer l-1, :math:`\delta^{l-1} = f'(s^{l-1}) \odot (\delta^l w^l)`."""
     w = weights_of(theta, arch, l)
@@ -139,7 +139,7 @@ def propagate_delta(theta, arch, plan, work, l, m):
                                       s_prev, a_prev, delta_prev)
 
 
-@njit(**JIT)
+@njit(**GLUE_JIT)
 def backward_pass(theta, grad, arch, plan, work, a_in, m, scale, accumulate):
     r"""After BP1 (``output_delta``), for l = L..1: BP2 into layer l-1, then BP3/BP4 of
     layer l into ``grad``: ``scale`` times the sums over the batch, added to ``grad`` when
@@ -156,7 +156,7 @@ def backward_pass(theta, grad, arch, plan, work, a_in, m, scale, accumulate):
             fk.weight_gradient_serial(plan.width[l], delta, a_prev, gw, gb, scale, accumulate)
 
 
-@njit(**JIT)
+@njit(**GLUE_JIT)
 def backward_pass_sgd(theta, arch, plan, work, a_in, m, weight_sum, update, a_next):
     r"""``backward_pass`` with the SGD step of ``update`` fused into BP3/BP4 (1/``weight_sum``
     times the sums over the batch: ``weight_sum`` is m, or the batch's summed sample weight): layer l's
@@ -191,7 +191,7 @@ def backward_pass_sgd(theta, arch, plan, work, a_in, m, weight_sum, update, a_ne
             forward_layers(theta, arch, plan, work, a_next, m_next, np.int64(2))
 
 
-@njit(**JIT)
+@njit(**GLUE_JIT)
 def gather(X, Y, order, start, a_in, y):
     """Rows ``order[start:start + m]`` of ``X`` and ``Y`` into the batch buffers (m = len(a_in)).
     Explicit k-loops: numba's row-slice assignment cost ~2.5 us more per batch of ten
@@ -222,7 +222,7 @@ def train_epoch(theta, grad, arch, plan, work, X, Y, order, batch_size, update, 
                             accuracy_mode, weights)
 
 
-@njit(**JIT)
+@njit(**GLUE_JIT)
 def _first_batch(arch, plan, theta, work, X, Y, order, batch_size):
     """Gather the first batch into the first input buffer and run its forward pass."""
     current = layer_of(work.A, arch, work, ZERO, batch_size)
@@ -232,7 +232,7 @@ def _first_batch(arch, plan, theta, work, X, Y, order, batch_size):
     return current
 
 
-@njit(**JIT)
+@njit(**GLUE_JIT)
 def weigh_output_delta(arch, work, weights, rows, start, m):
     r"""Sample weights :math:`v_x` into BP1: :math:`\delta^L_x \leftarrow v_x \delta^L_x` and
     :math:`C_x \leftarrow v_x C_x` for the batch's samples x, the rows ``rows[start + x]`` of
@@ -255,7 +255,7 @@ def weigh_output_delta(arch, work, weights, rows, start, m):
     return total if total > 0 else 1.0
 
 
-@njit(**JIT)
+@njit(**GLUE_JIT)
 def _batch_cost(arch, work, y, m, accuracy_mode, loss, weights, order, start):
     """BP1 of the batch in the workspace, weighted (``weigh_output_delta``); ``loss`` plus the
     batch's per-sample costs (added one by one, in sample order), the batch's number of
