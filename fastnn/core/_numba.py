@@ -1,8 +1,9 @@
 """One place for numba options and the small typed-constant helper the kernels share.
 
-Every compiled function in fastnn is built with ``JIT`` (serial), ``PARALLEL_JIT`` or
-``SCALAR_JIT``. The fastmath flag set deliberately leaves out ``nnan`` and ``ninf`` so that
-NaN and infinity checks keep their meaning; ``reassoc`` and ``contract`` let LLVM vectorise
+Every compiled function in fastnn is built with ``JIT`` (serial), ``PARALLEL_JIT``,
+``SCALAR_JIT`` or ``GLUE_JIT`` (inlined into its callers). The fastmath flag set
+deliberately leaves out ``nnan`` and ``ninf`` so that NaN and infinity checks keep their
+meaning; ``reassoc`` and ``contract`` let LLVM vectorise
 the k-loop reductions, which is why kernels are tested against the NumPy engine with
 tolerances while the same build stays bit-identical run to run and for any thread count
 (every ``prange`` iteration writes only the elements it owns).
@@ -32,12 +33,13 @@ PARALLEL_JIT = dict(JIT, parallel=True)
 SCALAR_JIT = dict(JIT, fastmath=False)
 """For helpers whose arithmetic would otherwise depend on where LLVM inlines them (see above)."""
 GLUE_JIT = dict(JIT, inline="always")
-"""For the drivers' glue (a batch's forward pass, BP1, the backward pass, the gather): numba
-inlines its IR into each caller instead of compiling it as a function of its own. numba
-links a compiled function's whole call tree into it and optimises and emits that tree
-again at every level of calls, so each glue level re-compiled everything below it: the
-first ``fit`` of the demo's network compiled for 20.4 s of CPU with the glue as functions,
-14.5 s inlined, the same bits. Only for functions with ``JIT``'s flags called from ``JIT``
+"""For the drivers' glue (a batch's forward pass, BP1, the backward pass, the gather; in the
+layered, sparse and graph engines alike): numba inlines its IR into each caller instead of
+compiling it as a function of its own. numba links a compiled function's whole call tree
+into it and optimises and emits that tree again at every level of calls, so each glue
+level re-compiled everything below it: the first ``fit`` of the demo's network compiled
+for 20.4 s of CPU with the glue as functions, 14.5 s inlined, the same bits. Only for
+functions with ``JIT``'s flags called from ``JIT``
 functions: inlined IR is compiled with the caller's fastmath flags."""
 
 

@@ -37,7 +37,7 @@ import numpy as np
 from numba import njit, prange
 
 from ..core import activations, costs
-from ..core._numba import FALSE, JIT, PARALLEL_JIT, TRUE, typed
+from ..core._numba import FALSE, GLUE_JIT, JIT, PARALLEL_JIT, TRUE, typed
 from ..core.metrics import count_correct
 from . import rules
 
@@ -500,7 +500,7 @@ def _gradients_level_parallel(target, g, lo, hi, A, D, AT, m, scale, accumulate,
 
 # --- passes ----------------------------------------------------------------------------------
 
-@njit(**JIT)
+@njit(**GLUE_JIT)
 def forward(theta, g, par, work, m):
     """The forward sums level by level, then the row-wise softmax of softmax outputs,
     :math:`a_{jx} = e^{s_{jx} - \\max s_x} / \\sum_i e^{s_{ix} - \\max s_x}` over the outputs."""
@@ -526,7 +526,7 @@ def forward(theta, g, par, work, m):
                 A[j, x] /= total
 
 
-@njit(**JIT)
+@njit(**GLUE_JIT)
 def output_stage(g, work, y, m, with_delta):
     """Per sample: the outputs' s and a as rows, the cost :math:`C_x` (``work.sample_cost``)
     and, ``with_delta``, BP1 into ``D`` (``costs.output_delta_of_sample``; per neuron
@@ -548,7 +548,7 @@ def output_stage(g, work, y, m, with_delta):
                 work.D[o0 + j, x] = d[j]
 
 
-@njit(**JIT)
+@njit(**GLUE_JIT)
 def deltas(theta, g, par, work, m):
     """The delta recursion level by level from the outputs back to level 1 (a level's
     deltas need only higher levels'), after BP1 (``output_stage``) has set the outputs'."""
@@ -561,7 +561,7 @@ def deltas(theta, g, par, work, m):
                 unit_deltas(theta, g, u, work.S, work.A, work.D, m)
 
 
-@njit(**JIT)
+@njit(**GLUE_JIT)
 def edge_gradients(target, g, par, work, m, scale, accumulate, decay, eta, l2, l1):
     """``unit_gradients`` of every unit, level by level, once every delta is known: into the
     gradient, or (SGD, ``eta`` the learning rate) into theta itself, which no delta reads
@@ -578,7 +578,7 @@ def edge_gradients(target, g, par, work, m, scale, accumulate, decay, eta, l2, l
                                decay, eta, l2, l1)
 
 
-@njit(**JIT)
+@njit(**GLUE_JIT)
 def backward(theta, grad, g, par, work, y, m, scale, accumulate):
     """BP1 at the outputs, the deltas, then the edge gradients ``scale`` times the sums over
     the batch into ``grad`` (added when ``accumulate``)."""
@@ -587,7 +587,7 @@ def backward(theta, grad, g, par, work, y, m, scale, accumulate):
     edge_gradients(grad, g, par, work, m, scale, accumulate, np.zeros(0, np.uint8), 0.0, 0.0, 0.0)
 
 
-@njit(**JIT)
+@njit(**GLUE_JIT)
 def _load(g, work, X, rows, start, m):
     """Inputs of samples ``rows[start:start+m]`` into the columns of ``A``'s input rows (and
     into the rows of ``AT``, when the graph has dense blocks)."""
@@ -601,7 +601,7 @@ def _load(g, work, X, rows, start, m):
                 AT[x, i] = row[i]
 
 
-@njit(**JIT)
+@njit(**GLUE_JIT)
 def _load_targets(work, Y, rows, start, m):
     for x in range(m):
         work.y[x, :] = Y[rows[start + x]]

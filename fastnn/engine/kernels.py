@@ -31,7 +31,7 @@ import numpy as np
 from numba import njit, prange
 
 from ..core import activations, costs
-from ..core._numba import JIT, PARALLEL_JIT, typed
+from ..core._numba import GLUE_JIT, JIT, PARALLEL_JIT, typed
 
 Architecture = namedtuple("Architecture", ["sizes", "w_off", "b_off", "codes", "cost"])
 """What the kernels need to know of a network: ``sizes``, parameter offsets ``w_off`` and
@@ -178,7 +178,7 @@ def weight_total(weights, n):
 
 # --- passes over the network -------------------------------------------------------------
 
-@njit(**JIT)
+@njit(**GLUE_JIT)
 def forward_pass(theta, arch, work, a_in, m):
     """Weighted sum and activation, layer by layer, for ``m`` samples whose inputs are ``a_in``."""
     a_prev = a_in
@@ -190,7 +190,7 @@ def forward_pass(theta, arch, work, a_in, m):
         a_prev = a
 
 
-@njit(**JIT)
+@njit(**GLUE_JIT)
 def backward_pass(theta, grad, arch, work, a_in, y, m, scale, accumulate, weights, rows, start):
     r"""BP1 at the output, then BP3/BP4 and BP2 from the last layer back to the first hidden one.
 

@@ -50,7 +50,7 @@ import numpy as np
 from numba import njit, prange
 
 from ..core import activations, costs
-from ..core._numba import FALSE, JIT, ONE, PARALLEL_JIT, typed
+from ..core._numba import FALSE, GLUE_JIT, JIT, ONE, PARALLEL_JIT, typed
 from ..core.metrics import count_correct
 from . import fast_drivers as fd
 from . import fast_kernels as fk
@@ -157,14 +157,14 @@ def transpose_tiles(w, wT):
 
 # --- passes and drivers ------------------------------------------------------------------
 
-@njit(**JIT)
+@njit(**GLUE_JIT)
 def first_layer_transposed(theta, arch):
     """The first layer's weights in a transposed parameter vector: ``wT[k, j]`` = :math:`w^1_{jk}`,
     shape (sizes[0], sizes[1]), at ``arch.w_off[1]``."""
     return _matrix(theta, arch.w_off[1], arch.sizes[0], arch.sizes[1])
 
 
-@njit(**JIT)
+@njit(**GLUE_JIT)
 def forward_pass(theta, arch, plan, work, X, r0, r1):
     """Forward pass of rows ``r0..r1-1`` of ``X`` on the transposed parameters ``theta``:
     the first layer over stored entries, the layers above with ``fast_drivers.forward_layers``."""
@@ -181,7 +181,7 @@ def forward_pass(theta, arch, plan, work, X, r0, r1):
     fd.forward_layers(theta, arch, plan, work, a, m, np.int64(2))  # a: unread from layer 2 on
 
 
-@njit(**JIT)
+@njit(**GLUE_JIT)
 def backward_pass(theta, grad, arch, plan, work, X, r0, r1, scale, accumulate):
     """After BP1, for l = L..2: BP2 into layer l-1 and BP3/BP4 of layer l (dense kernels,
     overwriting ``grad`` or adding to it when ``accumulate``); then BP3 of layer 1 and its
@@ -214,7 +214,7 @@ def backward_pass(theta, grad, arch, plan, work, X, r0, r1, scale, accumulate):
         sparse_weight_gradient_columns(np.int64(0), gwT.shape[1], delta, X, r0, gwT)
 
 
-@njit(**JIT)
+@njit(**GLUE_JIT)
 def gather_rows(X, Y, order, start, batch, y):
     """Rows ``order[start:start + m]`` of ``X`` into the CSR buffer ``batch`` (its rows 0..m-1,
     m = len(y)) and of ``Y`` into ``y``."""
