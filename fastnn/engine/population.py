@@ -16,9 +16,9 @@ training are exactly those ``fit`` computes from the same seed, order and hyper-
 (``tests/test_population.py`` checks it). Which chunk (thread) trains a network changes
 nothing: a network's arithmetic reads only its own rows and its chunk's scratch buffers.
 
-What is *not* done here (see the report of issue 12): the network-minor layout that would
-vectorise the loop over networks for tiny networks. Networks are the unit of parallelism
-over cores; inside one network the fast kernels' tiles vectorise as in ``fit``.
+Networks are the unit of parallelism over cores; inside one network the fast kernels'
+tiles vectorise as in ``fit``. Tiny networks take the network-minor path of ``tiny``
+instead, where the loop over networks is the one that vectorises.
 
 ``POPULATIONS`` maps ``Topology.kind`` to the class that trains populations of that kind;
 a second structure kind registers its class there (its ``train`` has the same contract).
@@ -28,7 +28,7 @@ import numpy as np
 from numba import njit, prange
 
 from ..core import activations, costs
-from ..core._numba import PARALLEL_JIT
+from ..core._numba import GLUE_JIT, PARALLEL_JIT
 from . import fast_drivers, kernels, rules, tiny
 
 EVAL_CHUNK = 256
@@ -59,50 +59,101 @@ def train_population(thetas, V, S, T, rule, hyper, rates, l2, l1, decay, runs, a
     ``status[r]`` is set (``DIVERGED_COST``/``DIVERGED_WEIGHT``) and network r stops.
     Networks with ``status[r] != 0`` on entry are skipped (``status`` persists across calls).
     """
-    n_epochs = rates.shape[1]
     for c in prange(bounds.shape[0] - 1):
-        work = kernels.Workspace(a_off, A[c], Sw[c], D[c], Yb[c], C[c], Xn[c])
-        work_e = kernels.Workspace(a_off_e, Ae[c], Se[c], De[c], Ye[c], Ce[c], Xn[c][:0])
-        plan = fast_drivers.Plan(np.zeros(arch.sizes.shape[0], dtype=np.uint8), widths, wT[c])
+        work, work_e, plan = _chunk_buffers(c, arch, widths, A, Sw, D, Yb, C, Xn, a_off, Ae, Se,
+                                            De, Ye, Ce, a_off_e, wT)
         for i in range(bounds[c], bounds[c + 1]):
             r = members[i]
-            if status[r] != 0:
-                continue
-            theta = thetas[r]
-            for e in range(n_epochs):
-                before[c][:] = theta
-                v_before[c][:] = V[r]
-                s_before[c][:] = S[r]
-                t_before = T[r][0]
-                u = rules.Update(rule[r], rates[r, e], hyper[r, 0], hyper[r, 1], hyper[r, 2],
-                                 hyper[r, 3], hyper[r, 4], l2[r], l1[r], decay, V[r], S[r], T[r],
-                                 runs)
-                loss, correct = fast_drivers.train_epoch(theta, grad[c], arch, plan, work, X, Y,
-                                                         orders[r, e], batch_size, u,
+            for e in range(rates.shape[1] if status[r] == 0 else 0):
+                u, t_before = _begin_epoch(c, r, e, thetas, V, S, T, rule, hyper, rates, l2,
+                                           l1, decay, runs, before, v_before, s_before)
+                loss, correct = fast_drivers.train_epoch(thetas[r], grad[c], arch, plan, work,
+                                                         X, Y, orders[r, e], batch_size, u,
                                                          accuracy_mode, Ce[c][:0])
-                losses[r, e] = loss
-                corrects[r, e] = correct
-                bad = 0
-                if not np.isfinite(loss):
-                    bad = DIVERGED_COST
-                else:
-                    for q in range(theta.shape[0]):
-                        if not np.isfinite(theta[q]):
-                            bad = DIVERGED_WEIGHT
-                            break
-                if bad != 0:
-                    theta[:] = before[c]
-                    V[r][:] = v_before[c]
-                    S[r][:] = s_before[c]
-                    T[r][0] = t_before
-                    status[r] = bad
+                if _end_epoch(c, r, e, loss, correct, t_before, thetas, V, S, T, before,
+                              v_before, s_before, arch, plan, work_e, Xv, Yv, val_mode, losses,
+                              corrects, val_losses, val_corrects, done, status):
                     break
-                done[r] += 1
-                if Xv.shape[0] > 0:
-                    v_loss, v_correct = fast_drivers.evaluate(theta, arch, plan, work_e, Xv, Yv,
-                                                              val_mode)
-                    val_losses[r, e] = v_loss
-                    val_corrects[r, e] = v_correct
+
+
+@njit(**PARALLEL_JIT)
+def train_population_sgd(thetas, V, S, T, rule, hyper, rates, l2, l1, decay, runs, arch, widths,
+                         members, bounds, A, Sw, D, Yb, C, Xn, a_off, Ae, Se, De, Ye, Ce,
+                         a_off_e, wT, grad, before, v_before, s_before, X, Y, orders,
+                         batch_size, accuracy_mode, Xv, Yv, val_mode, losses, corrects,
+                         val_losses, val_corrects, done, status):
+    """``train_population`` for members that all train with plain SGD: the epoch is
+    ``fast_drivers.train_epoch_sgd`` (what ``train_epoch`` runs for them), so the other
+    rules' code is not compiled in (best_of's first call compiles half as much)."""
+    for c in prange(bounds.shape[0] - 1):
+        work, work_e, plan = _chunk_buffers(c, arch, widths, A, Sw, D, Yb, C, Xn, a_off, Ae, Se,
+                                            De, Ye, Ce, a_off_e, wT)
+        for i in range(bounds[c], bounds[c + 1]):
+            r = members[i]
+            for e in range(rates.shape[1] if status[r] == 0 else 0):
+                u, t_before = _begin_epoch(c, r, e, thetas, V, S, T, rule, hyper, rates, l2,
+                                           l1, decay, runs, before, v_before, s_before)
+                loss, correct = fast_drivers.train_epoch_sgd(thetas[r], arch, plan, work, X, Y,
+                                                             orders[r, e], batch_size, u,
+                                                             accuracy_mode, Ce[c][:0])
+                if _end_epoch(c, r, e, loss, correct, t_before, thetas, V, S, T, before,
+                              v_before, s_before, arch, plan, work_e, Xv, Yv, val_mode, losses,
+                              corrects, val_losses, val_corrects, done, status):
+                    break
+
+
+@njit(**GLUE_JIT)
+def _chunk_buffers(c, arch, widths, A, Sw, D, Yb, C, Xn, a_off, Ae, Se, De, Ye, Ce, a_off_e, wT):
+    """Chunk ``c``'s training and validation workspaces and its serial plan."""
+    work = kernels.Workspace(a_off, A[c], Sw[c], D[c], Yb[c], C[c], Xn[c])
+    work_e = kernels.Workspace(a_off_e, Ae[c], Se[c], De[c], Ye[c], Ce[c], Xn[c][:0])
+    plan = fast_drivers.Plan(np.zeros(arch.sizes.shape[0], dtype=np.uint8), widths, wT[c])
+    return work, work_e, plan
+
+
+@njit(**GLUE_JIT)
+def _begin_epoch(c, r, e, thetas, V, S, T, rule, hyper, rates, l2, l1, decay, runs, before,
+                 v_before, s_before):
+    """Network r's state saved in chunk c's rollback copies; its ``rules.Update`` for epoch e
+    and its step count before the epoch."""
+    before[c][:] = thetas[r]
+    v_before[c][:] = V[r]
+    s_before[c][:] = S[r]
+    u = rules.Update(rule[r], rates[r, e], hyper[r, 0], hyper[r, 1], hyper[r, 2], hyper[r, 3],
+                     hyper[r, 4], l2[r], l1[r], decay, V[r], S[r], T[r], runs)
+    return u, T[r][0]
+
+
+@njit(**GLUE_JIT)
+def _end_epoch(c, r, e, loss, correct, t_before, thetas, V, S, T, before, v_before, s_before,
+               arch, plan, work_e, Xv, Yv, val_mode, losses, corrects, val_losses, val_corrects,
+               done, status):
+    """Epoch e of network r recorded; True when it diverged (state rolled back, ``status``
+    set: it trains no further), else its validation pass when ``Xv`` has rows."""
+    theta = thetas[r]
+    losses[r, e] = loss
+    corrects[r, e] = correct
+    bad = 0
+    if not np.isfinite(loss):
+        bad = DIVERGED_COST
+    else:
+        for q in range(theta.shape[0]):
+            if not np.isfinite(theta[q]):
+                bad = DIVERGED_WEIGHT
+                break
+    if bad != 0:
+        theta[:] = before[c]
+        V[r][:] = v_before[c]
+        S[r][:] = s_before[c]
+        T[r][0] = t_before
+        status[r] = bad
+        return True
+    done[r] += 1
+    if Xv.shape[0] > 0:
+        v_loss, v_correct = fast_drivers.evaluate(theta, arch, plan, work_e, Xv, Yv, val_mode)
+        val_losses[r, e] = v_loss
+        val_corrects[r, e] = v_correct
+    return False
 
 
 def _stacked_workspace(sizes, capacity, dtype, chunks, for_training):
@@ -185,13 +236,15 @@ class LayeredPopulation:
         val_losses = np.zeros((R, E))
         val_corrects = np.zeros((R, E), np.int64)
         done = np.zeros(R, np.int64)
+        members = np.asarray(members, np.int64)
+        sgd_only = bool((rule[members] == rules.SGD_RULE).all())
+        kernel = train_population_sgd if sgd_only else train_population
         with np.errstate(over="ignore", invalid="ignore"):
-            train_population(thetas, V, S, T, rule, hyper, rates, l2, l1, decay,
-                             rules.mask_runs(decay), self.arch, self.widths,
-                             np.asarray(members, np.int64), bounds, A, Sw, D, Yb, C, Xn, a_off,
-                             Ae, Se, De, Ye, Ce, a_off_e, wT, grad, before, v_before, s_before,
-                             X, Y, orders, batch_size, accuracy_mode, Xv, Yv, val_mode, losses,
-                             corrects, val_losses, val_corrects, done, status)
+            kernel(thetas, V, S, T, rule, hyper, rates, l2, l1, decay, rules.mask_runs(decay),
+                   self.arch, self.widths, members, bounds, A, Sw, D, Yb, C, Xn, a_off, Ae, Se,
+                   De, Ye, Ce, a_off_e, wT, grad, before, v_before, s_before, X, Y, orders,
+                   batch_size, accuracy_mode, Xv, Yv, val_mode, losses, corrects, val_losses,
+                   val_corrects, done, status)
         return losses, corrects, val_losses, val_corrects, done
 
 
