@@ -4,10 +4,11 @@ A first run from an empty numba cache spends tens of seconds of CPU compiling th
 engine; a Docker image, a CI job or every worker of a cluster would pay it again. This
 module calls every compiled entry point the engine uses (training with plain SGD, training
 with any other rule, prediction, evaluation, gradients; with ``plain`` also the plain
-per-equation drivers) through the public ``Network`` API on a tiny network, so that numba
-compiles exactly the argument types real use hits and stores them in its cache. One compile
-covers every layered network of that dtype (sizes, activations, costs and accuracy modes
-are run-time values of the compiled code).
+per-equation drivers), the population kernels of ``best_of`` and ``sweep`` (plain SGD and
+any rule; float64 also the tiny-network path) and the graph engine's, through the public
+API on tiny networks, so that numba compiles exactly the argument types real use hits and
+stores them in its cache. One compile covers every network of that dtype and kind (sizes,
+activations, costs and accuracy modes are run-time values of the compiled code).
 
 With ``--dtype both`` the two dtypes compile in two processes at once (the machine's two
 cores); a final serial pass in this process then loads both from the cache and compiles
@@ -38,6 +39,21 @@ def compile_dtype(dtype, plain=False):
         net.predict(X)
         net.evaluate(X, y)
         net.gradients(X, y)
+    from .core.graph import Graph
+    from .training.restarts import best_of
+    y_bit = (y > 1).reshape(-1, 1).astype(dtype)
+    for optimizer in ("sgd", "momentum"):  # population kernels: plain SGD, and any rule
+        best_of(2, lambda seed: Network([8, 6, 4], dtype=dtype, seed=seed), X, y, n_jobs=1,
+                epochs=1, batch_size=5, optimizer=optimizer, validation_data=(X, y))
+        if dtype == "float64":  # the tiny path (float64 only: tiny.fits)
+            best_of(2, lambda seed: Network([2, 2, 1], seed=seed), X[:, :2], y_bit, n_jobs=1,
+                    epochs=1, batch_size=4, optimizer=optimizer, validation_data=(X[:, :2], y_bit))
+        graph = Network(Graph([(1, 3), (2, 3), (1, 4), (3, 4)], [1, 2], [4], bias=[3, 4]),
+                        dtype=dtype, seed=0)
+        graph.fit(X[:, :2], y_bit, epochs=1, batch_size=5, optimizer=optimizer)
+    graph.predict(X[:, :2])
+    graph.evaluate(X[:, :2], y_bit)
+    graph.gradients(X[:, :2], y_bit)
 
 
 def run(dtype="both", plain=False, out=None):
