@@ -416,7 +416,8 @@ def sgd_then_weighted_sum_group(g, per, delta, a_prev, w, b, scale, eta, decay, 
     of :math:`w` and :math:`b`), then ``weighted_sum_block`` of the *next* batch
     (``a_next``, shape (m_next, n_in)) on the freshly updated rows, while they are still in
     L1. Per element the same operations as the SGD step of every block followed by
-    ``weighted_sum_group``, so the same bits; but each weight row is brought from L2 once per batch instead of twice.
+    ``weighted_sum_group``, so the same bits; but each weight row is brought from L2 once
+    per batch instead of twice.
     Measured: 7% less time for the first layer of [784, 30, 10] and [784, 100, 10] at batch
     10; no change at batch 1, where the 1 x 4 dot product is bound by FMA latency instead.
     With ``a_next`` of no rows it is the SGD step alone (``fast_drivers`` steps every layer
