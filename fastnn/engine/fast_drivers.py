@@ -227,7 +227,7 @@ def _first_batch(arch, plan, theta, work, X, Y, order, batch_size):
     """Gather the first batch into the first input buffer and run its forward pass."""
     current = layer_of(work.A, arch, work, ZERO, batch_size)
     m = min(batch_size, order.shape[0])
-    gather(X, Y, order, np.int64(0), current[:m], work.y[:m])  # not a literal 0: one form
+    gather(X, Y, order, ZERO, current[:m], work.y[:m])
     forward_pass(theta, arch, plan, work, current[:m], m)
     return current
 

@@ -84,7 +84,10 @@ def train_population_sgd(thetas, V, S, T, rule, hyper, rates, l2, l1, decay, run
                          val_losses, val_corrects, done, status):
     """``train_population`` for members that all train with plain SGD: the epoch is
     ``fast_drivers.train_epoch_sgd`` (what ``train_epoch`` runs for them), so the other
-    rules' code is not compiled in (best_of's first call compiles half as much)."""
+    rules' code is not compiled in (best_of's first call compiles half as much). A kernel
+    of its own rather than ``train_population`` taking the epoch function as an argument:
+    numba does not cache a function that takes a compiled function as an argument (tried:
+    no cache hit in a second process), so every process would compile it again."""
     for c in prange(bounds.shape[0] - 1):
         work, work_e, plan = _chunk_buffers(c, arch, widths, A, Sw, D, Yb, C, Xn, a_off, Ae, Se,
                                             De, Ye, Ce, a_off_e, wT)
