@@ -206,7 +206,7 @@ def gather(X, Y, order, start, a_in, y):
 
 @njit(**JIT)
 def train_epoch(theta, grad, arch, plan, work, X, Y, order, batch_size, update, accuracy_mode,
-                weights):
+                weights, loss):
     """One epoch of mini-batch training over the samples in ``order``: the contract of
     ``drivers.train_epoch`` (costs measured before each batch's update; stop after a batch
     whose summed cost is not finite, without applying its update).
@@ -214,12 +214,14 @@ def train_epoch(theta, grad, arch, plan, work, X, Y, order, batch_size, update, 
     Plain SGD runs ``train_epoch_sgd`` (the update fused into BP3/BP4), every other rule
     ``train_epoch_rule``. The engine calls those two directly, so that a user of plain SGD
     never compiles the code of the other rules (about half of the compile time); this
-    function is for compiled callers that take any rule."""
+    function is for compiled callers that take any rule. ``loss`` is the running cost the
+    epoch's per-sample costs are added to, one by one (0.0 for a whole epoch; the cost so far
+    when an epoch runs as segments, ``load.run_segments``, so that the sum is the same)."""
     if update.rule == rules.SGD_RULE:
         return train_epoch_sgd(theta, arch, plan, work, X, Y, order, batch_size, update,
-                               accuracy_mode, weights)
+                               accuracy_mode, weights, loss)
     return train_epoch_rule(theta, grad, arch, plan, work, X, Y, order, batch_size, update,
-                            accuracy_mode, weights)
+                            accuracy_mode, weights, loss)
 
 
 @njit(**GLUE_JIT)
@@ -270,7 +272,7 @@ def _batch_cost(arch, work, y, m, accuracy_mode, loss, weights, order, start):
 
 @njit(**JIT)
 def train_epoch_sgd(theta, arch, plan, work, X, Y, order, batch_size, update, accuracy_mode,
-                    weights):
+                    weights, loss):
     """``train_epoch`` for plain SGD (``update.rule == rules.SGD_RULE``, penalty included).
 
     The batch's forward pass runs before the loop reaches it: at the end of the previous
@@ -278,7 +280,6 @@ def train_epoch_sgd(theta, arch, plan, work, X, Y, order, batch_size, update, ac
     between two buffers, since the update still reads the current batch's inputs when the
     next batch's are gathered (its targets are no longer needed by then)."""
     n = order.shape[0]
-    loss = 0.0
     correct = 0
     if n == 0:
         return loss, correct
@@ -302,11 +303,10 @@ def train_epoch_sgd(theta, arch, plan, work, X, Y, order, batch_size, update, ac
 
 @njit(**JIT)
 def train_epoch_rule(theta, grad, arch, plan, work, X, Y, order, batch_size, update,
-                     accuracy_mode, weights):
+                     accuracy_mode, weights, loss):
     """``train_epoch`` for any rule: the gradient into ``grad``, then ``rules.step``, then
     the next batch's forward pass (inputs alternating between two buffers, as with SGD)."""
     n = order.shape[0]
-    loss = 0.0
     correct = 0
     if n == 0:
         return loss, correct

@@ -25,7 +25,8 @@ import numpy as np
 from ..core import activations, costs
 from ..core._numba import will_compile
 from ..core.validation import is_sparse
-from . import drivers, fast_drivers, kernels, rules, sparse_kernels
+from . import drivers, fast_drivers, kernels, load, rules, sparse_kernels
+from .threads import launch_pool
 from . import fast_kernels as fk
 
 CHUNK = 256
@@ -45,13 +46,22 @@ is ``fast_drivers.PARALLEL_WORK``, 1e5 multiply-adds, measured best on that mach
 _REGION_COST = {}
 
 
+QUIET_REGION_COST = 4e-6
+"""The most a parallel region is taken to cost when the plan is made (about 2.5x what it
+costs on the project's machines with the other core free). Load from elsewhere is not the
+plan's business: a region measured while another process holds a core costs milliseconds,
+and a plan made from that would stay serial for the life of the process after the load has
+gone. The ``load.Governor`` measures the load as it comes and goes instead."""
+
+
 def region_cost(threads, dtype):
-    """Seconds a parallel region costs on ``threads`` threads, measured once per process:
-    ``fast_kernels.backpropagate_delta_parallel`` minus ``backpropagate_delta_serial`` on a
-    4 x 4 layer and one sample (one block: the launch and the join, no work to share),
-    median of 7 runs of 40 calls each. About 2 ms of measuring; both kernels are part of
-    every fast driver, so nothing extra is compiled (they are compiled or loaded from the
-    cache here instead of there)."""
+    """Seconds a parallel region costs on ``threads`` threads with the cores free, measured
+    once per process: ``fast_kernels.backpropagate_delta_parallel`` minus
+    ``backpropagate_delta_serial`` on a 4 x 4 layer and one sample (one block: the launch and
+    the join, no work to share), the least of up to 100 calls of each (the least: load only
+    adds), at most ``QUIET_REGION_COST``. Measuring stops after about 5 ms (a region can cost
+    milliseconds under load); both kernels are part of every fast driver, so nothing
+    extra is compiled (they are compiled or loaded from the cache here instead of there)."""
     key = (threads, np.dtype(dtype))
     if key not in _REGION_COST:
         w, wT, row = np.zeros((4, 4), dtype), np.zeros((4, 4), dtype), np.zeros((1, 4), dtype)
@@ -60,16 +70,17 @@ def region_cost(threads, dtype):
 
         def per_call(kernel):
             kernel(*args)
-            runs = []
-            for _ in range(7):
+            least, begin = np.inf, time.perf_counter()
+            for _ in range(100):
                 start = time.perf_counter()
-                for _ in range(40):
-                    kernel(*args)
-                runs.append((time.perf_counter() - start) / 40)
-            return float(np.median(runs))
+                kernel(*args)
+                least = min(least, time.perf_counter() - start)
+                if start - begin > 2.5e-3:
+                    break
+            return least
 
-        _REGION_COST[key] = max(per_call(fk.backpropagate_delta_parallel)
-                                - per_call(fk.backpropagate_delta_serial), 0.0)
+        measured = per_call(fk.backpropagate_delta_parallel) - per_call(fk.backpropagate_delta_serial)
+        _REGION_COST[key] = min(max(measured, 0.0), QUIET_REGION_COST)
     return _REGION_COST[key]
 
 
@@ -118,6 +129,7 @@ class NumbaEngine:
     parallel_work = None
 
     def __init__(self, topology, cost, dtype):
+        launch_pool()  # numba's threads, started with passive OpenMP waiting
         lay = topology.layout
         codes = np.array([0] + [activations.CODES[name] for name in topology.layer_activations],
                          dtype=np.int64)
@@ -286,22 +298,65 @@ class NumbaEngine:
         if is_sparse(X):
             return self._train_sparse(theta, X, Y, order, batch_size, update, accuracy_mode,
                                       weights)
-        if self.fast and update.rule == rules.SGD_RULE:  # no code of the other rules compiled
-            loss, correct = _call(fast_drivers.train_epoch_sgd, "training loop", self.dtype,
-                                  theta, self.arch, self._plan(batch_size),
-                                  self._workspace(batch_size, True), X, Y, order, batch_size,
-                                  update, accuracy_mode, weights)
-            return float(loss), int(correct)
         if self.fast:
-            loss, correct = _call(fast_drivers.train_epoch_rule, "training loop", self.dtype,
-                                  theta, self.grad, self.arch, self._plan(batch_size),
-                                  self._workspace(batch_size, True), X, Y, order, batch_size,
-                                  update, accuracy_mode, weights)
-            return float(loss), int(correct)
+            return self._train_fast(theta, X, Y, order, batch_size, update, accuracy_mode,
+                                    weights)
         loss, correct = _call(drivers.train_epoch, "plain training loop", self.dtype, theta,
                               self.grad, self.arch, self._workspace(batch_size), X, Y, order,
                               batch_size, update, accuracy_mode, weights)
         return float(loss), int(correct)
+
+    def _train_fast(self, theta, X, Y, order, batch_size, update, accuracy_mode, weights):
+        """``train_epoch`` on the fast drivers (plain SGD: ``train_epoch_sgd``, whose code holds
+        no other rule's; else ``train_epoch_rule``). When some layer would run in parallel,
+        the epoch runs as segments, each on the plan that measures faster now
+        (``load.run_segments``): the same bits either way."""
+        sgd = update.rule == rules.SGD_RULE
+        driver = fast_drivers.train_epoch_sgd if sgd else fast_drivers.train_epoch_rule
+        head = () if sgd else (self.grad,)
+        work = self._workspace(batch_size, True)
+        plan = self._plan(batch_size)
+        tail = (update, accuracy_mode, weights)
+        if not plan.parallel.any():
+            loss, correct = _call(driver, "training loop", self.dtype, theta, *head, self.arch,
+                                  plan, work, X, Y, order, batch_size, *tail, 0.0)
+            return float(loss), int(correct)
+        serial = self._serial(plan)
+        total = [0.0, 0]
+
+        def segment(start, stop, parallel):
+            loss, correct = _call(driver, "training loop", self.dtype, theta, *head, self.arch,
+                                  plan if parallel else serial, work, X, Y, order[start:stop],
+                                  batch_size, *tail, total[0])
+            total[0], total[1] = float(loss), total[1] + int(correct)
+            return np.isfinite(total[0])
+
+        rows = load.segment_rows(batch_size, 3 * self._multiply_adds)  # forward, BP2, BP4
+        load.run_segments(self._governor(("train", batch_size)), len(order), rows, segment)
+        return total[0], total[1]
+
+    def _serial(self, plan):
+        """``plan`` with every layer on the calling thread (same widths: the same bits)."""
+        return plan._replace(parallel=np.zeros_like(plan.parallel))
+
+    @property
+    def _multiply_adds(self):
+        """Multiply-adds of one sample's weighted sums (the unit ``load`` sizes segments in)."""
+        sizes = self.arch.sizes
+        return int(np.sum(sizes[1:] * sizes[:-1]))
+
+    def _governor(self, key):
+        """This thread's ``load.Governor`` for one kind of call (kept across calls: a fit of
+        one epoch at a time keeps what earlier calls measured)."""
+        local = self._buffers()
+        if not hasattr(local, "governors"):
+            local.governors = {}
+        governor = local.governors.get(key)
+        if governor is None:
+            if len(local.governors) >= 16:
+                local.governors.clear()
+            governor = local.governors[key] = load.Governor()
+        return governor
 
     def predict(self, theta, X):
         out = np.empty((X.shape[0], int(self.arch.sizes[-1])), dtype=self.dtype)
@@ -312,8 +367,19 @@ class NumbaEngine:
                   self._transposed("sparse_theta", theta), self.arch,
                   self._plan(m, X), self._sparse_workspace(m), _csr(X), out)
         elif self.fast:
-            _call(fast_drivers.predict, "prediction", self.dtype, theta, self.arch, self._plan(m),
-                  self._workspace(m), X, out)
+            plan, work = self._plan(m), self._workspace(m)
+            if not plan.parallel.any():
+                _call(fast_drivers.predict, "prediction", self.dtype, theta, self.arch, plan,
+                      work, X, out)
+                return out
+            serial = self._serial(plan)
+
+            def segment(start, stop, parallel):
+                _call(fast_drivers.predict, "prediction", self.dtype, theta, self.arch,
+                      plan if parallel else serial, work, X[start:stop], out[start:stop])
+
+            rows = load.segment_rows(m, self._multiply_adds)
+            load.run_segments(self._governor(("predict", m)), X.shape[0], rows, segment)
         else:
             _call(drivers.predict, "plain prediction", self.dtype, theta, self.arch,
                   self._workspace(m), X, out)

@@ -30,6 +30,7 @@ from numba import njit, prange
 from ..core import activations, costs
 from ..core._numba import GLUE_JIT, PARALLEL_JIT
 from . import fast_drivers, kernels, rules, tiny
+from .threads import launch_pool
 
 EVAL_CHUNK = 256
 """Rows per chunk of the validation pass: ``numba_engine.CHUNK``, as ``Network.evaluate``
@@ -69,7 +70,7 @@ def train_population(thetas, V, S, T, rule, hyper, rates, l2, l1, decay, runs, a
                                            l1, decay, runs, before, v_before, s_before)
                 loss, correct = fast_drivers.train_epoch(thetas[r], grad[c], arch, plan, work,
                                                          X, Y, orders[r, e], batch_size, u,
-                                                         accuracy_mode, Ce[c][:0])
+                                                         accuracy_mode, Ce[c][:0], 0.0)
                 if _end_epoch(c, r, e, loss, correct, t_before, thetas, V, S, T, before,
                               v_before, s_before, arch, plan, work_e, Xv, Yv, val_mode, losses,
                               corrects, val_losses, val_corrects, done, status):
@@ -98,7 +99,7 @@ def train_population_sgd(thetas, V, S, T, rule, hyper, rates, l2, l1, decay, run
                                            l1, decay, runs, before, v_before, s_before)
                 loss, correct = fast_drivers.train_epoch_sgd(thetas[r], arch, plan, work, X, Y,
                                                              orders[r, e], batch_size, u,
-                                                             accuracy_mode, Ce[c][:0])
+                                                             accuracy_mode, Ce[c][:0], 0.0)
                 if _end_epoch(c, r, e, loss, correct, t_before, thetas, V, S, T, before,
                               v_before, s_before, arch, plan, work_e, Xv, Yv, val_mode, losses,
                               corrects, val_losses, val_corrects, done, status):
@@ -189,6 +190,7 @@ class LayeredPopulation:
     """
 
     def __init__(self, topology, cost, dtype):
+        launch_pool()  # numba's threads, started with passive OpenMP waiting
         lay = topology.layout
         codes = np.array([0] + [activations.CODES[name] for name in topology.layer_activations],
                          dtype=np.int64)

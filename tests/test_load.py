@@ -1,0 +1,89 @@
+"""The load governor: parallel or serial segment by segment, never a different result."""
+import os
+
+import numpy as np
+import pytest
+
+import fastnn
+from fastnn.engine import load
+
+_WAIT_POLICY = os.environ.get("OMP_WAIT_POLICY")
+
+
+def test_governor_tries_both_plans_then_keeps_the_faster():
+    g = load.Governor()
+    assert g.choose() is True  # parallel first
+    g.record(True, 100, 0.010)  # 10k/s
+    assert g.choose() is False  # then the serial plan once
+    g.record(False, 100, 0.001)  # 100k/s: serial is faster
+    assert g.best is False
+    picks = []
+    for _ in range(200):
+        parallel = g.choose()
+        picks.append(parallel)
+        g.record(parallel, 100, 0.010 if parallel else 0.001)
+    # the slow plan is tried again at doubling intervals, so rarely
+    assert 0 < sum(picks) <= 6
+    assert g.wait == load.PROBE_MOST
+
+
+def test_governor_comes_back_to_the_parallel_plan_when_it_is_faster_again():
+    g = load.Governor()
+    g.record(True, 100, 0.010)
+    g.record(False, 100, 0.001)
+    for _ in range(20):  # load from elsewhere: parallel slow
+        p = g.choose()
+        g.record(p, 100, 0.010 if p else 0.001)
+    assert g.best is False
+    for _ in range(200):  # the load has gone: parallel twice as fast as serial
+        p = g.choose()
+        g.record(p, 100, 0.0005 if p else 0.001)
+    assert g.best is True
+
+
+def test_segment_rows_are_whole_batches_from_the_shapes_only():
+    rows = load.segment_rows(10, 3 * 784 * 30)
+    assert rows % 10 == 0 and rows >= 10
+    assert load.segment_rows(10, 10**12) == 10  # one batch at least
+    assert load.segment_rows(1024, 10, 1024) % 1024 == 0
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_an_epoch_in_segments_on_either_plan_gives_the_bits_of_one_call(monkeypatch, dtype,
+                                                                        optimizer):
+    """Segments of two batches, the plan alternating between parallel and serial: the weights,
+    the epoch's cost and the predictions equal those of the whole epoch in one call."""
+    rng = np.random.default_rng(3)
+    X = rng.random((203, 40)).astype(dtype)
+    y = rng.integers(0, 5, 203)
+
+    def train(segmented):
+        net = fastnn.Network([40, 24, 5], dtype=dtype, seed=4)
+        if segmented:
+            net._engine.parallel_work = 0  # every layer may run in parallel
+            # two batches a segment in training, 50 rows in predict
+            monkeypatch.setattr(load, "segment_rows", lambda batch, work, least=1:
+                                2 * batch if batch < 100 else 50)
+            flips = iter(range(10**6))
+            monkeypatch.setattr(load.Governor, "choose", lambda self: next(flips) % 2 == 0)
+        else:
+            net._engine.parallel_work = 10**15  # everything serial: one call
+        history = net.fit(X, y, epochs=2, batch_size=7, learning_rate=0.5, optimizer=optimizer)
+        out = net.predict(X)
+        monkeypatch.undo()
+        return net._parameters().copy(), history.loss, out
+
+    if fastnn.get_num_threads() < 2:
+        pytest.skip("needs two threads")
+    whole, segmented = train(False), train(True)
+    assert np.array_equal(whole[0], segmented[0])
+    assert whole[1] == segmented[1]
+    assert np.array_equal(whole[2], segmented[2])
+
+
+def test_the_pool_is_started_without_leaving_the_wait_policy_in_the_environment():
+    fastnn.Network([3, 2, 1])
+    from numba.np.ufunc import parallel
+    assert parallel._is_initialized
+    assert os.environ.get("OMP_WAIT_POLICY") == _WAIT_POLICY
