@@ -212,3 +212,14 @@ def test_non_negative_validators(check, good, bad, error):
     for value in bad:
         with pytest.raises(error, match="x must be"):
             function("x", value)
+
+
+def test_finite_values_whose_sum_overflows_are_accepted_and_bad_ones_found_anywhere():
+    """``_finite`` proves finiteness by a sum; an overflowing sum falls back to the exact check."""
+    from fastnn.core import validation
+    validation._finite("X", np.full((4, 3), 1e308))  # sum is inf, every value finite
+    for bad in (np.nan, np.inf, -np.inf):
+        X = np.full((4, 3), 1e308)
+        X[3, 2] = bad
+        with pytest.raises(ValueError, match="X contains NaN or infinity"):
+            validation._finite("X", X)
