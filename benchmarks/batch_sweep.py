@@ -187,45 +187,60 @@ def main(argv=None):
     batches = [int(b) for b in args.batches.split(",")]
     dtypes = args.dtypes.split(",")
     thread_counts = [int(t) for t in args.threads.split(",")]
-    runners = args.runners.split(",")
-    if "torch" in runners:
-        try:
-            import torch  # noqa: F401
-        except ImportError:
-            log("PyTorch is not installed: its runner is skipped")
-            runners.remove("torch")
-    libraries = ["numpy"] + (["torch"] if "torch" in runners else [])
+    runners = available_runners(args.runners.split(","))
     import llvmlite.binding as llvm
     machine = f"{platform.processor() or platform.machine()}, LLVM cpu {llvm.get_host_cpu_name()}"
     log(f"machine: {machine}, {os.cpu_count()} cores" + (", last core busy" if args.busy else ""))
-
-    points = []
-    with Busy(args.busy):
-        ceiling = ceilings(thread_counts, dtypes, libraries)
-        for sizes in sizes_list:
-            per_sample = flops_per_sample(sizes)
-            for dtype in dtypes:
-                for threads in thread_counts:
-                    for batch in batches:
-                        row = dict(sizes=sizes, dtype=dtype, threads=threads, batch=batch)
-                        for runner in runners:
-                            spec = dict(runner=runner, sizes=sizes, dtype=dtype, batch=batch,
-                                        samples=args.samples, epochs=args.epochs,
-                                        threads=threads, activation=args.activation,
-                                        output=args.output, cost=args.cost)
-                            seconds = run_child(spec, threads)
-                            row[runner] = args.samples / seconds
-                        gflops = row["fastnn"] * per_sample / 1e9 if "fastnn" in row else None
-                        row["fastnn_gflops"] = gflops
-                        row["ceiling_share"] = gflops / ceiling[(dtype, threads)] if gflops else None
-                        points.append(row)
-                        log(format_row(row, runners))
+    ceiling, points = run(sizes_list, batches, dtypes, thread_counts, runners, args.samples,
+                          args.epochs, args.activation, args.output, args.cost, args.busy)
     print_table(points, runners, ceiling)
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).write_text(json.dumps(dict(machine=machine, busy=args.busy, points=points,
                                                   ceiling={f"{d}/{t}": g for (d, t), g in
                                                            ceiling.items()}), indent=1))
+
+
+def available_runners(runners):
+    """``runners`` without PyTorch when it is not installed."""
+    runners = list(runners)
+    if "torch" in runners:
+        try:
+            import torch  # noqa: F401
+        except ImportError:
+            log("PyTorch is not installed: its runner is skipped")
+            runners.remove("torch")
+    return runners
+
+
+def run(sizes_list, batches, dtypes, thread_counts, runners, samples=10_000, epochs=3,
+        activation="sigmoid", output="sigmoid", cost="quadratic", busy=False):
+    """The GEMM ceilings and one row per (sizes, dtype, threads, batch): every runner's
+    samples/s, fastnn's GFLOP/s and its share of the ceiling of the same cores."""
+    runners = available_runners(runners)
+    libraries = ["numpy"] + (["torch"] if "torch" in runners else [])
+    points = []
+    with Busy(busy):
+        ceiling = ceilings(thread_counts, dtypes, libraries)
+        for sizes in sizes_list:
+            per_sample = flops_per_sample(sizes)
+            for dtype in dtypes:
+                for threads in thread_counts:
+                    for batch in batches:
+                        row = dict(sizes=list(sizes), dtype=dtype, threads=threads, batch=batch,
+                                   busy=busy)
+                        for runner in runners:
+                            spec = dict(runner=runner, sizes=list(sizes), dtype=dtype,
+                                        batch=batch, samples=samples, epochs=epochs,
+                                        threads=threads, activation=activation, output=output,
+                                        cost=cost)
+                            row[runner] = samples / run_child(spec, threads)
+                        gflops = row["fastnn"] * per_sample / 1e9 if "fastnn" in row else None
+                        row["fastnn_gflops"] = gflops
+                        row["ceiling_share"] = gflops / ceiling[(dtype, threads)] if gflops else None
+                        points.append(row)
+                        log(format_row(row, runners))
+    return ceiling, points
 
 
 def format_row(row, runners):
@@ -246,6 +261,46 @@ def print_table(points, runners, ceiling):
           + ", ".join(f"{d} {t}t {g:.0f}" for (d, t), g in ceiling.items()))
     for row in points:
         print(format_row(row, runners))
+    for line in verdicts(points):
+        print(line)
+
+
+SPECIAL = {((784, 30, 10), 10): (3, 20), ((784, 100, 10), 10): (3, 10), ((784, 30, 10), 1): (10, 30)}
+"""(times the lean NumPy loop, times PyTorch) asked of fastnn at these (sizes, batch) points."""
+
+
+def verdicts(points):
+    """The targets of the batch sweep, each met or not, with the figure reached."""
+    lines = []
+
+    def say(what, value, target):
+        lines.append(f"  {what:<58} {value:6.2f}x  target {target}x  "
+                     + ("met" if value >= target else "NOT met"))
+
+    for row in points:
+        if row.get("busy") or "fastnn" not in row:
+            continue
+        name = f"[{','.join(map(str, row['sizes']))}] {row['dtype']} {row['threads']}t b{row['batch']}"
+        if "numpy-lean" in row:
+            target = 1.5 if row["batch"] <= 100 else 1.0
+            target = max(target, SPECIAL.get((tuple(row["sizes"]), row["batch"]), (0, 0))[0])
+            say(f"{name} x lean NumPy", row["fastnn"] / row["numpy-lean"], target)
+        special = SPECIAL.get((tuple(row["sizes"]), row["batch"]))
+        if special and "torch" in row:
+            say(f"{name} x PyTorch", row["fastnn"] / row["torch"], special[1])
+    by_key = {}
+    for row in points:
+        if "fastnn" in row:
+            by_key[(tuple(row["sizes"]), row["dtype"], row["batch"], row.get("busy"),
+                    row["threads"])] = row["fastnn"]
+    for (sizes, dtype, batch, busy, threads), rate in sorted(by_key.items()):
+        one = by_key.get((sizes, dtype, batch, busy, 1))
+        if threads == 1 or one is None:
+            continue
+        target = 1.6 if (sizes == (784, 100, 10) and batch >= 32 and not busy) else 1.0
+        say(f"[{','.join(map(str, sizes))}] {dtype} b{batch}{' busy' if busy else ''} "
+            f"{threads}t / 1t", rate / one, target)
+    return lines
 
 
 if __name__ == "__main__":

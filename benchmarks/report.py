@@ -28,9 +28,9 @@ import numpy as np
 
 if __package__ in (None, ""):  # run as a script: python benchmarks/report.py
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from benchmarks import cases, graphs
+    from benchmarks import batch_sweep, cases, graphs
 else:
-    from . import cases, graphs
+    from . import batch_sweep, cases, graphs
 
 import fastnn
 
@@ -333,6 +333,36 @@ def plot(points, path):
     return str(path)
 
 
+SWEEP = {"fast": dict(batches=[1, 10, 32, 100, 1000], dtypes=["float64", "float32"],
+                     samples=10_000, epochs=3),
+         "full": dict(batches=[1, 10, 32, 100, 1000], dtypes=["float64", "float32"],
+                      samples=20_000, epochs=5)}
+"""The batch sweep of the report: [784, 30, 10] and [784, 100, 10], sigmoid, quadratic cost."""
+
+
+def _sweep_section(profile, busy):
+    """``batch_sweep`` on the report's grid: every runner quiet, or fastnn alone (1 and all
+    threads) beside a spinning process."""
+    p = SWEEP[profile]
+    runners = ["fastnn"] if busy else list(batch_sweep.RUNNERS)
+    threads = sorted({1, os.cpu_count() or 1})
+    ceiling, points = batch_sweep.run([[784, 30, 10], [784, 100, 10]],
+                                      [10, 100] if busy else p["batches"], p["dtypes"], threads,
+                                      runners, p["samples"], p["epochs"], busy=busy)
+    return dict(runners=batch_sweep.available_runners(runners), points=points,
+                ceiling={f"{d} {t}t": g for (d, t), g in ceiling.items()})
+
+
+def _kernel_table(profile):
+    """``benchmarks.kernel_table`` in a process of its own pinned to one core: its text."""
+    command = ["taskset", "-c", "0", sys.executable, "-m", "benchmarks.kernel_table"]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True,
+                          env=batch_sweep.thread_env(1))
+    if done.returncode != 0:
+        return f"kernel table failed: {done.stderr[-1000:]}"
+    return done.stdout
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -342,11 +372,14 @@ def main(argv=None):
     parser.add_argument("--plain", action="store_true",
                         help="also time the plain per-equation kernels (numba-plain)")
     parser.add_argument("--skip", nargs="*", default=[],
-                        choices=["threads", "sweep", "compile", "book", "graphs"],
+                        choices=["threads", "sweep", "compile", "book", "graphs", "batches",
+                                 "busy", "kernels"],
                         help="sections to leave out")
     parser.add_argument("--mnist", default=os.environ.get("FASTNN_DATA", "/work/shared/data/mnist"),
                         help="folder of the real MNIST files for the book's chapter-1 run")
-    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
+    parser.add_argument("--out", default=str(ROOT / ".benchmarks" / "report"),
+                        help="folder for the JSON and plot (default: .benchmarks/report, untracked; "
+                             "benchmarks/results holds the recorded ones)")
     args = parser.parse_args(argv)
     rounds = args.rounds or ROUNDS[args.profile]
     engines = ["numba", "numpy", "numpy-lean"] + ([] if args.no_peers else cases.available_peers())
@@ -385,6 +418,16 @@ def main(argv=None):
     if "graphs" not in args.skip:
         log("sparse graphs (benchmarks/graphs.py) ...")
         report["graphs"] = graphs.run(args.profile, log=log)
+
+    if "batches" not in args.skip:
+        log("batch sweep, one process per runner (benchmarks/batch_sweep.py) ...")
+        report["batches"] = _sweep_section(args.profile, busy=False)
+    if "busy" not in args.skip:
+        log("beside a busy process (benchmarks/batch_sweep.py --busy) ...")
+        report["busy"] = _sweep_section(args.profile, busy=True)
+    if "kernels" not in args.skip:
+        log("per-kernel table, one core (benchmarks/kernel_table.py) ...")
+        report["kernels"] = _kernel_table(args.profile)
 
     env = report["environment"]
     print(f"fastnn benchmark report, profile {args.profile}, {rounds} interleaved rounds, "
@@ -446,6 +489,20 @@ def main(argv=None):
                   f"{row['samples_per_second']:>11,.0f} samples/s  "
                   f"{row['connections_per_second'] / 1e9:6.2f} G connections/s")
         print("\n".join("  " + line for line in graphs.verdicts(report["graphs"])))
+    for key, title in (("batches", "Batch sweep"), ("busy", "Beside a process spinning on the last core")):
+        if key in report:
+            ceiling, points = report[key]["ceiling"], report[key]["points"]
+            print()
+            print(f"{title} (each runner in a fresh process on the same cores; "
+                  f"benchmarks/batch_sweep.py):")
+            print("  GEMM ceiling of the same cores (GFLOP/s): "
+                  + ", ".join(f"{k} {v:.0f}" for k, v in ceiling.items()))
+            for row in points:
+                print("  " + batch_sweep.format_row(row, report[key]["runners"]))
+            print("\n".join(batch_sweep.verdicts(points)))
+    if "kernels" in report:
+        print()
+        print(report["kernels"].rstrip())
     path = out / f"report-{args.profile}.json"
     path.write_text(json.dumps(report, indent=1))
     print(f"\nJSON: {os.path.relpath(path, ROOT)}")
