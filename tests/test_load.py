@@ -52,8 +52,9 @@ def test_segment_rows_are_whole_batches_from_the_shapes_only():
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_an_epoch_in_segments_on_either_plan_gives_the_bits_of_one_call(monkeypatch, dtype,
                                                                         optimizer):
-    """Segments of two batches, the plan alternating between parallel and serial: the weights,
-    the epoch's cost and the predictions equal those of the whole epoch in one call."""
+    """Segments of two batches (50 rows in predict and evaluate), the plan alternating between
+    parallel and serial: the weights, the epoch's cost, the predictions and the evaluation
+    equal those of the whole epoch (and of predict, evaluate) in one call."""
     rng = np.random.default_rng(3)
     X = rng.random((203, 40)).astype(dtype)
     y = rng.integers(0, 5, 203)
@@ -71,8 +72,9 @@ def test_an_epoch_in_segments_on_either_plan_gives_the_bits_of_one_call(monkeypa
             net._engine.parallel_work = 10**15  # everything serial: one call
         history = net.fit(X, y, epochs=2, batch_size=7, learning_rate=0.5, optimizer=optimizer)
         out = net.predict(X)
+        scores = net.evaluate(X, y)
         monkeypatch.undo()
-        return net._parameters().copy(), history.loss, out
+        return net._parameters().copy(), history.loss, out, scores
 
     if fastnn.get_num_threads() < 2:
         pytest.skip("needs two threads")
@@ -80,6 +82,7 @@ def test_an_epoch_in_segments_on_either_plan_gives_the_bits_of_one_call(monkeypa
     assert np.array_equal(whole[0], segmented[0])
     assert whole[1] == segmented[1]
     assert np.array_equal(whole[2], segmented[2])
+    assert whole[3] == segmented[3]
 
 
 def test_the_pool_is_started_without_leaving_the_wait_policy_in_the_environment():

@@ -363,11 +363,11 @@ def gradients(theta, grad, arch, plan, work, X, Y, weights, rows):
 
 
 @njit(**JIT)
-def evaluate(theta, arch, plan, work, X, Y, accuracy_mode):
-    """Summed cost and number of correct predictions over all rows of ``X``."""
+def evaluate(theta, arch, plan, work, X, Y, accuracy_mode, loss):
+    """Summed cost and number of correct predictions over all rows of ``X``; the costs are
+    added one by one to ``loss`` (0.0, or the cost of the rows before, as for ``train_epoch``)."""
     capacity = work.y.shape[0]
     L = arch.sizes.shape[0] - 1
-    loss = 0.0
     correct = 0
     for start in range(0, X.shape[0], capacity):
         m = min(capacity, X.shape[0] - start)

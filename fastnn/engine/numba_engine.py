@@ -414,9 +414,19 @@ class NumbaEngine:
                                   self._plan(m, X), self._sparse_workspace(m),
                                   _csr(X), Y, accuracy_mode)
         elif self.fast:
-            loss, correct = _call(fast_drivers.evaluate, "evaluation", self.dtype, theta,
-                                  self.arch, self._plan(m), self._workspace(m), X, Y,
-                                  accuracy_mode)
+            plan, work = self._plan(m), self._workspace(m)
+            serial = self._serial(plan)
+            total = [0.0, 0]
+
+            def segment(start, stop, parallel):
+                loss, correct = _call(fast_drivers.evaluate, "evaluation", self.dtype, theta,
+                                      self.arch, plan if parallel else serial, work,
+                                      X[start:stop], Y[start:stop], accuracy_mode, total[0])
+                total[0], total[1] = float(loss), total[1] + int(correct)
+
+            rows = X.shape[0] if not plan.parallel.any() else load.segment_rows(m, self._multiply_adds)
+            load.run_segments(self._governor(("evaluate", m)), X.shape[0], rows, segment)
+            return total[0], total[1]
         else:
             loss, correct = _call(drivers.evaluate, "plain evaluation", self.dtype, theta,
                                   self.arch, self._workspace(m), X, Y, accuracy_mode)

@@ -154,7 +154,8 @@ def _end_epoch(c, r, e, loss, correct, t_before, thetas, V, S, T, before, v_befo
         return True
     done[r] += 1
     if Xv.shape[0] > 0:
-        v_loss, v_correct = fast_drivers.evaluate(theta, arch, plan, work_e, Xv, Yv, val_mode)
+        v_loss, v_correct = fast_drivers.evaluate(theta, arch, plan, work_e, Xv, Yv, val_mode,
+                                                   0.0)
         val_losses[r, e] = v_loss
         val_corrects[r, e] = v_correct
     return False
