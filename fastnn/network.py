@@ -373,7 +373,7 @@ class Network:
         return self.topology.views(grad)
 
     def trace(self, x, y):
-        """One example's backpropagation, neuron by neuron: a ``fastnn.trace.Trace``.
+        r"""One example's backpropagation, neuron by neuron: a ``fastnn.trace.Trace``.
 
         For layered networks ``t.a[l]`` (l = 1..L, ``t.a[1]`` is x), ``t.s[l]``,
         ``t.delta[l]`` (:math:`\delta^l_j = \partial C_x/\partial s^l_j`), ``t.dw[l]``
