@@ -20,6 +20,7 @@ from .training.optimizers import SGD, Adagrad, Adam, Momentum, Nesterov, RMSProp
 from .training.restarts import best_of
 from .training.sweep import sweep
 from .training import runners as _runners
+from . import documents  # noqa: E402  (the documents' networks: fastnn.documents.chain() ...)
 
 
 def _dask_runner(client):

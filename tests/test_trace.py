@@ -281,3 +281,24 @@ def test_documents():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         documents.graph_003()  # no dead ends: every neuron reaches the output
+
+
+def test_plot_with_trace(tmp_path):
+    pytest.importorskip("matplotlib")
+    from fastnn import plot
+    net = documents.network_003(seed=3, init="normal", engine="numpy")
+    t = net.trace([0.5], 0.8)
+    fig = plot.graph(net, tmp_path / "t.png", trace=t)
+    texts = [text.get_text() for text in fig.axes[0].texts]
+    assert f"s={t.s[6]:.3g}\na={t.a[6]:.3g}\n\u03b4={t.delta[6]:.3g}" in texts
+    assert f"w={t.w[(3, 6)]:.3g}\n\u2202C/\u2202w={t.dw[(3, 6)]:.3g}" in texts
+    assert "a=1" in texts and f"C_x = {t.cost:.4g}" in fig.axes[0].get_title()
+    layered = fastnn.Network([2, 3, 1], seed=0, engine="numpy")
+    lt = layered.trace([1.0, 0.5], 0.2)
+    texts = [x.get_text() for x in plot.graph(layered, trace=lt).axes[0].texts]
+    assert f"w={lt.w[3][0, 2]:.3g}\n\u2202C/\u2202w={lt.dw[3][0, 2]:.3g}" in texts  # edge 4 -> 5
+    with pytest.raises(ValueError, match="not a trace of this network"):
+        other = fastnn.Network(fastnn.Graph([(1, 3), (3, 9)], [1], [9]), engine="numpy")
+        plot.graph(net, trace=other.trace([0.1], 0.2))
+    with pytest.raises(ValueError, match="not of this network"):
+        plot.graph(layered, trace=fastnn.Network([2, 2, 1], engine="numpy").trace([1.0, 0.5], 0.2))
