@@ -45,7 +45,9 @@ class Network:
     output_activation : str or None
         Output-layer activation (the above or "softmax"); None means the same as ``activation``.
     cost : str
-        "quadratic", "cross_entropy" (sigmoid outputs) or "log_likelihood" (softmax outputs).
+        "quadratic" (:math:`C_x = \\frac12 \\sum_j (a_j - y_j)^2`: half of 3Blue1Brown's
+        :math:`(a - y)^2`, so its gradients are half of that cost's), "cross_entropy"
+        (sigmoid outputs) or "log_likelihood" (softmax outputs); see ``fastnn.core.costs``.
     init : str
         "scaled_normal", "normal", "he", "xavier" or "zeros" (see ``fastnn.core.structure.Layered.initialise``).
     dtype : str
