@@ -302,3 +302,47 @@ def test_plot_with_trace(tmp_path):
         plot.graph(net, trace=other.trace([0.1], 0.2))
     with pytest.raises(ValueError, match="not of this network"):
         plot.graph(layered, trace=fastnn.Network([2, 2, 1], engine="numpy").trace([1.0, 0.5], 0.2))
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_bias_neurons_in_a_dense_layered_graph(engine):
+    """A [3, 8, 2] network written with bias neurons (each target's edges, then its bias
+    edge: the weight runs of the compiled dense blocks are not contiguous in theta) computes,
+    differentiates and trains exactly like the layered network with those parameters."""
+    sizes = [3, 8, 2]
+    first = np.cumsum([0] + sizes)
+    edges, where_w, where_b = [], {}, {}
+    for l in (1, 2):
+        for j in range(sizes[l]):
+            target = int(first[l] + j)
+            for k in range(sizes[l - 1]):
+                where_w[(l, j, k)] = len(edges)
+                edges.append((int(first[l - 1] + k), target))
+            where_b[(l, j)] = len(edges)
+            edges.append((100 + l, target))
+    graph = fastnn.Graph(edges, [0, 1, 2], [11, 12], bias_neurons=[101, 102])
+    layered = fastnn.Network(sizes, seed=0, engine=engine, init="normal")
+    net = fastnn.Network(graph, seed=0, engine=engine)
+    for (l, j, k), e in where_w.items():
+        net.weights[e] = layered.weights[l - 1][j, k]
+    for (l, j), e in where_b.items():
+        net.weights[e] = layered.biases[l - 1][j]
+    rng = np.random.default_rng(1)
+    X, y = rng.normal(size=(30, 3)), rng.integers(0, 2, 30)
+    np.testing.assert_allclose(net.predict(X), layered.predict(X), rtol=1e-13)
+    gw, _ = net.gradients(X, y)
+    lw, lb = layered.gradients(X, y)
+    for (l, j, k), e in where_w.items():
+        assert gw[e] == pytest.approx(lw[l - 1][j, k], rel=1e-12, abs=1e-16)
+    for (l, j), e in where_b.items():
+        assert gw[e] == pytest.approx(lb[l - 1][j], rel=1e-12, abs=1e-16)
+    for optimizer in ("sgd", "adam"):
+        net.fit(X, y, epochs=3, batch_size=5, learning_rate=0.1, optimizer=optimizer, l2=0.5,
+                shuffle=False)
+        layered.fit(X, y, epochs=3, batch_size=5, learning_rate=0.1, optimizer=optimizer,
+                    l2=0.5, shuffle=False)
+        for (l, j), e in where_b.items():
+            assert net.weights[e] == pytest.approx(layered.biases[l - 1][j], rel=1e-10, abs=1e-14)
+        for (l, j, k), e in where_w.items():
+            assert net.weights[e] == pytest.approx(layered.weights[l - 1][j, k], rel=1e-10,
+                                                   abs=1e-14)
