@@ -375,7 +375,7 @@ class Network:
         return self.topology.views(grad)
 
     def trace(self, x, y):
-        r"""One example's backpropagation, neuron by neuron: a ``fastnn.trace.Trace``.
+        r"""One example's backpropagation, neuron by neuron: a ``fastnn.Trace``.
 
         For layered networks ``t.a[l]`` (l = 1..L, ``t.a[1]`` is x), ``t.s[l]``,
         ``t.delta[l]`` (:math:`\delta^l_j = \partial C_x/\partial s^l_j`), ``t.dw[l]``
@@ -398,9 +398,9 @@ class Network:
 
         Returns
         -------
-        fastnn.trace.Trace
+        fastnn.Trace
         """
-        from . import trace as _trace
+        from .core import trace as _trace
         n_in, n_out = self.topology.n_inputs, self.topology.n_outputs
         x_array = validation._numeric("x", x)
         if x_array.ndim != 1 or x_array.shape[0] != n_in:

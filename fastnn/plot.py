@@ -153,7 +153,7 @@ def graph(net, path=None, *, title=None, labels=None, max_edges=20000, trace=Non
     max_edges : int
         Draw only this many edges, those of largest :math:`|w|` (a picture of 800,000 edges
         shows nothing).
-    trace : fastnn.trace.Trace, optional
+    trace : fastnn.Trace, optional
         ``net.trace(x, y)``: write one example's numbers on the picture, :math:`s`, :math:`a`
         and :math:`\delta` beside every neuron (:math:`a` only for inputs and bias neurons)
         and :math:`w` and :math:`\partial C/\partial w` on every edge drawn; the title
@@ -164,7 +164,7 @@ def graph(net, path=None, *, title=None, labels=None, max_edges=20000, trace=Non
     matplotlib.figure.Figure
     """
     from .core.graph import as_graph
-    from .trace import bias_neuron_levels
+    from .core.trace import bias_neuron_levels
     g, theta = as_graph(net.topology, net._parameters())
     theta = np.asarray(theta, dtype=np.float64)
     weights, biases = g.views(theta)
@@ -232,9 +232,9 @@ def _trace_by_id(net, g, t):
     """A trace's numbers keyed as ``g`` (the network's graph) keys neurons and edges:
     ``{"s", "a", "delta", "w", "dw": dicts, "cost": float}``. A layered trace is renumbered
     the way ``Graph.layered`` numbers neurons (layer by layer from 0)."""
-    from .trace import Trace
+    from .core.trace import Trace
     if not isinstance(t, Trace):
-        raise TypeError(f"trace must be a fastnn.trace.Trace (net.trace(x, y)), got {t!r}")
+        raise TypeError(f"trace must be a fastnn.Trace (net.trace(x, y)), got {t!r}")
     if t.kind == "graph":
         if set(t.dw) != set(g.edges) or set(t.a) != set(g.neurons) | set(g.bias_neurons):
             raise ValueError("trace is not a trace of this network (its neurons or edges "

@@ -1,5 +1,5 @@
 r"""``Trace``: one example's forward and backward pass, neuron by neuron, in the documents'
-notation (what ``Network.trace(x, y)`` returns).
+notation (what ``Network.trace(x, y)`` returns; ``fastnn.Trace``).
 
 For one example x with target y, backpropagation computes, at every neuron j,
 
