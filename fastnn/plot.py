@@ -154,10 +154,11 @@ def graph(net, path=None, *, title=None, labels=None, max_edges=20000, trace=Non
         Draw only this many edges, those of largest :math:`|w|` (a picture of 800,000 edges
         shows nothing).
     trace : fastnn.Trace, optional
-        ``net.trace(x, y)``: write one example's numbers on the picture, :math:`s`, :math:`a`
-        and :math:`\delta` beside every neuron (:math:`a` only for inputs and bias neurons)
-        and :math:`w` and :math:`\partial C/\partial w` on every edge drawn; the title
-        gives :math:`C_x`. Readable up to about 20 neurons.
+        ``net.trace(x, y)``: write one example's numbers on the picture: :math:`s`,
+        :math:`a`, :math:`\delta` (and :math:`b`, where the neuron has a bias of its own)
+        beside every neuron, :math:`a` alone for inputs and bias neurons; :math:`w` and
+        :math:`\partial C/\partial w` on every edge drawn; :math:`C_x` in the title.
+        Readable up to about 20 neurons.
 
     Returns
     -------
@@ -239,19 +240,21 @@ def _trace_by_id(net, g, t):
         if set(t.dw) != set(g.edges) or set(t.a) != set(g.neurons) | set(g.bias_neurons):
             raise ValueError("trace is not a trace of this network (its neurons or edges "
                              "differ): pass net.trace(x, y) of the network drawn")
-        return {"s": t.s, "a": t.a, "delta": t.delta, "w": t.w, "dw": t.dw, "cost": t.cost}
+        return {"s": t.s, "a": t.a, "delta": t.delta, "b": t.b, "w": t.w, "dw": t.dw,
+                "cost": t.cost}
     sizes = [len(t.a[l]) for l in sorted(t.a)]
     if list(getattr(net.topology, "sizes", [])) != sizes:
         raise ValueError(f"trace is of a layered network of sizes {sizes}, not of this "
                          f"network: pass net.trace(x, y) of the network drawn")
     first = np.cumsum([0] + sizes)
-    numbers = {"s": {}, "a": {}, "delta": {}, "w": {}, "dw": {}, "cost": t.cost}
+    numbers = {"s": {}, "a": {}, "delta": {}, "b": {}, "w": {}, "dw": {}, "cost": t.cost}
     for l in sorted(t.a):
         for j in range(sizes[l - 1]):
             i = int(first[l - 1] + j)
             numbers["a"][i] = float(t.a[l][j])
             if l > 1:
                 numbers["s"][i] = float(t.s[l][j])
+                numbers["b"][i] = float(t.b[l][j])
                 numbers["delta"][i] = float(t.delta[l][j])
                 for k in range(sizes[l - 2]):
                     edge = (int(first[l - 2] + k), i)
@@ -269,6 +272,8 @@ def _write_trace(ax, g, position, shown, numbers):
         if i in numbers["s"]:
             text = (f"s={numbers['s'][i]:.3g}\na={numbers['a'][i]:.3g}\n"
                     f"\u03b4={numbers['delta'][i]:.3g}")
+            if i in numbers["b"]:
+                text = f"b={numbers['b'][i]:.3g}\n" + text
         else:
             text = f"a={numbers['a'][i]:.3g}"
         ax.annotate(text, (x, y), xytext=(11, 0), textcoords="offset points", ha="left",

@@ -296,6 +296,7 @@ def test_plot_with_trace(tmp_path):
     layered = fastnn.Network([2, 3, 1], seed=0, engine="numpy")
     lt = layered.trace([1.0, 0.5], 0.2)
     texts = [x.get_text() for x in plot.graph(layered, trace=lt).axes[0].texts]
+    assert f"b={lt.b[2][1]:.3g}\ns={lt.s[2][1]:.3g}\na={lt.a[2][1]:.3g}\n\u03b4={lt.delta[2][1]:.3g}" in texts
     assert f"w={lt.w[3][0, 2]:.3g}\n\u2202C/\u2202w={lt.dw[3][0, 2]:.3g}" in texts  # edge 4 -> 5
     with pytest.raises(ValueError, match="not a trace of this network"):
         other = fastnn.Network(fastnn.Graph([(1, 3), (3, 9)], [1], [9]), engine="numpy")
