@@ -164,9 +164,11 @@ def test_print_and_pandas():
 # --- bad input ---------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("x, y, message", [
-    (np.zeros((1, 3)), 0, r"x must be one example, a 1-D array of 3 input values; got shape \(1, 3\)"),
+    (np.zeros((1, 3)), 0,
+     r"x must be one example, a 1-D array of 3 input values; got shape \(1, 3\)"),
     (np.zeros(4), 0, r"x must be one example, a 1-D array of 3 input values; got shape \(4,\)"),
-    (np.zeros(3), [0, 1, 0], r"y must be this example's class label .* or its target vector of shape \(2,\)"),
+    (np.zeros(3), [0, 1, 0],
+     r"y must be this example's class label .* or its target vector of shape \(2,\)"),
     (np.zeros(3), np.zeros((1, 2)), r"y must be .* got shape \(1, 2\)"),
     (np.zeros(3), 5, r"y: class labels must lie in \[0, 1\]"),
     (np.array([0, np.nan, 0]), 0, "x"),
@@ -296,7 +298,8 @@ def test_plot_with_trace(tmp_path):
     layered = fastnn.Network([2, 3, 1], seed=0, engine="numpy")
     lt = layered.trace([1.0, 0.5], 0.2)
     texts = [x.get_text() for x in plot.graph(layered, trace=lt).axes[0].texts]
-    assert f"b={lt.b[2][1]:.3g}\ns={lt.s[2][1]:.3g}\na={lt.a[2][1]:.3g}\n\u03b4={lt.delta[2][1]:.3g}" in texts
+    assert (f"b={lt.b[2][1]:.3g}\ns={lt.s[2][1]:.3g}\na={lt.a[2][1]:.3g}\n"
+            f"\u03b4={lt.delta[2][1]:.3g}") in texts
     assert f"w={lt.w[3][0, 2]:.3g}\n\u2202C/\u2202w={lt.dw[3][0, 2]:.3g}" in texts  # edge 4 -> 5
     with pytest.raises(ValueError, match="not a trace of this network"):
         other = fastnn.Network(fastnn.Graph([(1, 3), (3, 9)], [1], [9]), engine="numpy")

@@ -89,8 +89,8 @@ def doc003_trace(out):
     net = documents.network_003(seed=0, init="normal")
     net.fit(X, y, epochs=1000, batch_size=len(X), learning_rate=2.0)
     t = net.trace([0.5], 0.5 + 0.4 * np.sin(1.5))
-    fig = fastnn.plot.graph(net, trace=t,
-                            title=f"document 003's graph after 1000 epochs; x = 0.5: C_x = {t.cost:.3g}")
+    title = f"document 003's graph after 1000 epochs; x = 0.5: C_x = {t.cost:.3g}"
+    fig = fastnn.plot.graph(net, trace=t, title=title)
     fig.savefig(out / "tutorial_doc003_trace.png", dpi=110)
     plt.close(fig)
 

@@ -432,10 +432,11 @@ class Graph(Topology):
         r"""Fill ``theta`` in place by ``scheme``, with :math:`n_{in}` the fan-in of the edge's
         target and :math:`n_{out}` the fan-out of its source (the schemes of
         ``structure.Layered.initialise``; the weights of bias neurons' edges are drawn as
-        biases, and fan-ins count no bias neuron). Draws are made level by level: the weights of the
-        edges into the level's neurons (in the order of ``edges``), then (``normal`` only)
-        the level's biases, so a layered graph (``Graph.layered``) draws exactly what
-        ``Layered`` draws and starts from the same parameters.
+        biases, and fan-ins count no bias neuron). Draws are made level by level: the
+        weights of the edges into the level's neurons (in the order of ``edges``), then
+        (``normal`` only) the level's biases, so a layered graph (``Graph.layered``) draws
+        exactly what ``Layered`` draws and starts from the same parameters, and a graph with
+        bias neurons what the same graph with ``bias=True`` draws.
         """
         level_ptr = self.arrays.level_ptr
         level_of_target = np.searchsorted(level_ptr, self.edge_target, side="right") - 1
