@@ -57,13 +57,41 @@ def tutorial(tmp_path_factory):
     return run(TUTORIAL, tmp_path_factory.mktemp("tutorial"))
 
 
+NUMBER = re.compile(r"[-+]?\d+\.?\d*(?:e[-+]?\d+)?")
+
+
+def last_digit(text):
+    """The value of one unit in the last digit of the number written as ``text``."""
+    mantissa, _, exponent = text.lower().partition("e")
+    decimals = len(mantissa.partition(".")[2])
+    return 10.0 ** (int(exponent or 0) - decimals)
+
+
+def same_output(printed, expected):
+    """Equal text, and equal numbers up to one unit in the last digit shown: a number after
+    training may round the other way on another CPU (another libm, FMA or not)."""
+    if printed == expected:
+        return True
+    if NUMBER.sub("#", printed) != NUMBER.sub("#", expected):
+        return False
+    return all(abs(float(p) - float(e)) <= 1.001 * last_digit(e)
+               for p, e in zip(NUMBER.findall(printed), NUMBER.findall(expected)))
+
+
+def test_same_output_is_strict_enough():
+    assert same_output("loss 0.0047", "loss 0.0048") and not same_output("loss 0.0047", "loss 0.0049")
+    assert same_output("5.6e-07 x", "5.7e-07 x") and not same_output("5.6e-07 x", "5.8e-07 x")
+    assert not same_output("True", "False") and not same_output("1 2", "1 2 3")
+
+
 def test_every_block_prints_what_the_tutorial_shows(tutorial):
     _, outputs = tutorial
     assert len(outputs) >= 15
     checked = 0
     for code, expected, printed in outputs:
         if expected is not None:
-            assert printed == expected, f"block\n{code}\nprinted\n{printed}\nexpected\n{expected}"
+            assert same_output(printed, expected), \
+                f"block\n{code}\nprinted\n{printed}\nexpected\n{expected}"
             checked += 1
     assert checked >= 13
 

@@ -97,10 +97,11 @@ class Trace:
                                         "dC/dw": float(self.dw[l][j, k])})
         else:
             for i, level, role in self._neurons:
-                neurons.append({
-                    "neuron": i, "level": level, "role": role,
-                    "b": self.b.get(i), "s": self.s.get(i), "a": self.a[i],
-                    "delta = dC/ds": self.delta.get(i)})
+                row = {"neuron": i, "level": level, "role": role, "b": self.b.get(i),
+                       "s": self.s.get(i), "a": self.a[i], "delta = dC/ds": self.delta.get(i)}
+                if not self.b:  # no bias parameters (none, or bias neurons): no column
+                    del row["b"]
+                neurons.append(row)
             for (i, j), value in self.w.items():
                 weights.append({"edge": f"{i} -> {j}", "document 003": f"w_{{{j},{i}}}",
                                 "w": value, "dC/dw": self.dw[(i, j)]})
