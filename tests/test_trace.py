@@ -350,3 +350,21 @@ def test_bias_neurons_in_a_dense_layered_graph(engine):
         for (l, j, k), e in where_w.items():
             assert net.weights[e] == pytest.approx(layered.weights[l - 1][j, k], rel=1e-10,
                                                    abs=1e-14)
+
+
+def test_numba_trace_runs_the_compiled_gradient_driver(monkeypatch):
+    """engine="numba": the numbers come from the compiled drivers' own pass on a batch of
+    one (read from their workspace), not from a Python re-implementation."""
+    from fastnn.engine import fast_drivers, graph_kernels
+    calls = []
+    for module in (fast_drivers, graph_kernels):
+        original = module.gradients
+
+        def spy(*args, _original=original):
+            calls.append(args[-4 if _original is fast_drivers.gradients else -2].shape)  # X
+            return _original(*args)
+
+        monkeypatch.setattr(module, "gradients", spy)
+    fastnn.Network([2, 3, 1], seed=0).trace([0.1, 0.2], 0.5)
+    documents.network_003(seed=0).trace([0.3], 0.5)
+    assert calls == [(1, 2), (1, 1)]
