@@ -357,11 +357,11 @@ def test_numba_trace_runs_the_compiled_gradient_driver(monkeypatch):
     one (read from their workspace), not from a Python re-implementation."""
     from fastnn.engine import fast_drivers, graph_kernels
     calls = []
-    for module in (fast_drivers, graph_kernels):
+    for module, x_at in ((fast_drivers, 5), (graph_kernels, 5)):  # X: 6th argument of both
         original = module.gradients
 
-        def spy(*args, _original=original):
-            calls.append(args[-4 if _original is fast_drivers.gradients else -2].shape)  # X
+        def spy(*args, _original=original, _x_at=x_at):
+            calls.append(args[_x_at].shape)
             return _original(*args)
 
         monkeypatch.setattr(module, "gradients", spy)
