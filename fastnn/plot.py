@@ -133,7 +133,8 @@ def training_curves(history, path=None, *, title=None, validation_label="validat
     return fig
 
 
-def graph(net, path=None, *, title=None, labels=None, max_edges=20000, trace=None):
+def graph(net, path=None, *, title=None, labels=None, max_edges=20000, trace=None,
+          edge_labels=None):
     r"""Draw a network as its graph: neurons by level (inputs left, outputs right), edge width
     by :math:`|w|`, colour by sign (blue positive, red negative); a neuron's outline is
     coloured by the sign of its bias (grey: no bias). Document 003's bias neurons
@@ -159,6 +160,10 @@ def graph(net, path=None, *, title=None, labels=None, max_edges=20000, trace=Non
         beside every neuron, :math:`a` alone for inputs and bias neurons; :math:`w` and
         :math:`\partial C/\partial w` on every edge drawn; :math:`C_x` in the title.
         Readable up to about 20 neurons.
+    edge_labels : int or None
+        With ``trace``: label this many edges, those of largest
+        :math:`|\partial C/\partial w|`; None: every edge drawn when there are at most 24,
+        else 20 (the labels of a dense layer of six neurons or more would cover each other).
 
     Returns
     -------
@@ -206,7 +211,7 @@ def graph(net, path=None, *, title=None, labels=None, max_edges=20000, trace=Non
         for i, (x, y) in zip(drawn, xy):
             ax.annotate(str(i), (x, y), ha="center", va="center", fontsize=8, zorder=3)
     if numbers is not None:
-        _write_trace(ax, g, position, shown, numbers)
+        labelled = _write_trace(ax, g, position, shown, numbers, edge_labels)
     ax.set_xticks(range(len(columns)))
     ax.set_xticklabels(["inputs"] + [f"level {q}" for q in range(1, len(columns) - 1)]
                        + ["outputs"])
@@ -222,6 +227,8 @@ def graph(net, path=None, *, title=None, labels=None, max_edges=20000, trace=Non
                + (f" ({len(shown)} largest |w| drawn)" if len(shown) < g.n_edges else ""))
     if numbers is not None:
         default += f"; one example: C_x = {numbers['cost']:.4g}"
+        if labelled < len(shown):
+            default += f"\n(w, \u2202C/\u2202w written on the {labelled} edges of largest |\u2202C/\u2202w|)"
     ax.set_title(title or default)
     fig.tight_layout()
     if path is not None:
@@ -263,9 +270,12 @@ def _trace_by_id(net, g, t):
     return numbers
 
 
-def _write_trace(ax, g, position, shown, numbers):
-    """``s``, ``a``, ``delta`` beside every neuron; ``w`` and ``dC/dw`` on the edges drawn,
-    each label 40% of the way along its edge (edges into one neuron fan apart there)."""
+def _write_trace(ax, g, position, shown, numbers, edge_labels):
+    """``s``, ``a``, ``delta`` beside every neuron; ``w`` and ``dC/dw`` on the edges drawn
+    (``edge_labels`` of them, see ``graph``). An edge's label sits between 30% and 70% of
+    the way along it by the rank of its target in its column: labels of the edges into one
+    neuron line up apart, those out of one neuron are staggered. Returns how many edges
+    were labelled."""
     box = dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.8)
     for i in list(g.neurons) + list(g.bias_neurons):
         x, y = position[i]
@@ -278,9 +288,22 @@ def _write_trace(ax, g, position, shown, numbers):
             text = f"a={numbers['a'][i]:.3g}"
         ax.annotate(text, (x, y), xytext=(11, 0), textcoords="offset points", ha="left",
                     va="center", fontsize=7.5, zorder=4, bbox=box)
+    if edge_labels is None:
+        edge_labels = len(shown) if len(shown) <= 24 else 20
+    by_gradient = sorted(shown, key=lambda e: -abs(numbers["dw"][g.edges[e]]))
+    chosen = set(by_gradient[:max(0, int(edge_labels))])
+    column = {}
+    for i, (q, _) in position.items():
+        column.setdefault(q, []).append(i)
+    rank = {i: (r, len(ids)) for ids in column.values() for r, i in enumerate(ids)}
     for e in shown:
+        if e not in chosen:
+            continue
         edge = g.edges[e]
         (x0, y0), (x1, y1) = position[edge[0]], position[edge[1]]
+        r, n = rank[edge[1]]
+        t = 0.4 if n == 1 else 0.3 + 0.4 * r / (n - 1)
         ax.annotate(f"w={numbers['w'][edge]:.3g}\n\u2202C/\u2202w={numbers['dw'][edge]:.3g}",
-                    (x0 + 0.4 * (x1 - x0), y0 + 0.4 * (y1 - y0)), ha="center", va="center",
+                    (x0 + t * (x1 - x0), y0 + t * (y1 - y0)), ha="center", va="center",
                     fontsize=6.5, color="dimgray", zorder=3, bbox=box)
+    return len(chosen)

@@ -301,6 +301,16 @@ def test_plot_with_trace(tmp_path):
     assert (f"b={lt.b[2][1]:.3g}\ns={lt.s[2][1]:.3g}\na={lt.a[2][1]:.3g}\n"
             f"\u03b4={lt.delta[2][1]:.3g}") in texts
     assert f"w={lt.w[3][0, 2]:.3g}\n\u2202C/\u2202w={lt.dw[3][0, 2]:.3g}" in texts  # edge 4 -> 5
+    dense = fastnn.Network([3, 6, 6, 3], seed=0, engine="numpy")
+    dt = dense.trace(np.array([0.2, 0.5, -0.3]), 1)
+    fig = plot.graph(dense, trace=dt)
+    labels = [x.get_text() for x in fig.axes[0].texts if x.get_text().startswith("w=")]
+    assert len(labels) == 20 and "20 edges of largest" in fig.axes[0].get_title()
+    largest = max((abs(v), l, j, k) for l in (2, 3, 4) for (j, k), v in np.ndenumerate(dt.dw[l]))
+    _, l, j, k = largest
+    assert f"w={dt.w[l][j, k]:.3g}\n\u2202C/\u2202w={dt.dw[l][j, k]:.3g}" in labels
+    assert len([x for x in plot.graph(dense, trace=dt, edge_labels=5).axes[0].texts
+                if x.get_text().startswith("w=")]) == 5
     with pytest.raises(ValueError, match="not a trace of this network"):
         other = fastnn.Network(fastnn.Graph([(1, 3), (3, 9)], [1], [9]), engine="numpy")
         plot.graph(net, trace=other.trace([0.1], 0.2))
