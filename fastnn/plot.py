@@ -211,7 +211,9 @@ def graph(net, path=None, *, title=None, labels=None, max_edges=20000, trace=Non
         for i, (x, y) in zip(drawn, xy):
             ax.annotate(str(i), (x, y), ha="center", va="center", fontsize=8, zorder=3)
     if numbers is not None:
-        labelled = _write_trace(ax, g, position, shown, numbers, edge_labels)
+        x_span, y_span = len(columns) + 0.35, tallest + 0.6  # the limits set below
+        inches = (0.8 * figsize[0] / x_span, 0.8 * figsize[1] / y_span)  # per data unit
+        labelled = _write_trace(ax, g, position, shown, numbers, edge_labels, inches)
     ax.set_xticks(range(len(columns)))
     ax.set_xticklabels(["inputs"] + [f"level {q}" for q in range(1, len(columns) - 1)]
                        + ["outputs"])
@@ -270,13 +272,27 @@ def _trace_by_id(net, g, t):
     return numbers
 
 
-def _write_trace(ax, g, position, shown, numbers, edge_labels):
+def _write_trace(ax, g, position, shown, numbers, edge_labels, inches):
     """``s``, ``a``, ``delta`` beside every neuron; ``w`` and ``dC/dw`` on the edges drawn
-    (``edge_labels`` of them, see ``graph``). An edge's label sits between 30% and 70% of
-    the way along it by the rank of its target in its column: labels of the edges into one
-    neuron line up apart, those out of one neuron are staggered. Returns how many edges
-    were labelled."""
+    (``edge_labels`` of them, see ``graph``). Each edge label goes to the first point along
+    its edge (from a few between 25% and 80% of the way) where its box, estimated from the
+    font size and ``inches`` (inches per data unit in x and y), overlaps no neuron, no
+    neuron's numbers and no label placed before it (edges by decreasing |dC/dw|), or the
+    least-covered one. Returns how many edges were labelled."""
     box = dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.8)
+
+    def extent(text, size, x, y, anchor):
+        """(x0, y0, x1, y1) of ``text`` in data units, anchored left or centred at x, y."""
+        lines = text.split("\n")
+        w = (max(map(len, lines)) * 0.55 + 0.6) * size / 72 / inches[0]
+        h = (len(lines) * 1.25 + 0.3) * size / 72 / inches[1]
+        x0 = x if anchor == "left" else x - w / 2
+        return (x0, y - h / 2, x0 + w, y + h / 2)
+
+    def covered(a, b):
+        return max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+
+    taken = []
     for i in list(g.neurons) + list(g.bias_neurons):
         x, y = position[i]
         if i in numbers["s"]:
@@ -288,22 +304,27 @@ def _write_trace(ax, g, position, shown, numbers, edge_labels):
             text = f"a={numbers['a'][i]:.3g}"
         ax.annotate(text, (x, y), xytext=(11, 0), textcoords="offset points", ha="left",
                     va="center", fontsize=7.5, zorder=4, bbox=box)
+        taken.append(extent(text, 7.5, x + 11 / 72 / inches[0], y, "left"))
+        taken.append(extent("OO", 8, x, y, "centre"))  # the neuron's circle
     if edge_labels is None:
         edge_labels = len(shown) if len(shown) <= 24 else 20
     by_gradient = sorted(shown, key=lambda e: -abs(numbers["dw"][g.edges[e]]))
-    chosen = set(by_gradient[:max(0, int(edge_labels))])
-    column = {}
-    for i, (q, _) in position.items():
-        column.setdefault(q, []).append(i)
-    rank = {i: (r, len(ids)) for ids in column.values() for r, i in enumerate(ids)}
-    for e in shown:
-        if e not in chosen:
-            continue
+    chosen = by_gradient[:max(0, int(edge_labels))]
+    for e in chosen:
         edge = g.edges[e]
         (x0, y0), (x1, y1) = position[edge[0]], position[edge[1]]
-        r, n = rank[edge[1]]
-        t = 0.4 if n == 1 else 0.3 + 0.4 * r / (n - 1)
-        ax.annotate(f"w={numbers['w'][edge]:.3g}\n\u2202C/\u2202w={numbers['dw'][edge]:.3g}",
-                    (x0 + t * (x1 - x0), y0 + t * (y1 - y0)), ha="center", va="center",
-                    fontsize=6.5, color="dimgray", zorder=3, bbox=box)
+        text = f"w={numbers['w'][edge]:.3g}\n\u2202C/\u2202w={numbers['dw'][edge]:.3g}"
+        best = None
+        for t in (0.5, 0.4, 0.6, 0.3, 0.7, 0.45, 0.55, 0.35, 0.65, 0.25, 0.75, 0.8):
+            x, y = x0 + t * (x1 - x0), y0 + t * (y1 - y0)
+            here = extent(text, 6.5, x, y, "centre")
+            overlap = sum(covered(here, other) for other in taken)
+            if best is None or overlap < best[0] - 1e-12:
+                best = (overlap, x, y, here)
+            if overlap == 0:
+                break
+        _, x, y, here = best
+        taken.append(here)
+        ax.annotate(text, (x, y), ha="center", va="center", fontsize=6.5, color="dimgray",
+                    zorder=3, bbox=box)
     return len(chosen)
