@@ -378,3 +378,23 @@ def test_numba_trace_runs_the_compiled_gradient_driver(monkeypatch):
     fastnn.Network([2, 3, 1], seed=0).trace([0.1, 0.2], 0.5)
     documents.network_003(seed=0).trace([0.3], 0.5)
     assert calls == [(1, 2), (1, 1)]
+
+
+def test_notation_page_names_exist():
+    """Every fastnn name docs/notation.md points to exists."""
+    from pathlib import Path
+
+    from fastnn.core import costs
+    from fastnn.engine import kernels
+    text = (Path(__file__).resolve().parent.parent / "docs" / "notation.md").read_text()
+    names = {"costs.output_delta_of_sample": costs, "kernels.backpropagate_delta": kernels,
+             "kernels.weight_gradient": kernels, "documents.matrices_001": documents,
+             "documents.graph_003": documents}
+    for name, module in names.items():
+        assert f"`{name}" in text or name in text
+        assert callable(getattr(module, name.split(".")[1]))
+    g = documents.graph_003()
+    assert g.bias_edges[3] == g.edges.index((2, 3))  # `net.weights[graph.bias_edges[j]]`
+    t = documents.network_003(seed=0).trace([0.2], 0.3)
+    assert set(t.dw) == set(g.edges) and (3, 6) in t.dw  # `t.dw[(3, 6)]` is w_{6,3}'s
+    assert repr(t).startswith("<Trace of one example: graph network, 9 neurons")
