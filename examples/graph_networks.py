@@ -4,8 +4,9 @@ Document 003 ("A Simple Introduction to Neural Networks") draws its running exam
 graph: input neuron 1 and bias neuron 2 feed neurons 3 and 4; 3 feeds only 6; 4 feeds 6 and
 7; bias neuron 5 feeds 6 and 7; 6, 7 and bias neuron 8 feed the output neuron 9. In fastnn the
 bias neurons are the bias weights of the neurons they feed (``bias=True``), so the graph is
-seven edges. Here it learns a bump, y = 1 for |x| < 1 and 0 outside, which needs both of its
-branches.
+seven edges (``fastnn.documents.graph_003()`` writes them as neurons instead,
+``Graph(..., bias_neurons=[2, 5, 8])``, twelve edges). Here it learns a bump, y = 1 for
+|x| < 1 and 0 outside, which needs both of its branches.
 
 The second network is the classic shortcut network for XOR: two inputs, one hidden neuron,
 and direct edges from the inputs to the output. It is not layered, and it learns XOR; the

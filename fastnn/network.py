@@ -45,7 +45,9 @@ class Network:
     output_activation : str or None
         Output-layer activation (the above or "softmax"); None means the same as ``activation``.
     cost : str
-        "quadratic", "cross_entropy" (sigmoid outputs) or "log_likelihood" (softmax outputs).
+        "quadratic" (:math:`C_x = \\frac12 \\sum_j (a_j - y_j)^2`: half of 3Blue1Brown's
+        :math:`(a - y)^2`, so its gradients are half of that cost's), "cross_entropy"
+        (sigmoid outputs) or "log_likelihood" (softmax outputs); see ``fastnn.core.costs``.
     init : str
         "scaled_normal", "normal", "he", "xavier" or "zeros" (see ``fastnn.core.structure.Layered.initialise``).
     dtype : str
@@ -371,6 +373,56 @@ class Network:
                    else rules.numpy_add_penalty_gradient)
             add(theta, grad, self._weight_mask(), l2 / n, l1 / n)
         return self.topology.views(grad)
+
+    def trace(self, x, y):
+        r"""One example's backpropagation, neuron by neuron: a ``fastnn.Trace``.
+
+        For layered networks ``t.a[l]`` (l = 1..L, ``t.a[1]`` is x), ``t.s[l]``,
+        ``t.delta[l]`` (:math:`\delta^l_j = \partial C_x/\partial s^l_j`), ``t.dw[l]``
+        (shape of :math:`w^l`: :math:`\partial C_x/\partial w^l_{jk}`) and ``t.db[l]`` for
+        l = 2..L, in the documents' layer numbers; for graph networks the same names keyed
+        by neuron id (``t.s[j]``) and by edge (``t.dw[(i, j)]`` for the edge i -> j).
+        ``t.cost`` is :math:`C_x` (no regularisation term); ``print(t)`` shows the tables.
+
+        The values come from this network's engine running its gradient pass on a batch of
+        this one example (``engine="numba"``: the compiled loop kernels, read from their
+        workspace), so ``t.dw``/``t.db`` equal ``net.gradients(x[None], y[None])``.
+
+        Parameters
+        ----------
+        x : array-like of shape (n_inputs,)
+            One example (for a batch, use ``gradients``).
+        y : int, float or array-like of shape (n_outputs,)
+            Its class label (networks with more than one output), or its target vector (a
+            number for a network with one output).
+
+        Returns
+        -------
+        fastnn.Trace
+        """
+        from .core import trace as _trace
+        n_in, n_out = self.topology.n_inputs, self.topology.n_outputs
+        x_array = validation._numeric("x", x)
+        if x_array.ndim != 1 or x_array.shape[0] != n_in:
+            raise ValueError(f"x must be one example, a 1-D array of {n_in} input values; got "
+                             f"shape {x_array.shape} (for a batch of examples use "
+                             f"net.gradients(X, y))")
+        X = self._inputs(x_array[None], name="x")
+        y_array = validation._numeric("y", y)
+        if y_array.ndim == 0:
+            y_array = y_array.reshape(1) if n_out > 1 else y_array.reshape(1, 1)
+        elif y_array.ndim == 1 and y_array.shape[0] == n_out:
+            y_array = y_array[None]
+        else:
+            raise ValueError(f"y must be this example's class label (an int in [0, "
+                             f"{n_out - 1}]) or its target vector of shape ({n_out},); got "
+                             f"shape {y_array.shape}")
+        Y, _ = validation.targets(y_array, 1, n_out, self.cost, self.dtype, name="y")
+        theta = self._parameters()
+        result = self._engine.trace(theta, X, Y)
+        build = (_trace.layered_trace if isinstance(self.topology, Layered)
+                 else _trace.graph_trace)
+        return build(self.topology, theta, self.cost, X[0].copy(), Y[0].copy(), result)
 
     def prune(self, fraction):
         """A new graph network without the ``fraction`` of weights smallest in magnitude.

@@ -10,6 +10,12 @@ name                      :math:`C_x`                                        val
 ``"log_likelihood"``      :math:`-\ln a_y = -\sum_j y_j \ln a_j`             softmax
 ========================  =================================================  ====================
 
+The quadratic cost carries the factor :math:`\frac12` (as document 001's
+:math:`J = \frac12(p - a)^2`), so :math:`\partial C_x/\partial a_j = a_j - y_j`. 3Blue1Brown
+(document 002) and document 003 square the difference without it, :math:`C_0 = (a - y)^2`,
+whose gradient :math:`2(a - y)` is twice fastnn's: multiply fastnn's quadratic-cost
+gradients by 2 to compare with theirs (``docs/notation.md``, "Costs and the factor 2").
+
 Both log costs are evaluated from the weighted input ``s`` in overflow-safe forms:
 :math:`-[y\ln\sigma(s) + (1-y)\ln(1-\sigma(s))] = \mathrm{softplus}(s) - y s` and
 :math:`-\sum_j y_j \ln \mathrm{softmax}(s)_j = \sum_j y_j (\mathrm{logsumexp}(s) - s_j)`.

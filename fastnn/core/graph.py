@@ -126,9 +126,19 @@ class Graph(Topology):
     activations : dict {id: str} or None
         Activation of particular neurons. "softmax" only when it is given to exactly the
         outputs.
-    bias : bool or iterable of ids
-        True: every non-input neuron has a bias (document 003's bias neurons); False: none;
-        or the ids of the neurons that have one.
+    bias : bool, iterable of ids or None
+        True: every non-input neuron has a bias (a parameter of its own, listed in
+        ``net.biases``); False: none; or the ids of the neurons that have one. None (the
+        default) means True, or False when ``bias_neurons`` are given.
+    bias_neurons : iterable of ids or None
+        Document 003's bias neurons, written as neurons: they have no incoming edge and
+        always output 1, so the weight of an edge ``(b, j)`` from bias neuron ``b`` is
+        neuron j's bias. Their edges are listed in ``edges`` like any other and their
+        weights are in ``net.weights`` in edge order; the network then has no other biases
+        (``net.biases`` is empty, ``bias`` must be None or False). A neuron takes at most
+        one edge from a bias neuron; a bias neuron is neither an input nor an output and has
+        at least one outgoing edge. Their weights are initialised, regularised (not at all)
+        and pruned (never) as biases.
 
     Attributes
     ----------
@@ -141,19 +151,34 @@ class Graph(Topology):
     neuron_activations : dict {id: str}
         The activation of every non-input neuron.
     has_bias : list of ids
-        The neurons with a bias, in ``neurons`` order.
+        The neurons with a bias parameter of their own, in ``neurons`` order (empty when
+        there are bias neurons).
+    bias_neurons : list of ids
+        Document 003's bias neurons (not in ``neurons``: they compute nothing).
+    bias_edges : dict {id: int}
+        For every neuron fed by a bias neuron, the index in ``edges`` (and in ``net.weights``)
+        of that edge, its bias.
     arrays : GraphArrays
     """
 
     kind = "graph"
 
-    def __init__(self, edges, inputs, outputs, activation="sigmoid", activations=None, bias=True):
+    def __init__(self, edges, inputs, outputs, activation="sigmoid", activations=None, bias=None,
+                 bias_neurons=None):
         self.inputs = _id_list("inputs", inputs)
         self.outputs = _id_list("outputs", outputs)
         both = set(self.inputs) & set(self.outputs)
         if both:
             raise ValueError(f"neuron {sorted(both, key=str)[0]!r} is listed as both an input "
                              f"and an output")
+        self._read_bias_neurons(bias_neurons)
+        if self.bias_neurons:
+            if bias is not None and bias is not False:
+                raise ValueError(f"bias={bias!r} together with bias_neurons: the weights of the "
+                                 f"bias neurons' edges are the biases; pass bias=None or False")
+            bias = False
+        elif bias is None:
+            bias = True
         self._read_edges(edges)
         self._sort()
         self._read_activations(activation, activations)
@@ -168,10 +193,30 @@ class Graph(Topology):
 
     # --- validation and ordering -----------------------------------------------------------
 
+    def _read_bias_neurons(self, bias_neurons):
+        if bias_neurons is None:
+            self.bias_neurons = []
+            return
+        if isinstance(bias_neurons, (str, bytes)) or not hasattr(bias_neurons, "__iter__"):
+            raise ValueError(f"bias_neurons must be a list of neuron ids, got {bias_neurons!r}")
+        ids = [_check_id(v, "bias_neurons") for v in bias_neurons]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"bias_neurons lists a neuron more than once: {ids!r}")
+        for i in ids:
+            if i in self.inputs:
+                raise ValueError(f"bias_neurons names input neuron {i!r}; a bias neuron has no "
+                                 f"input, it always outputs 1")
+            if i in self.outputs:
+                raise ValueError(f"bias_neurons names output neuron {i!r}; a bias neuron "
+                                 f"always outputs 1 and cannot be an output")
+        self.bias_neurons = ids
+
     def _read_edges(self, edges):
         if isinstance(edges, (str, bytes)) or not hasattr(edges, "__iter__"):
             raise ValueError(f"edges must be an iterable of (source, target) pairs, got {edges!r}")
         inputs, outputs = set(self.inputs), set(self.outputs)
+        bias_neurons = set(self.bias_neurons)
+        self.bias_edges, self._edge_index = {}, []
         self.edges, seen, appearance = [], set(), {}
         for n, edge in enumerate(edges):
             try:
@@ -188,11 +233,31 @@ class Graph(Topology):
                                  f"neuron in between)")
             if (source, target) in seen:
                 raise ValueError(f"duplicate edge ({source!r}, {target!r}) in edges")
+            if target in bias_neurons:
+                raise ValueError(f"edges[{n}] = ({source!r}, {target!r}) leads into bias neuron "
+                                 f"{target!r}; bias neurons have no incoming edges (they always "
+                                 f"output 1)")
             seen.add((source, target))
             self.edges.append((source, target))
+            if source in bias_neurons:
+                if target in self.bias_edges:
+                    first = self.edges[self.bias_edges[target]]
+                    raise ValueError(f"edges[{n}] = ({source!r}, {target!r}) is a second edge "
+                                     f"from a bias neuron into neuron {target!r} (the first is "
+                                     f"{first!r}); a neuron has one bias")
+                self.bias_edges[target] = n
+                appearance.setdefault(target, len(appearance))
+                continue
+            self._edge_index.append(n)
             for i in (source, target):
                 appearance.setdefault(i, len(appearance))
+        used = {self.edges[e][0] for e in self.bias_edges.values()}
+        for b in self.bias_neurons:
+            if b not in used:
+                raise ValueError(f"bias neuron {b!r} has no outgoing edge; list its edges in "
+                                 f"edges, e.g. ({b!r}, j) for a neuron j it feeds")
         self._appearance = appearance
+        self._kernel_edges = [self.edges[e] for e in self._edge_index]
 
     def _sort(self):
         """Topological order and levels (Kahn's algorithm; a leftover means a cycle)."""
@@ -200,7 +265,7 @@ class Graph(Topology):
         hidden = [i for i in self._appearance if i not in inputs and i not in outputs]
         successors = {i: [] for i in self.inputs + hidden + self.outputs}
         n_pred = dict.fromkeys(successors, 0)
-        for s, t in self.edges:
+        for s, t in self._kernel_edges:
             successors[s].append(t)
             n_pred[t] += 1
         level = dict.fromkeys(self.inputs, 0)
@@ -289,10 +354,14 @@ class Graph(Topology):
             self._bias_config = list(self.has_bias)
 
     def _build_arrays(self):
+        """The kernels' arrays over the ordinary edges (those from bias neurons are read as
+        biases: ``bias_index`` points at their weights); ``in_edge``/``out_edge`` and
+        ``bias_index`` are indices in theta, so the parameter layout stays edge order."""
         position = {i: p for p, i in enumerate(self.neurons)}
-        N, E = len(self.neurons), len(self.edges)
-        src = np.array([position[s] for s, _ in self.edges], dtype=np.int64).reshape(E)
-        dst = np.array([position[t] for _, t in self.edges], dtype=np.int64).reshape(E)
+        N, E = len(self.neurons), len(self._kernel_edges)
+        src = np.array([position[s] for s, _ in self._kernel_edges], dtype=np.int64).reshape(E)
+        dst = np.array([position[t] for _, t in self._kernel_edges], dtype=np.int64).reshape(E)
+        edge_index = np.array(self._edge_index, dtype=np.int64).reshape(E)
         by_dst = np.argsort(dst, kind="stable")
         by_src = np.argsort(src, kind="stable")
         in_ptr = np.zeros(N + 1, dtype=np.int64)
@@ -301,17 +370,22 @@ class Graph(Topology):
         out_ptr[1:] = np.cumsum(np.bincount(src, minlength=N))
         bias_index = np.full(N, -1, dtype=np.int64)
         for n, i in enumerate(self.has_bias):
-            bias_index[position[i]] = E + n
+            bias_index[position[i]] = self.n_edges + n
+        for i, e in self.bias_edges.items():
+            bias_index[position[i]] = e
         codes = np.zeros(N, dtype=np.int64)
         for i, name in self.neuron_activations.items():
             codes[position[i]] = _activations.CODES[name]
         level_ptr = np.cumsum([0] + [len(level) for level in self.levels]).astype(np.int64)
         self.edge_source, self.edge_target = src, dst
+        self.edge_index = edge_index
+        """Index in theta of every ordinary edge (not from a bias neuron), the order of
+        ``edge_source``/``edge_target``."""
         self.fan_in = np.diff(in_ptr)
         self.fan_out = np.diff(out_ptr)
         self.arrays = GraphArrays(len(self.inputs), level_ptr, in_ptr, src[by_dst],
-                                  by_dst.astype(np.int64), out_ptr, dst[by_src],
-                                  by_src.astype(np.int64), bias_index, codes)
+                                  edge_index[by_dst], out_ptr, dst[by_src],
+                                  edge_index[by_src], bias_index, codes)
 
     def _report_dead_ends(self):
         reaches = set(self.outputs)
@@ -357,43 +431,50 @@ class Graph(Topology):
     def initialise(self, theta, scheme, rng):
         r"""Fill ``theta`` in place by ``scheme``, with :math:`n_{in}` the fan-in of the edge's
         target and :math:`n_{out}` the fan-out of its source (the schemes of
-        ``structure.Layered.initialise``). Draws are made level by level: the weights of the
-        edges into the level's neurons (in the order of ``edges``), then (``normal`` only)
-        the level's biases, so a layered graph (``Graph.layered``) draws exactly what
-        ``Layered`` draws and starts from the same parameters.
+        ``structure.Layered.initialise``; the weights of bias neurons' edges are drawn as
+        biases, and fan-ins count no bias neuron). Draws are made level by level: the
+        weights of the edges into the level's neurons (in the order of ``edges``), then
+        (``normal`` only) the level's biases, so a layered graph (``Graph.layered``) draws
+        exactly what ``Layered`` draws and starts from the same parameters, and a graph with
+        bias neurons what the same graph with ``bias=True`` draws.
         """
-        weights, biases = self.views(theta)
         level_ptr = self.arrays.level_ptr
         level_of_target = np.searchsorted(level_ptr, self.edge_target, side="right") - 1
-        bias_level = np.searchsorted(level_ptr, np.flatnonzero(self.arrays.bias_index >= 0),
-                                     side="right") - 1
+        with_bias = np.flatnonzero(self.arrays.bias_index >= 0)
+        bias_at = self.arrays.bias_index[with_bias]  # a bias, or a bias neuron's edge
+        bias_level = np.searchsorted(level_ptr, with_bias, side="right") - 1
         for q in range(1, len(self.levels)):
             sel = np.flatnonzero(level_of_target == q)
+            at = self.edge_index[sel]
             n_in = self.fan_in[self.edge_target[sel]].astype(np.float64)
             if scheme == "zeros":
-                weights[sel] = 0
+                theta[at] = 0
             elif scheme == "xavier":
                 limit = np.sqrt(6.0 / (n_in + self.fan_out[self.edge_source[sel]]))
-                weights[sel] = rng.uniform(-limit, limit, size=sel.shape[0])
+                theta[at] = rng.uniform(-limit, limit, size=sel.shape[0])
             else:
                 scale = {"scaled_normal": lambda n: 1 / np.sqrt(n), "normal": np.ones_like,
                          "he": lambda n: np.sqrt(2.0 / n)}[scheme](n_in)
-                weights[sel] = rng.standard_normal(sel.shape[0]) * scale
-            b_sel = np.flatnonzero(bias_level == q)
-            biases[b_sel] = rng.standard_normal(b_sel.shape[0]) if scheme == "normal" else 0
+                theta[at] = rng.standard_normal(sel.shape[0]) * scale
+            b_sel = bias_at[bias_level == q]
+            theta[b_sel] = rng.standard_normal(b_sel.shape[0]) if scheme == "normal" else 0
 
     def penalised_mask(self):
         mask = np.zeros(self.n_parameters, dtype=np.uint8)
         mask[:self.n_edges] = 1
+        mask[list(self.bias_edges.values())] = 0  # biases: not penalised
         return mask
 
     def config(self):
         """JSON-able: ids keep their type (ints or strings), activations as [id, name] pairs."""
-        return {"kind": self.kind, "edges": [list(e) for e in self.edges],
-                "inputs": list(self.inputs), "outputs": list(self.outputs),
-                "activation": self.activation,
-                "activations": [list(pair) for pair in self._overrides],
-                "bias": self._bias_config}
+        config = {"kind": self.kind, "edges": [list(e) for e in self.edges],
+                  "inputs": list(self.inputs), "outputs": list(self.outputs),
+                  "activation": self.activation,
+                  "activations": [list(pair) for pair in self._overrides],
+                  "bias": self._bias_config}
+        if self.bias_neurons:  # absent otherwise: older files and configs read alike
+            config["bias_neurons"] = list(self.bias_neurons)
+        return config
 
     @classmethod
     def from_config(cls, config):
@@ -403,10 +484,12 @@ class Graph(Topology):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", GraphWarning)  # reported when it was built
             return cls([tuple(e) for e in config["edges"]], config["inputs"], config["outputs"],
-                       config["activation"], {k: v for k, v in activations}, config["bias"])
+                       config["activation"], {k: v for k, v in activations}, config["bias"],
+                       config.get("bias_neurons"))
 
     def __repr__(self):
-        return (f"Graph({len(self.neurons)} neurons, {self.n_edges} edges, "
+        extra = f", {len(self.bias_neurons)} bias neurons" if self.bias_neurons else ""
+        return (f"Graph({len(self.neurons)} neurons{extra}, {self.n_edges} edges, "
                 f"{self.n_inputs} inputs, {self.n_outputs} outputs, {len(self.levels)} levels)")
 
     # --- constructors ----------------------------------------------------------------------
@@ -476,13 +559,17 @@ def pruned(graph, theta, fraction):
     """``(graph, theta)`` without the ``fraction`` of edges whose weights are smallest in
     magnitude (ties: the earlier edge goes first), then without the hidden neurons that
     reach no output any more (and their edges). The outputs are unchanged where the pruned
-    weights are read as 0."""
+    weights are read as 0. The edges of bias neurons are biases: never pruned (nor counted
+    in ``fraction``), kept while their target is; a bias neuron left without edges goes."""
     if isinstance(fraction, bool) or not isinstance(fraction, numbers.Real) or not 0 <= fraction < 1:
         raise ValueError(f"fraction must be a number in [0, 1), got {fraction!r}")
     weights, biases = graph.views(theta)
-    n_drop = int(round(fraction * graph.n_edges))
-    keep = np.ones(graph.n_edges, dtype=bool)
-    keep[np.argsort(np.abs(weights), kind="stable")[:n_drop]] = False
+    ordinary = np.asarray(graph.edge_index if graph.bias_neurons else np.arange(graph.n_edges),
+                          dtype=np.int64)
+    n_drop = int(round(fraction * ordinary.shape[0]))
+    keep = np.zeros(graph.n_edges, dtype=bool)
+    keep[ordinary] = True
+    keep[ordinary[np.argsort(np.abs(weights[ordinary]), kind="stable")[:n_drop]]] = False
     successors = {i: set() for i in graph.neurons}
     for e in np.flatnonzero(keep):
         s, t = graph.edges[e]
@@ -491,16 +578,23 @@ def pruned(graph, theta, fraction):
     for node in reversed(graph.neurons):
         if successors[node] & reaches:
             reaches.add(node)
-    kept = [e for e in np.flatnonzero(keep)
-            if graph.edges[e][0] in reaches and graph.edges[e][1] in reaches]
+    for e in graph.bias_edges.values():
+        keep[e] = True
+    bias_edges = set(graph.bias_edges.values())
+    kept = [e for e in np.flatnonzero(keep) if graph.edges[e][1] in reaches
+            and (e in bias_edges or graph.edges[e][0] in reaches)]
     bias_value = dict(zip(graph.has_bias, biases))
     overrides = {i: name for i, name in graph.neuron_activations.items()
                  if i in reaches and name != graph.activation}
+    used = {graph.edges[e][0] for e in kept}
+    bias_neurons = [b for b in graph.bias_neurons if b in used]
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", GraphWarning)  # inputs left unused
             new = Graph([graph.edges[e] for e in kept], graph.inputs, graph.outputs,
-                        graph.activation, overrides, [i for i in graph.has_bias if i in reaches])
+                        graph.activation, overrides,
+                        None if bias_neurons else [i for i in graph.has_bias if i in reaches],
+                        bias_neurons or None)
     except ValueError as error:
         raise ValueError(f"pruning {fraction:.0%} of the weights breaks the network: {error}") from None
     new_theta = np.concatenate([weights[kept], [bias_value[i] for i in new.has_bias]])

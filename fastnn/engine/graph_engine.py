@@ -102,6 +102,14 @@ class GraphNumbaEngine:
         loss = graph_kernels.gradients(theta, grad, self.arch, par, work, X, Y)
         return grad, float(loss)
 
+    def trace(self, theta, x, y):
+        """One sample (``x``, ``y`` of shape (1, n)) through the compiled gradient driver:
+        ``(grad, cost, S, A, D)``, the last three per neuron position, read from the workspace
+        the driver computed them in (nothing is recomputed in Python)."""
+        grad, loss = self.gradients(theta, x, y)
+        work, _ = self._workspace(1)
+        return grad, loss, work.S[:, 0].copy(), work.A[:, 0].copy(), work.D[:, 0].copy()
+
     def evaluate(self, theta, X, Y, accuracy_mode):
         work, par = self._workspace(min(CHUNK, X.shape[0]))
         loss, correct = graph_kernels.evaluate(theta, self.arch, par, work, X, Y, accuracy_mode)
@@ -117,6 +125,7 @@ class GraphNumpyEngine:
         self.N = len(topology.neurons)
         self.n_out = topology.n_outputs
         self.source, self.target = topology.edge_source, topology.edge_target
+        self.edge_index = topology.edge_index  # theta index of each (source, target) pair
         self.bias_at = np.flatnonzero(self.g.bias_index >= 0)
         names = {code: name for name, code in activations.CODES.items()}
         self.names = [names[int(c)] for c in self.g.codes]
@@ -127,7 +136,7 @@ class GraphNumpyEngine:
     def _forward(self, theta, x):
         """Sample-major ``S``, ``A`` (m, N), inputs in the first columns of ``A``."""
         g, f = self.g, self.dtype.type
-        w = theta[:self.n_edges]
+        w = theta  # in_edge holds indices in theta
         m = x.shape[0]
         S = np.zeros((m, self.N), dtype=self.dtype)
         A = np.zeros((m, self.N), dtype=self.dtype)
@@ -142,10 +151,11 @@ class GraphNumpyEngine:
             A[:, -self.n_out:] = activations.NUMPY["softmax"][0](S[:, -self.n_out:])
         return S, A
 
-    def _backprop(self, theta, S, A, y, scale):
-        """Flat gradient ``scale * sum over samples`` and the per-sample costs."""
+    def _backprop(self, theta, S, A, y, scale, deltas=None):
+        """Flat gradient ``scale * sum over samples`` and the per-sample costs; ``deltas``, a
+        list, receives the sample-major deltas ``D`` (m, N)."""
         g = self.g
-        w = theta[:self.n_edges]
+        w = theta  # out_edge holds indices in theta
         s, a = S[:, -self.n_out:], A[:, -self.n_out:]
         sample_cost = costs.NUMPY_COST[self.cost](s, a, y)
         D = np.zeros_like(S)
@@ -160,8 +170,10 @@ class GraphNumpyEngine:
             D[:, p] = (D[:, g.out_dst[e]] @ w[g.out_edge[e]]) * \
                 activations.NUMPY[self.names[p]][1](S[:, p], A[:, p])
         grad = np.empty_like(theta)
-        grad[:self.n_edges] = np.einsum("xe,xe->e", A[:, self.source], D[:, self.target]) * scale
-        grad[self.n_edges:] = D[:, self.bias_at].sum(axis=0) * scale
+        grad[self.edge_index] = np.einsum("xe,xe->e", A[:, self.source], D[:, self.target]) * scale
+        grad[g.bias_index[self.bias_at]] = D[:, self.bias_at].sum(axis=0) * scale
+        if deltas is not None:
+            deltas.append(D)
         return grad, sample_cost
 
     def warm_up(self, theta, X, Y, batch_size, update, accuracy_mode):
@@ -197,6 +209,13 @@ class GraphNumpyEngine:
             grad += part
             loss += float(sample_cost.sum(dtype=np.float64))
         return grad, loss
+
+    def trace(self, theta, x, y):
+        """One sample: ``(grad, cost, S, A, D)``, per neuron position (``gradients`` on it)."""
+        S, A = self._forward(theta, x)
+        deltas = []
+        grad, sample_cost = self._backprop(theta, S, A, y, self.dtype.type(1), deltas)
+        return grad, float(sample_cost.sum(dtype=np.float64)), S[0], A[0], deltas[0][0]
 
     def evaluate(self, theta, X, Y, accuracy_mode):
         loss, correct = 0.0, 0

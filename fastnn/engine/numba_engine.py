@@ -406,6 +406,21 @@ class NumbaEngine:
                          self._workspace(m), X, Y, weights, rows)
         return grad, float(loss)
 
+    def trace(self, theta, x, y):
+        """One sample (``x``, ``y`` of shape (1, n)) through the compiled gradient driver
+        (``gradients``): ``(grad, cost, s, a, delta)``, the last three lists with one row per
+        layer (index 0 the input; ``s[0]``, ``delta[0]`` None) read from the workspace the
+        driver computed them in; nothing is recomputed here."""
+        grad, loss = self.gradients(theta, x, y)
+        work = self._workspace(1)
+        sizes, off = self.arch.sizes, work.a_off
+
+        def rows(buffer):
+            return [buffer[off[l]:off[l] + sizes[l]].copy() for l in range(1, len(sizes))]
+
+        return (grad, loss, [None] + rows(work.S), [x[0].copy()] + rows(work.A),
+                [None] + rows(work.D))
+
     def evaluate(self, theta, X, Y, accuracy_mode):
         m = min(CHUNK, X.shape[0])
         if is_sparse(X):

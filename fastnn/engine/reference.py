@@ -37,9 +37,10 @@ class NumpyEngine:
             a_list.append(f(s))
         return s_list, a_list
 
-    def _backprop(self, weights, s_list, a_list, y, scale, v=None):
+    def _backprop(self, weights, s_list, a_list, y, scale, v=None, deltas=None):
         """BP1-BP4: gradients ``(gw, gb)`` per layer of ``scale * sum over samples`` and C_x;
-        with sample weights ``v``, of ``scale * sum over samples of v_x dC_x`` and ``v_x C_x``."""
+        with sample weights ``v``, of ``scale * sum over samples of v_x dC_x`` and ``v_x C_x``.
+        ``deltas``, a list of None per layer, receives every layer's delta (index 0: input)."""
         s, a = s_list[-1], a_list[-1]
         sample_cost = costs.NUMPY_COST[self.cost](s, a, y)
         delta = costs.numpy_output_delta(self.cost, self.output, s, a, y)
@@ -48,6 +49,8 @@ class NumpyEngine:
             delta = delta * v[:, None]
         gw, gb = [None] * len(weights), [None] * len(weights)
         for i in range(len(weights) - 1, -1, -1):
+            if deltas is not None:
+                deltas[i + 1] = delta
             gw[i] = (delta.T @ a_list[i]) * scale
             gb[i] = delta.sum(axis=0) * scale
             if i > 0:
@@ -112,6 +115,22 @@ class NumpyEngine:
             for total, part in zip(grad_w + grad_b, gw + gb):
                 total += part
         return grad, loss
+
+    def trace(self, theta, x, y):
+        """One sample (``x``, ``y`` of shape (1, n)): ``(grad, cost, s, a, delta)``, the last
+        three lists with one row per layer (index 0 the input; ``s[0]``, ``delta[0]`` None)."""
+        weights, biases = views(theta, self.layout)
+        s_list, a_list = self._forward(weights, biases, x)
+        deltas = [None] * len(a_list)
+        gw, gb, sample_cost = self._backprop(weights, s_list, a_list, y, self.dtype.type(1),
+                                             deltas=deltas)
+        grad = np.zeros_like(theta)
+        grad_w, grad_b = views(grad, self.layout)
+        for total, part in zip(grad_w + grad_b, gw + gb):
+            total += part
+        return (grad, float(sample_cost.sum(dtype=np.float64)),
+                [None] + [s[0] for s in s_list[1:]], [a[0] for a in a_list],
+                [None] + [d[0] for d in deltas[1:]])
 
     def evaluate(self, theta, X, Y, accuracy_mode):
         weights, biases = views(theta, self.layout)
