@@ -96,6 +96,8 @@ class Network:
         self._split_seed = None  # validation split of a seed=None network, drawn once
         self._mask = None
         self._fit_lock = threading.Lock()
+        self._state_lock = threading.RLock()
+        self._boundary = None  # fit's copy of the last epoch boundary while an epoch runs
 
     def _bind_views(self):
         """Views into ``_theta`` for the user, and the engine over the structure."""
@@ -106,7 +108,8 @@ class Network:
 
     # --- copies and pickling: the views must be views of the copy's own parameters ----------
 
-    _DERIVED = ("weights", "biases", "_weight_views", "_bias_views", "_engine", "_fit_lock")
+    _DERIVED = ("weights", "biases", "_weight_views", "_bias_views", "_engine", "_fit_lock",
+                "_state_lock", "_boundary")
 
     def __getstate__(self):
         self._parameters()  # arrays put in place of the views count
@@ -115,6 +118,8 @@ class Network:
     def __setstate__(self, state):
         self.__dict__.update(state)
         self._fit_lock = threading.Lock()
+        self._state_lock = threading.RLock()
+        self._boundary = None
         self._bind_views()
 
     def __copy__(self):
@@ -399,7 +404,11 @@ class Network:
         return net
 
     def save(self, path):
-        """Write the network to ``path`` atomically (format: ``fastnn.io.model_file``)."""
+        """Write the network to ``path`` atomically (format: ``fastnn.io.model_file``).
+
+        Safe while ``fit`` runs in another thread: the file holds the state of the last
+        epoch boundary (parameters, optimizer state and counters, generator of one and the
+        same epoch), never a mix of two."""
         model_file.save(self, path)
 
 
