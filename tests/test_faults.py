@@ -1,0 +1,149 @@
+"""Issue 25: reliability under faults. Each test is one probe of the issue's table: a save
+during fit, Ctrl-C in fit and in ``fastnn train``, no writable cache, populations too large
+for memory, Dask workers lost, sparse X in populations, and the messages that misled.
+"""
+import os
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import fastnn
+from fastnn import cli
+from fastnn.training import fit as fit_module
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def problem(n=200, n_inputs=4, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, n_inputs))
+    y = (X[:, 0] * X[:, 1] > 0).astype(int)
+    return X, y
+
+
+class InterruptAt:
+    """Stands in for ``fit``'s divergence check, which runs right after an epoch's compiled
+    loop: on its ``at``-th call it raises KeyboardInterrupt there, as a Ctrl-C landing just
+    after the loop does; otherwise it is the real check."""
+
+    def __init__(self, at):
+        self.at, self.calls = at, 0
+        self.real = fit_module.diverged
+
+    def __call__(self, *args):
+        self.calls += 1
+        if self.calls == self.at:
+            raise KeyboardInterrupt
+        return self.real(*args)
+
+
+# --- item 3: Ctrl-C keeps the last whole epoch -------------------------------------------------
+
+def test_interrupt_after_the_compiled_loop_keeps_the_last_whole_epoch(monkeypatch):
+    X, y = problem()
+    kwargs = dict(batch_size=5, optimizer="adam", learning_rate=0.01)
+    straight = fastnn.Network([4, 6, 1], seed=1)
+    straight.fit(X, y, epochs=5, **kwargs)
+
+    net = fastnn.Network([4, 6, 1], seed=1)
+    monkeypatch.setattr(fit_module, "diverged", InterruptAt(3))
+    with pytest.raises(KeyboardInterrupt) as caught:
+        net.fit(X, y, epochs=5, **kwargs)
+    monkeypatch.undo()
+    assert len(caught.value.history) == 2 and net.optimizer.epochs == 2
+    assert net.optimizer.iterations == 2 * len(X) // 5
+    resumed = net.fit(X, y, epochs=3, **kwargs)  # the rest of the run
+    assert resumed.epoch == [3, 4, 5]
+    np.testing.assert_array_equal(net._theta, straight._theta)
+    for name, array in straight.optimizer.state.items():
+        np.testing.assert_array_equal(net.optimizer.state[name], array)
+    assert (net.optimizer.iterations, net.optimizer.epochs) == \
+        (straight.optimizer.iterations, straight.optimizer.epochs)
+
+
+# --- item 2: a save during fit holds one epoch boundary ----------------------------------------
+
+def test_save_during_fit_holds_the_state_of_one_epoch_boundary(tmp_path):
+    X, y = problem(n=400, n_inputs=8)
+    kwargs = dict(epochs=30, batch_size=1, optimizer="adam", learning_rate=0.01)
+    boundaries = {}  # epoch -> parameters at its end, from a run that is not disturbed
+
+    class Record(fastnn.callbacks.Callback):
+        def on_epoch_end(self, event):
+            boundaries[event.epoch] = event.network._theta.copy()
+
+    reference = fastnn.Network([8, 24, 1], seed=2)
+    boundaries[0] = reference._theta.copy()
+    reference.fit(X, y, callbacks=[Record()], **kwargs)
+
+    net = fastnn.Network([8, 24, 1], seed=2)
+    trainer = threading.Thread(target=net.fit, args=(X, y), kwargs=kwargs)
+    trainer.start()
+    paths = []
+    while trainer.is_alive() and len(paths) < 40:
+        paths.append(tmp_path / f"m{len(paths)}.npz")
+        net.save(paths[-1])
+    trainer.join()
+    assert paths
+    for path in paths:
+        saved = fastnn.load(path)
+        epoch = saved.optimizer.epochs if saved.optimizer is not None else 0
+        np.testing.assert_array_equal(saved._theta, boundaries[epoch], err_msg=str(path))
+        if epoch:
+            assert saved.optimizer.iterations == epoch * len(X)
+
+
+def run_cli(capsys, *argv):
+    status = cli.main(list(argv))
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def test_train_interrupted_saves_the_last_whole_epoch(capsys, tmp_path, monkeypatch):
+    model = tmp_path / "m.npz"
+    monkeypatch.setattr(fit_module, "diverged", InterruptAt(4))
+    status, _, err = run_cli(capsys, "train", "xor", "--epochs", "50", "--no-progress",
+                             "--output", str(model))
+    assert status == 130
+    assert f"the 3 whole epochs trained saved to {model}" in err
+    assert fastnn.load(model).optimizer.epochs == 3
+
+
+@pytest.mark.parametrize("at, output, reason", [(4, False, "no --output was given"),
+                                                (1, True, "no epoch had finished")])
+def test_train_interrupted_says_plainly_nothing_was_saved(capsys, tmp_path, monkeypatch, at,
+                                                          output, reason):
+    model = tmp_path / "m.npz"
+    monkeypatch.setattr(fit_module, "diverged", InterruptAt(at))
+    status, _, err = run_cli(capsys, "train", "xor", "--epochs", "50", "--no-progress",
+                             *(["--output", str(model)] if output else []))
+    assert status == 130
+    assert f"nothing was saved ({reason})" in err
+    assert not model.exists()
+
+
+def test_train_interrupted_while_compiling_ends_at_once(tmp_path):
+    """A cold cache (an empty NUMBA_CACHE_DIR): the first compilation takes minutes, and
+    SIGINT must end the process during it, saying nothing was saved. (The timeout only
+    guards against a hang.)"""
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "cache"))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "fastnn", "train", "spirals", "--epochs", "5", "--no-progress",
+         "--output", str(tmp_path / "m.npz")], cwd=ROOT, env=env, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        for line in process.stdout:  # the line printed just before fit starts compiling
+            if line.startswith("optimizer"):
+                break
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 130, err
+    assert "nothing was saved" in err
+    assert not (tmp_path / "m.npz").exists()
