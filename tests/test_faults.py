@@ -147,3 +147,38 @@ def test_train_interrupted_while_compiling_ends_at_once(tmp_path):
     assert process.returncode == 130, err
     assert "nothing was saved" in err
     assert not (tmp_path / "m.npz").exists()
+
+
+# --- item 4: import anywhere ------------------------------------------------------------------
+
+NO_CACHE_FOLDER = """
+import numba.core.caching as caching
+
+def nowhere(self):  # as for a user who can write neither the package folder nor a home folder
+    raise PermissionError(13, "Permission denied", self.get_cache_path())
+
+caching._CacheLocator.ensure_cache_path = nowhere
+"""
+
+
+def test_import_and_train_with_no_writable_cache_folder():
+    script = NO_CACHE_FOLDER + """
+import numpy as np
+import fastnn
+from fastnn.core import _numba
+from fastnn.engine import rules
+assert _numba.CACHE_LOCATION is None
+theta = np.ones(3)
+rules.sgd_step(theta, np.ones(3), 0.5)  # compiled, in memory
+assert theta.tolist() == [0.5, 0.5, 0.5], theta
+net = fastnn.Network([2, 2, 1], seed=0, engine="numpy")
+net.fit(np.eye(2), np.array([0, 1]), epochs=2, batch_size=2)
+print("trained", len(net.optimizer._state))
+"""
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
+    done = subprocess.run([sys.executable, "-W", "always", "-c", script], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert "trained" in done.stdout
+    assert done.stderr.count("NUMBA_CACHE_DIR") == 1, done.stderr
+    assert "no locator" not in done.stderr
