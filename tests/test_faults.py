@@ -182,3 +182,56 @@ print("trained", len(net.optimizer._state))
     assert "trained" in done.stdout
     assert done.stderr.count("NUMBA_CACHE_DIR") == 1, done.stderr
     assert "no locator" not in done.stderr
+
+
+# --- item 1: memory before work -----------------------------------------------------------------
+
+class Counting:
+    """``make_network`` that counts its calls."""
+
+    def __init__(self, sizes):
+        self.sizes, self.calls = sizes, 0
+
+    def __call__(self, seed, **params):
+        self.calls += 1
+        return fastnn.Network(self.sizes, seed=seed)
+
+
+def test_population_memory_estimate_is_within_2x_of_the_measured(monkeypatch):
+    import tracemalloc
+    from fastnn.training import population
+    X, y = problem(n=100, n_inputs=20)
+    kwargs = dict(epochs=3, batch_size=10, learning_rate=0.1, optimizer="adam")
+    fastnn.best_of(2, Counting([20, 30, 3]), X, y, **kwargs)  # compiled before measuring
+    estimates = []
+    real = population.check_population_memory
+    monkeypatch.setattr(population, "check_population_memory",
+                        lambda what, count, per, advice: estimates.append(count * per))
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        fastnn.best_of(60, Counting([20, 30, 3]), X, y, **kwargs)
+        peak = tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+    assert real is not None and len(estimates) == 1
+    assert 0.5 < estimates[0] / peak < 2, (estimates[0], peak)
+
+
+@pytest.mark.parametrize("call", ["best_of", "sweep"])
+def test_population_too_large_is_refused_before_building_it(monkeypatch, call):
+    from fastnn.training import population
+    monkeypatch.setattr(population, "room_for_networks", lambda: 6 * 2**30)  # a 6 GB limit
+    X, y = problem(n=50, n_inputs=784)
+    y = y * 9
+    make = Counting([784, 30, 10])
+    with pytest.raises(MemoryError) as caught:
+        if call == "best_of":
+            fastnn.best_of(100_000, make, X, y, epochs=1)
+        else:
+            fastnn.sweep(make, X, y, {"learning_rate": [0.1]}, restarts=100_000, epochs=1)
+    message = str(caught.value)
+    assert ("best_of(n_restarts=100000)" if call == "best_of" else "sweep(restarts=100000)") \
+        in message
+    assert "GB" in message and "available" in message and "client=" in message
+    assert make.calls == 1  # only the network measured was built

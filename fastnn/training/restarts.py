@@ -135,6 +135,15 @@ def best_of(n_restarts, make_network, X, y, *, seed=0, metric="loss", greater_is
             if not is_network(net):
                 raise TypeError(f"make_network must return a fastnn.Network, got {type(net).__name__}")
             nets.append(net)
+            if len(nets) == 1 and len(indices) > 1:  # memory before work: measured on the first
+                population.check_population_memory(
+                    f"best_of(n_restarts={n_restarts})" if client is None else
+                    f"best_of(client=...): a chunk of {len(indices)} restarts", len(indices),
+                    population.network_memory(net, fit_kwargs.get("epochs", 1),
+                                              (score_X, score_y),
+                                              validation=validation_data is not None),
+                    "Train fewer restarts per call (several calls with different seeds), "
+                    "or pass client= to train them on a Dask cluster in chunks.")
 
         if population.supports(nets, fit_kwargs):
             # one structure: all restarts in one compiled loop, bit-identical to fitting each
@@ -171,7 +180,15 @@ def best_of(n_restarts, make_network, X, y, *, seed=0, metric="loss", greater_is
         results = runners.runner_for(client).map_restarts(
             lambda indices: train(indices, 1), n_restarts, greater_is_better)
     else:
-        results = train(range(n_restarts), n_jobs)
+        try:
+            results = train(range(n_restarts), n_jobs)
+        except MemoryError as error:
+            if str(error):
+                raise
+            raise MemoryError(f"best_of(n_restarts={n_restarts}) ran out of memory (the "
+                              f"estimate made before training said it would fit: other "
+                              f"processes may have taken memory since); train fewer restarts "
+                              f"per call or pass client=") from error
     scores = [score for _, score, _ in results]
     finite = [i for i, s in enumerate(scores) if s is not None and np.isfinite(s)]
     if not finite:

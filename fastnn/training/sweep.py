@@ -325,6 +325,15 @@ def sweep(make_network, X, y, params, *, restarts=1, validation_data=None, cv=No
                     if not is_network(net):
                         raise TypeError(f"make_network must return a fastnn.Network, "
                                         f"got {type(net).__name__}")
+                    if not units:  # memory before work: measured on the first network
+                        n_units = len(candidates) * restarts * len(splits)
+                        population.check_population_memory(
+                            f"sweep(restarts={restarts}) of {len(candidates)} candidates"
+                            + (f" x {len(splits)} folds" if cv is not None else ""), n_units,
+                            population.network_memory(net, epochs, splits[0][2:],
+                                                      validation=True),
+                            "Sweep a smaller grid or fewer restarts per call, or pass client= "
+                            "to train the units on a Dask cluster in chunks.")
                 units.append(dict(id=len(units), candidate=c, restart=i, fold=f, seed=s, net=net,
                                   training=training, epochs=0, score=None, diverged=False,
                                   error=None, state=None))
@@ -332,6 +341,17 @@ def sweep(make_network, X, y, params, *, restarts=1, validation_data=None, cv=No
     def train(active, n_epochs, final):
         if client is not None:
             return train_remote(active, n_epochs, final)
+        try:
+            train_here(active, n_epochs)
+        except MemoryError as error:
+            if str(error):
+                raise
+            raise MemoryError(f"sweep ran out of memory training {len(active)} networks (the "
+                              f"estimate made before training said they would fit: other "
+                              f"processes may have taken memory since); sweep a smaller grid "
+                              f"or fewer restarts, or pass client=") from error
+
+    def train_here(active, n_epochs):
         groups = {}
         for u in active:
             groups.setdefault(_group_key(u["net"], u["fold"]), []).append(u)
