@@ -235,3 +235,90 @@ def test_population_too_large_is_refused_before_building_it(monkeypatch, call):
         in message
     assert "GB" in message and "available" in message and "client=" in message
     assert make.calls == 1  # only the network measured was built
+
+
+# --- item 5: a cluster that loses workers at any moment ----------------------------------------
+
+XOR_X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
+XOR_Y = np.array([0, 1, 1, 0])
+XOR_FIT = dict(epochs=20, batch_size=4, learning_rate=1.0)
+
+
+def xor_net(seed, hidden=2):
+    return fastnn.Network([2, hidden, 1], activation="tanh", output_activation="sigmoid",
+                          cost="cross_entropy", init="normal", seed=seed)
+
+
+def kill_once_plugin(marker):
+    """fastnn's worker plugin, except that the first worker to warm up dies in the middle of
+    it (``os._exit``): the probe of a worker lost during the warm-up. Built here so that
+    cloudpickle ships the class by value to the workers."""
+    from fastnn import distributed as fd
+
+    class KillOnce(fd.FastnnWorker):
+        def _warm(self):
+            try:
+                os.close(os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+            except FileExistsError:
+                return super()._warm()
+            os._exit(1)
+
+    return KillOnce(warm_dtypes=("float64",))
+
+
+@pytest.fixture
+def two_workers():
+    """A cluster of two worker processes started for one test (and stopped after it), with
+    short lock leases: the warm-up lock a killed worker held is freed in seconds."""
+    distributed = pytest.importorskip("distributed", reason="the Dask extra is not installed")
+    import dask
+    with dask.config.set({"distributed.scheduler.locks.lease-timeout": "3s",
+                          "distributed.scheduler.locks.lease-validation-interval": "1s"}), \
+            distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                     dashboard_address=None, silence_logs=50) as cluster, \
+            distributed.Client(cluster) as client:
+        yield client
+
+
+def test_a_worker_killed_during_the_warm_up_loses_nothing(two_workers, tmp_path):
+    from fastnn import distributed as fd
+    local = fastnn.best_of(6, xor_net, XOR_X, XOR_Y, **XOR_FIT)
+    runner = fd.DaskRunner(two_workers)
+    runner.plugin = kill_once_plugin(str(tmp_path / "killed"))
+    remote = fastnn.best_of(6, xor_net, XOR_X, XOR_Y, client=runner, **XOR_FIT)
+    assert (tmp_path / "killed").exists()  # a worker did die during the warm-up
+    assert remote.scores == local.scores and remote.best_index == local.best_index
+    np.testing.assert_array_equal(remote.network._theta, local.network._theta)
+
+
+def test_a_worker_killed_before_the_warm_up_loses_nothing(two_workers):
+    from fastnn import distributed as fd
+    params = {"hidden": [2, 3], "learning_rate": [0.5, 1.0]}
+    local = fastnn.sweep(xor_net, XOR_X, XOR_Y, params, restarts=2, epochs=10, batch_size=4)
+    pids = list(two_workers.run(os.getpid).values())
+    os.kill(pids[0], signal.SIGKILL)  # the client has not registered fastnn's plugin yet
+    runner = fd.DaskRunner(two_workers, warm_dtypes=("float64",))  # no float32 compile
+    remote = fastnn.sweep(xor_net, XOR_X, XOR_Y, params, restarts=2, epochs=10, batch_size=4,
+                          client=runner)
+    assert [r["score"] for r in remote.table] == [r["score"] for r in local.table]
+    np.testing.assert_array_equal(remote.best_network._theta, local.best_network._theta)
+
+
+def test_closed_client_and_unpicklable_make_network_are_refused_by_name():
+    distributed = pytest.importorskip("distributed", reason="the Dask extra is not installed")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                                  dashboard_address=None, silence_logs=50) as cluster:
+        with distributed.Client(cluster) as client:
+            lock = threading.Lock()
+            with pytest.raises(TypeError, match=r"make_network=.* cannot be sent to the "
+                                                r"cluster.*pickle"):
+                fastnn.best_of(2, lambda seed: lock and xor_net(seed), XOR_X, XOR_Y,
+                               client=client, **XOR_FIT)
+            with pytest.raises(TypeError, match=r"make_network=.* cannot be sent"):
+                fastnn.sweep(lambda seed, **p: lock and xor_net(seed), XOR_X, XOR_Y,
+                             {"learning_rate": [1.0]}, client=client, epochs=2)
+        for call in (lambda: fastnn.best_of(2, xor_net, XOR_X, XOR_Y, client=client, **XOR_FIT),
+                     lambda: fastnn.sweep(xor_net, XOR_X, XOR_Y, {"learning_rate": [1.0]},
+                                          client=client, epochs=2)):
+            with pytest.raises(ValueError, match=r"client=.* is closed"):
+                call()

@@ -126,6 +126,7 @@ def best_of(n_restarts, make_network, X, y, *, seed=0, metric="loss", greater_is
     else:
         score_X, score_y = X, y
     seeds = restart_seeds(seed, n_restarts)
+    here = client is None  # (train below is shipped to a cluster: it must not hold the client)
 
     def train(indices, n_jobs):
         """The restarts of ``indices``: a list of (network, score, history)."""
@@ -137,7 +138,7 @@ def best_of(n_restarts, make_network, X, y, *, seed=0, metric="loss", greater_is
             nets.append(net)
             if len(nets) == 1 and len(indices) > 1:  # memory before work: measured on the first
                 population.check_population_memory(
-                    f"best_of(n_restarts={n_restarts})" if client is None else
+                    f"best_of(n_restarts={n_restarts})" if here else
                     f"best_of(client=...): a chunk of {len(indices)} restarts", len(indices),
                     population.network_memory(net, fit_kwargs.get("epochs", 1),
                                               (score_X, score_y),
@@ -177,7 +178,11 @@ def best_of(n_restarts, make_network, X, y, *, seed=0, metric="loss", greater_is
         return results
 
     if client is not None:  # chunks of restarts on a cluster (see fastnn.training.runners)
-        results = runners.runner_for(client).map_restarts(
+        runner = runners.runner_for(client)
+        runners.check_shippable("make_network", make_network)
+        if callable(metric):
+            runners.check_shippable("metric", metric)
+        results = runner.map_restarts(
             lambda indices: train(indices, 1), n_restarts, greater_is_better)
     else:
         try:

@@ -364,6 +364,9 @@ def sweep(make_network, X, y, params, *, restarts=1, validation_data=None, cv=No
 
     if client is not None:  # units in chunks on a cluster (see fastnn.training.runners)
         runner = runners.runner_for(client)
+        runners.check_shippable("make_network", make_network)
+        if callable(metric):
+            runners.check_shippable("metric", metric)
         if not callable(getattr(runner, "map_chunks", None)):
             raise TypeError(f"sweep(client=...) needs a runner with map_chunks(), "
                             f"got {type(runner).__name__}")
