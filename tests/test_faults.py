@@ -322,3 +322,26 @@ def test_closed_client_and_unpicklable_make_network_are_refused_by_name():
                                           client=client, epochs=2)):
             with pytest.raises(ValueError, match=r"client=.* is closed"):
                 call()
+
+
+# --- item 6: scipy sparse X in populations ------------------------------------------------------
+
+@pytest.mark.parametrize("call", ["best_of", "sweep", "sweep_cv"])
+def test_sparse_X_trains_in_best_of_and_sweep_as_the_dense_one(call):
+    sp = pytest.importorskip("scipy.sparse")
+    X, y = problem(n=60, n_inputs=6, seed=3)
+    X[np.abs(X) < 0.8] = 0.0  # mostly zeros
+    results = []
+    for data in (X, sp.csr_matrix(X)):
+        if call == "best_of":
+            result = fastnn.best_of(3, lambda s: fastnn.Network([6, 4, 1], seed=s), data, y,
+                                    epochs=3, batch_size=6, learning_rate=0.5)
+            results.append((result.scores, result.network._theta))
+        else:
+            result = fastnn.sweep(lambda s, **p: fastnn.Network([6, 4, 1], seed=s), data, y,
+                                  {"learning_rate": [0.2, 0.5]}, restarts=2, epochs=3,
+                                  batch_size=6, cv=3 if call == "sweep_cv" else None)
+            results.append(([r["score"] for r in result.table], result.best_network._theta))
+    (dense_scores, dense_theta), (sparse_scores, sparse_theta) = results
+    np.testing.assert_allclose(sparse_scores, dense_scores, rtol=1e-10)
+    np.testing.assert_allclose(sparse_theta, dense_theta, rtol=1e-10, atol=1e-12)

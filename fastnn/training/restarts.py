@@ -146,7 +146,7 @@ def best_of(n_restarts, make_network, X, y, *, seed=0, metric="loss", greater_is
                     "Train fewer restarts per call (several calls with different seeds), "
                     "or pass client= to train them on a Dask cluster in chunks.")
 
-        if population.supports(nets, fit_kwargs):
+        if population.supports(nets, fit_kwargs, X):  # (scipy sparse X: one fit each)
             # one structure: all restarts in one compiled loop, bit-identical to fitting each
             kwargs = dict(fit_kwargs)
             if isinstance(kwargs.get("optimizer"), optimizers.Optimizer):  # never shared

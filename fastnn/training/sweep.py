@@ -125,7 +125,7 @@ def _train_group(nets, trainings, split, n_epochs, fit_kwargs, metric):
     X_t, y_t, X_s, y_s = split
     per = {k: [t.get(k, None if k in ("learning_rate", "optimizer") else 0.0) for t in trainings]
            for k in TRAINING_PARAMS}
-    if population.supports(nets, fit_kwargs):
+    if population.supports(nets, fit_kwargs, X_t):  # (scipy sparse X: one fit each)
         outcomes = population.train_together(nets, X_t, y_t, epochs=n_epochs, **per, **fit_kwargs)
     else:
         outcomes = []
@@ -294,17 +294,22 @@ def sweep(make_network, X, y, params, *, restarts=1, validation_data=None, cv=No
     if schedule not in (None, "halving"):
         raise ValueError(f"schedule must be None or 'halving', got {schedule!r}")
     greater_is_better = metric_direction(metric, greater_is_better)
-    X = np.asarray(X)
+    if validation.is_sparse(X):  # trained as fit takes it, one network at a time
+        X = X.tocsr()  # (rows can be taken for the folds)
+    else:
+        X = np.asarray(X)
     y = np.asarray(y)
     if cv is not None:
         if validation_data is not None:
             raise ValueError("give validation_data or cv, not both")
         cv = validation.positive_int("cv", cv)
-        if cv < 2 or cv > len(X):
-            raise ValueError(f"cv must be between 2 and the number of samples, got {cv}")
+        n_samples = X.shape[0] if X.ndim else 0
+        if cv < 2 or cv > n_samples:
+            raise ValueError(f"cv must be between 2 and the number of samples ({n_samples}), "
+                             f"got {cv}")
         splits = []
-        for part in _folds(len(X), cv, seed):
-            rest = np.setdiff1d(np.arange(len(X)), part)
+        for part in _folds(n_samples, cv, seed):
+            rest = np.setdiff1d(np.arange(n_samples), part)
             splits.append((X[rest], y[rest], X[part], y[part]))
     else:
         score = validation_data if validation_data is not None else (X, y)
