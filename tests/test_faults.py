@@ -345,3 +345,59 @@ def test_sparse_X_trains_in_best_of_and_sweep_as_the_dense_one(call):
     (dense_scores, dense_theta), (sparse_scores, sparse_theta) = results
     np.testing.assert_allclose(sparse_scores, dense_scores, rtol=1e-10)
     np.testing.assert_allclose(sparse_theta, dense_theta, rtol=1e-10, atol=1e-12)
+
+
+# --- item 7: messages that name the argument and the problem ------------------------------------
+
+@pytest.mark.parametrize("call", ["best_of", "sweep"])
+def test_a_metric_that_is_nan_for_every_restart_is_named(call):
+    X, y = problem(n=40)
+    nan_metric = lambda net, X, y: float("nan")  # noqa: E731
+    with pytest.raises(ValueError, match=r"metric=.* scored no.*returned nan.*check the metric"):
+        if call == "best_of":
+            fastnn.best_of(3, lambda s: fastnn.Network([4, 3, 1], seed=s), X, y, epochs=1,
+                           metric=nan_metric)
+        else:
+            fastnn.sweep(lambda s, **p: fastnn.Network([4, 3, 1], seed=s), X, y,
+                         {"learning_rate": [0.1, 0.2]}, epochs=1, metric=nan_metric)
+
+
+@pytest.mark.parametrize("call", ["best_of", "sweep"])
+def test_validation_data_that_is_not_a_pair_is_named(call):
+    X, y = problem(n=40)
+    with pytest.raises(TypeError, match=r"validation_data must be a pair \(X_val, y_val\), "
+                                        r"got a ndarray of shape \(40, 4\)"):
+        if call == "best_of":
+            fastnn.best_of(2, lambda s: fastnn.Network([4, 3, 1], seed=s), X, y, epochs=1,
+                           validation_data=X)
+        else:
+            fastnn.sweep(lambda s, **p: fastnn.Network([4, 3, 1], seed=s), X, y,
+                         {"learning_rate": [0.1]}, epochs=1, validation_data=X)
+
+
+def test_a_neuron_id_of_thousands_of_digits_is_refused_by_name():
+    huge = 10 ** 5000
+    with pytest.raises(ValueError, match=r"edges\[0\]: a neuron id is an int of 16610 bits"):
+        fastnn.Graph([(0, huge), (huge, 1)], inputs=[0], outputs=[1])
+    with pytest.raises(ValueError, match=r"inputs: a neuron id is an int"):
+        fastnn.Graph([(-huge, 1)], inputs=[-huge], outputs=[1])
+
+
+def test_one_class_predict_proba_has_two_columns_as_scikit_learn():
+    pytest.importorskip("sklearn")
+    from fastnn.sklearn import MLPClassifier
+    X, _ = problem(n=20)
+    model = MLPClassifier(hidden_layer_sizes=(3,), max_iter=3, random_state=0)
+    with pytest.warns(Warning):  # not converged in 3 iterations
+        model.fit(X, np.full(20, 7))
+    proba = model.predict_proba(X)
+    assert proba.shape == (20, 2)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert list(model.predict(X)) == [7] * 20
+
+
+def test_prune_refuses_nan_weights():
+    net = fastnn.Network([3, 4, 2], seed=0)
+    net.weights[0][1, 2] = np.nan
+    with pytest.raises(ValueError, match=r"cannot prune: 1 weight\(s\) are NaN or infinite"):
+        net.prune(0.5)

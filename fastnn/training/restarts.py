@@ -121,6 +121,7 @@ def best_of(n_restarts, make_network, X, y, *, seed=0, metric="loss", greater_is
     if "validation_fraction" in fit_kwargs and validation_data is not None:
         raise ValueError("give validation_data or validation_fraction, not both")
     if validation_data is not None:
+        validation_data = validation.pair("validation_data", validation_data, "(X_val, y_val)")
         fit_kwargs["validation_data"] = validation_data
         score_X, score_y = validation_data
     else:
@@ -197,6 +198,13 @@ def best_of(n_restarts, make_network, X, y, *, seed=0, metric="loss", greater_is
     scores = [score for _, score, _ in results]
     finite = [i for i, s in enumerate(scores) if s is not None and np.isfinite(s)]
     if not finite:
+        trained = [s for s in scores if s is not None]
+        if trained:  # the networks trained; the metric gave no number for any of them
+            raise ValueError(f"metric={metric!r} scored none of the {n_restarts} restarts: it "
+                             f"returned {trained[0]!r} for every one that trained"
+                             + (f" ({n_restarts - len(trained)} diverged)"
+                                if len(trained) < n_restarts else "")
+                             + "; check the metric (and the data it scores on)")
         raise TrainingDiverged(None, None, f"training of every one of the {n_restarts} restarts")
     pick = max if greater_is_better else min
     best = pick(finite, key=lambda i: (scores[i], -i) if greater_is_better else (scores[i], i))

@@ -312,7 +312,8 @@ def sweep(make_network, X, y, params, *, restarts=1, validation_data=None, cv=No
             rest = np.setdiff1d(np.arange(n_samples), part)
             splits.append((X[rest], y[rest], X[part], y[part]))
     else:
-        score = validation_data if validation_data is not None else (X, y)
+        score = (X, y) if validation_data is None else \
+            validation.pair("validation_data", validation_data, "(X_val, y_val)")
         splits = [(X, y, score[0], score[1])]
     seeds = restart_seeds(seed, restarts)
     fit_kwargs = dict(batch_size=batch_size, shuffle=shuffle, schedule=lr_schedule,
@@ -437,6 +438,11 @@ def sweep(make_network, X, y, params, *, restarts=1, validation_data=None, cv=No
     ranked = sorted(means.items(), key=order_key)
     best = ranked[0][0]
     if means[best] is None:
+        trained = [u["score"] for u in units if u["score"] is not None]
+        if trained:  # the networks trained; the metric gave no number for them
+            raise ValueError(f"metric={metric!r} scored no candidate: it returned "
+                             f"{trained[0]!r} for the networks that trained; check the metric "
+                             f"(and the data it scores on)")
         raise TrainingDiverged(None, None, "training of every candidate")
     rank = {c: i + 1 for i, (c, _) in enumerate(ranked)}
     table = []
