@@ -23,9 +23,16 @@ When an L2 penalty is on and its weight decay alone is unstable for the rule and
 (SGD :math:`\eta\lambda/n \ge 2`, Momentum :math:`\ge 2(1+\mu)`, Nesterov
 :math:`\ge 2(1+\mu)/(1+2\mu)`: the recurrence :math:`w \leftarrow (1-\eta\lambda/n)w` and its
 momentum forms then grow without bound), the error names the penalty as the cause.
+
+Faults (issue 25): while an epoch runs, ``net._boundary`` holds the state of the end of the
+previous one (``EpochBoundary``: the copies divergence rolls back to, plus the optimizer's
+counters and the generator's state). ``save`` in another thread writes it, so a file never
+mixes two moments; a KeyboardInterrupt inside the epoch restores it, so parameters,
+optimizer state and counters, generator and History all describe the last whole epoch (the
+History goes with the exception, ``interrupt.history``). The epoch is committed (counters,
+History, boundary dropped) under ``net._state_lock`` with SIGINT held back for those lines.
 """
 import contextlib
-import copy
 import math
 import numbers
 import signal
@@ -257,7 +264,7 @@ def fit(net, X, y, epochs=1, batch_size=10, learning_rate=None, shuffle=True, op
             with net._state_lock:
                 boundary = EpochBoundary(theta.copy(), [a.copy() for a in (update.v, update.s)],
                                          opt.iterations, opt.epochs,
-                                         copy.deepcopy(net._rng.bit_generator.state))
+                                         net._rng.bit_generator.state)  # (a new dict per read)
                 net._boundary = boundary
             theta_before, state_before = boundary.theta, boundary.state
             order = net._rng.permutation(n) if shuffle else np.arange(n)
