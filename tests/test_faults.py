@@ -44,18 +44,40 @@ class InterruptAt:
 
 # --- item 3: Ctrl-C keeps the last whole epoch -------------------------------------------------
 
-def test_interrupt_after_the_compiled_loop_keeps_the_last_whole_epoch(monkeypatch):
+def record_interrupted_at(at):
+    """``History.record`` that, on its ``at``-th call, stops half-way (some fields recorded,
+    not the others) with a KeyboardInterrupt: a Ctrl-C inside the lines committing an epoch."""
+    real = fastnn.training.history.History.record
+    calls = []
+
+    def record(self, **values):
+        calls.append(1)
+        if len(calls) == at:
+            self.epoch.append(values["epoch"])
+            self.loss.append(values["loss"])
+            raise KeyboardInterrupt
+        return real(self, **values)
+    return record
+
+
+@pytest.mark.parametrize("where", ["after the compiled loop", "inside the commit"])
+def test_an_interrupted_epoch_is_rolled_back_whole(monkeypatch, where):
     X, y = problem()
     kwargs = dict(batch_size=5, optimizer="adam", learning_rate=0.01)
     straight = fastnn.Network([4, 6, 1], seed=1)
     straight.fit(X, y, epochs=5, **kwargs)
 
     net = fastnn.Network([4, 6, 1], seed=1)
-    monkeypatch.setattr(fit_module, "diverged", InterruptAt(3))
+    if where == "after the compiled loop":
+        monkeypatch.setattr(fit_module, "diverged", InterruptAt(3))
+    else:
+        monkeypatch.setattr(fastnn.training.history.History, "record", record_interrupted_at(3))
     with pytest.raises(KeyboardInterrupt) as caught:
         net.fit(X, y, epochs=5, **kwargs)
     monkeypatch.undo()
-    assert len(caught.value.history) == 2 and net.optimizer.epochs == 2
+    history = caught.value.history
+    assert history.epoch == [1, 2] and len(history.loss) == len(history.seconds) == 2
+    assert net.optimizer.epochs == 2 and net._boundary is None
     assert net.optimizer.iterations == 2 * len(X) // 5
     resumed = net.fit(X, y, epochs=3, **kwargs)  # the rest of the run
     assert resumed.epoch == [3, 4, 5]
