@@ -112,8 +112,24 @@ class Network:
                 "_state_lock", "_boundary")
 
     def __getstate__(self):
-        self._parameters()  # arrays put in place of the views count
-        return {key: value for key, value in self.__dict__.items() if key not in self._DERIVED}
+        """The network's state for pickle and copy; while ``fit`` runs an epoch in another
+        thread, that of the last epoch boundary (as ``save`` writes it), never a mix."""
+        with self._state_lock:
+            self._parameters()  # arrays put in place of the views count
+            state = {key: value for key, value in self.__dict__.items()
+                     if key not in self._DERIVED}
+            boundary = self._boundary
+            if boundary is not None:
+                state["_theta"] = boundary.theta.copy()
+                state["_rng"] = copy.deepcopy(self._rng)
+                state["_rng"].bit_generator.state = boundary.rng
+                if self.optimizer is not None:
+                    opt = copy.deepcopy(self.optimizer)
+                    opt.iterations, opt.epochs = boundary.iterations, boundary.epochs
+                    if opt._state is not None:
+                        opt._state = [array.copy() for array in boundary.state]
+                    state["optimizer"] = opt
+            return state
 
     def __setstate__(self, state):
         self.__dict__.update(state)

@@ -2,6 +2,7 @@
 during fit, Ctrl-C in fit and in ``fastnn train``, no writable cache, populations too large
 for memory, Dask workers lost, sparse X in populations, and the messages that misled.
 """
+import copy
 import os
 import signal
 import subprocess
@@ -106,14 +107,14 @@ def test_save_during_fit_holds_the_state_of_one_epoch_boundary(tmp_path):
     net = fastnn.Network([8, 24, 1], seed=2)
     trainer = threading.Thread(target=net.fit, args=(X, y), kwargs=kwargs)
     trainer.start()
-    paths = []
+    paths, copies = [], []
     while trainer.is_alive() and len(paths) < 40:
         paths.append(tmp_path / f"m{len(paths)}.npz")
         net.save(paths[-1])
+        copies.append(copy.deepcopy(net))  # (pickle and copy take the same state)
     trainer.join()
     assert paths
-    for path in paths:
-        saved = fastnn.load(path)
+    for path, saved in [(p, fastnn.load(p)) for p in paths] + list(zip(paths, copies)):
         epoch = saved.optimizer.epochs if saved.optimizer is not None else 0
         np.testing.assert_array_equal(saved._theta, boundaries[epoch], err_msg=str(path))
         if epoch:
