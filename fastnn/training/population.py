@@ -22,6 +22,7 @@ import math
 import numbers
 import os
 import sys
+import threading
 import time
 import tracemalloc
 
@@ -109,19 +110,25 @@ POPULATION_ROOM = 0.8
 may take before ``best_of`` and ``sweep`` refuse it."""
 
 
+_TRACING = threading.Lock()
+"""One measurement at a time per process (tracemalloc is process-wide: several Dask worker
+threads measuring at once would stop each other's tracing)."""
+
+
 def _traced(build):
     """``(build(), bytes it left allocated)``, counted by ``tracemalloc`` (NumPy's arrays
     included)."""
-    started = not tracemalloc.is_tracing()
-    if started:
-        tracemalloc.start()
-    try:
-        before = tracemalloc.get_traced_memory()[0]
-        value = build()
-        return value, max(0, tracemalloc.get_traced_memory()[0] - before)
-    finally:
+    with _TRACING:
+        started = not tracemalloc.is_tracing()
         if started:
-            tracemalloc.stop()
+            tracemalloc.start()
+        try:
+            before = tracemalloc.get_traced_memory()[0]
+            value = build()
+            return value, max(0, tracemalloc.get_traced_memory()[0] - before)
+        finally:
+            if started:
+                tracemalloc.stop()
 
 
 def network_memory(net, epochs, score_data=None, validation=False):
