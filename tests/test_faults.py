@@ -222,13 +222,13 @@ class Counting:
 
 def test_population_memory_estimate_is_within_2x_of_the_measured(monkeypatch):
     import tracemalloc
-    from fastnn.training import population
+    from fastnn.training import memory
     X, y = problem(n=100, n_inputs=20)
     kwargs = dict(epochs=3, batch_size=10, learning_rate=0.1, optimizer="adam")
     fastnn.best_of(2, Counting([20, 30, 3]), X, y, **kwargs)  # compiled before measuring
     estimates = []
-    real = population.check_population_memory
-    monkeypatch.setattr(population, "check_population_memory",
+    real = memory.check_population_memory
+    monkeypatch.setattr(memory, "check_population_memory",
                         lambda what, count, per, advice: estimates.append(count * per))
     tracemalloc.start()
     try:
@@ -243,8 +243,8 @@ def test_population_memory_estimate_is_within_2x_of_the_measured(monkeypatch):
 
 @pytest.mark.parametrize("call", ["best_of", "sweep"])
 def test_population_too_large_is_refused_before_building_it(monkeypatch, call):
-    from fastnn.training import population
-    monkeypatch.setattr(population, "room_for_networks", lambda: 6 * 2**30)  # a 6 GB limit
+    from fastnn.training import memory
+    monkeypatch.setattr(memory, "room_for_networks", lambda: 6 * 2**30)  # a 6 GB limit
     X, y = problem(n=50, n_inputs=784)
     y = y * 9
     make = Counting([784, 30, 10])

@@ -30,7 +30,7 @@ from ..core import validation
 from ..core.structure import is_network
 from ..core.errors import TrainingDiverged
 from ..engine import rules
-from . import optimizers, population, runners
+from . import memory, optimizers, population, runners
 
 BestOf = namedtuple("BestOf", ["network", "scores", "seeds", "histories", "best_index"])
 """Result of ``best_of``: the best trained ``network``; every restart's ``scores`` (None for
@@ -138,10 +138,10 @@ def best_of(n_restarts, make_network, X, y, *, seed=0, metric="loss", greater_is
                 raise TypeError(f"make_network must return a fastnn.Network, got {type(net).__name__}")
             nets.append(net)
             if len(nets) == 1 and len(indices) > 1:  # memory before work: measured on the first
-                population.check_population_memory(
+                memory.check_population_memory(
                     f"best_of(n_restarts={n_restarts})" if here else
                     f"best_of(client=...): a chunk of {len(indices)} restarts", len(indices),
-                    population.network_memory(net, fit_kwargs.get("epochs", 1),
+                    memory.network_memory(net, fit_kwargs.get("epochs", 1),
                                               (score_X, score_y),
                                               validation=validation_data is not None),
                     "Train fewer restarts per call (several calls with different seeds), "

@@ -33,7 +33,7 @@ import numpy as np
 from ..core import validation
 from ..core.errors import TrainingDiverged
 from ..core.structure import is_network
-from . import population, runners
+from . import memory, population, runners
 from .restarts import metric_direction, restart_seeds
 
 TRAINING_PARAMS = ("learning_rate", "l2", "l1", "optimizer")
@@ -333,10 +333,10 @@ def sweep(make_network, X, y, params, *, restarts=1, validation_data=None, cv=No
                                         f"got {type(net).__name__}")
                     if not units:  # memory before work: measured on the first network
                         n_units = len(candidates) * restarts * len(splits)
-                        population.check_population_memory(
+                        memory.check_population_memory(
                             f"sweep(restarts={restarts}) of {len(candidates)} candidates"
                             + (f" x {len(splits)} folds" if cv is not None else ""), n_units,
-                            population.network_memory(net, epochs, splits[0][2:],
+                            memory.network_memory(net, epochs, splits[0][2:],
                                                       validation=True),
                             "Sweep a smaller grid or fewer restarts per call, or pass client= "
                             "to train the units on a Dask cluster in chunks.")
