@@ -17,9 +17,12 @@ path); the model is saved before any result is printed; and a closed or full sta
 line on standard error naming what was saved, and exit status 1.
 """
 import argparse
+import contextlib
 import os
+import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -373,10 +376,23 @@ def run_train(args, out):
           + (f", L2 lambda {args.l2:g}" if args.l2 else "")
           + f"; val_ in the progress lines is the {curve_name} set", file=out, flush=True)
 
-    history = net.fit(X, y, epochs=options["epochs"], batch_size=options["batch_size"],
-                      learning_rate=options["learning_rate"], optimizer=args.optimizer,
-                      l2=args.l2, validation_data=curve_set,
-                      progress=False if args.no_progress else "lines")
+    try:
+        with _exit_on_interrupt_before_first_epoch(net):
+            history = net.fit(X, y, epochs=options["epochs"], batch_size=options["batch_size"],
+                              learning_rate=options["learning_rate"], optimizer=args.optimizer,
+                              l2=args.l2, validation_data=curve_set,
+                              progress=False if args.no_progress else "lines")
+    except KeyboardInterrupt as interrupt:
+        # fit left the network at the end of its last whole epoch (and says how many)
+        done = len(getattr(interrupt, "history", None) or ())
+        if done and args.output:
+            net.save(args.output)
+            out.saved = [f"the {done} whole epoch{'s' if done != 1 else ''} trained saved to "
+                         f"{args.output}"]
+        else:
+            out.nothing_saved = ("no --output was given" if done else
+                                 "no epoch had finished")
+        raise
     # the results exist: keep them first, then report them
     saved = out.saved = []  # an error after a save still reports it
     if args.output:
@@ -489,7 +505,11 @@ def main(argv=None, out=None):
         print(f"{prog}: {' '.join(str(error).split())}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print(f"\n{prog}: interrupted", file=sys.stderr)
+        saved = getattr(out, "saved", None)
+        reason = getattr(out, "nothing_saved", None)
+        said = (f"; {'; '.join(saved)}" if saved else
+                f"; nothing was saved ({reason})" if reason else "; nothing was saved")
+        print(f"\n{prog}: interrupted{said}", file=sys.stderr)
         return 130
     if out.error is not None:
         if stream is sys.__stdout__:
@@ -499,6 +519,55 @@ def main(argv=None, out=None):
               file=sys.stderr)
         return 1
     return status
+
+
+@contextlib.contextmanager
+def _exit_on_interrupt_before_first_epoch(net):
+    """Ctrl-C before the first epoch ends (in practice: during numba's first compilation,
+    minutes of LLVM in C, where Python's KeyboardInterrupt waits until the compiler comes
+    back) ends the process at once, saying nothing was saved: a thread woken by the signal
+    (``signal.set_wakeup_fd``, written by the C-level handler) exits with status 130. Once
+    an epoch has finished the thread leaves the signal to ``fit``, which keeps the work.
+    Main thread only (elsewhere a no-op)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    read_end, write_end = os.pipe()
+    os.set_blocking(write_end, False)
+    try:
+        previous = signal.set_wakeup_fd(write_end)
+    except (ValueError, OSError):
+        os.close(read_end)
+        os.close(write_end)
+        yield
+        return
+    start = net.optimizer.epochs if net.optimizer is not None else 0
+    finished = threading.Event()
+
+    def watch():
+        while True:
+            try:
+                data = os.read(read_end, 64)
+            except OSError:
+                return
+            if not data or finished.is_set():
+                return
+            opt = net.optimizer
+            if signal.SIGINT in data and (opt is None or opt.epochs <= start):
+                print(f"\nfastnn train: interrupted before the first epoch ended (while "
+                      f"compiling); nothing was saved", file=sys.stderr, flush=True)
+                os._exit(130)
+
+    watcher = threading.Thread(target=watch, name="fastnn-interrupt", daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        finished.set()
+        signal.set_wakeup_fd(previous)
+        os.close(write_end)  # the watcher reads end-of-file and returns
+        watcher.join()
+        os.close(read_end)
 
 
 def _kept(out):

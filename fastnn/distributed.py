@@ -53,6 +53,7 @@ import functools
 import math
 import pickle
 import socket
+import time
 import traceback
 import uuid
 import warnings
@@ -72,6 +73,9 @@ TASKS_PER_THREAD = 4
 """Default number of tasks per worker thread: enough to balance uneven chunks and to lose
 little to a dead worker, few enough that Dask's per-task cost (a few ms, see
 docs/distributed.md) stays negligible next to a chunk's training."""
+
+REGISTER_ATTEMPTS = 5
+"""Tries at registering the workers' warm-up plugin (see ``DaskRunner.prepare``)."""
 
 WARM_DTYPES = ("float64", "float32")
 """The dtypes whose kernels every worker loads before its first task."""
@@ -239,6 +243,7 @@ class DaskRunner:
             raise ValueError(f"chunk_size must be a positive integer or None, got {chunk_size!r}")
         if isinstance(numba_threads, bool) or not isinstance(numba_threads, int) or numba_threads < 1:
             raise ValueError(f"numba_threads must be a positive integer, got {numba_threads!r}")
+        _check_open(client)
         self.client = client
         self.chunk_size = chunk_size
         self.numba_threads = numba_threads
@@ -246,12 +251,33 @@ class DaskRunner:
         self._shipped = None  # (function, its future): map_chunks ships one function once
 
     def prepare(self):
-        """Register the worker plugin (once per client and dtypes): the warm-up."""
+        """Register the worker plugin (once per client and dtypes): the warm-up.
+
+        A worker that dies while the plugin is being registered (its warm-up can last
+        minutes on a cold numba cache) makes the registration raise (``CommClosedError``);
+        it is tried again (``REGISTER_ATTEMPTS``, registering under the same name replaces
+        the plugin, and the workers the nannies restart run it too). If it still fails, the
+        run goes on with a ``RuntimeWarning``: the warm-up only saves time, every task loads
+        or compiles what it runs itself."""
+        _check_open(self.client)
         done = getattr(self.client, "_fastnn_plugin", None)
         key = self.plugin.warm_dtypes
-        if done != key:
-            self.client.register_plugin(self.plugin)
-            self.client._fastnn_plugin = key
+        if done == key:
+            return
+        for attempt in range(REGISTER_ATTEMPTS):
+            try:
+                self.client.register_plugin(self.plugin)
+                break
+            except Exception as error:  # noqa: BLE001 - a lost worker, in one of many forms
+                _check_open(self.client)
+                if attempt == REGISTER_ATTEMPTS - 1:
+                    warnings.warn(f"fastnn: the workers' warm-up (worker plugin {self.plugin.name!r}) "
+                                  f"could not be registered ({type(error).__name__}: {error}); "
+                                  f"going on without it: each task loads or compiles the "
+                                  f"kernels it runs", RuntimeWarning, stacklevel=4)
+                    break
+                time.sleep(min(0.5 * 2 ** attempt, 5.0))
+        self.client._fastnn_plugin = key
 
     def n_threads(self):
         """Worker threads of the cluster now (at least 1)."""
@@ -311,6 +337,14 @@ class DaskRunner:
                 raise RuntimeError(f"a chunk of {len(chunk)} items gave {len(part)} results")
             results.extend(part)
         return results
+
+
+def _check_open(client):
+    """Refuse a client that was closed (``client.close()``, or its ``with`` block ended)."""
+    status = getattr(client, "status", None)
+    if status in ("closing", "closed") or getattr(client, "scheduler", "") is None:
+        raise ValueError(f"client={client!r} is closed (client.close() was called or its "
+                         f"'with' block ended); pass an open distributed.Client")
 
 
 def _with_failures(results):

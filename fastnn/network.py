@@ -98,6 +98,8 @@ class Network:
         self._split_seed = None  # validation split of a seed=None network, drawn once
         self._mask = None
         self._fit_lock = threading.Lock()
+        self._state_lock = threading.RLock()
+        self._boundary = None  # fit's copy of the last epoch boundary while an epoch runs
 
     def _bind_views(self):
         """Views into ``_theta`` for the user, and the engine over the structure."""
@@ -108,15 +110,34 @@ class Network:
 
     # --- copies and pickling: the views must be views of the copy's own parameters ----------
 
-    _DERIVED = ("weights", "biases", "_weight_views", "_bias_views", "_engine", "_fit_lock")
+    _DERIVED = ("weights", "biases", "_weight_views", "_bias_views", "_engine", "_fit_lock",
+                "_state_lock", "_boundary")
 
     def __getstate__(self):
-        self._parameters()  # arrays put in place of the views count
-        return {key: value for key, value in self.__dict__.items() if key not in self._DERIVED}
+        """The network's state for pickle and copy; while ``fit`` runs an epoch in another
+        thread, that of the last epoch boundary (as ``save`` writes it), never a mix."""
+        with self._state_lock:
+            self._parameters()  # arrays put in place of the views count
+            state = {key: value for key, value in self.__dict__.items()
+                     if key not in self._DERIVED}
+            boundary = self._boundary
+            if boundary is not None:
+                state["_theta"] = boundary.theta.copy()
+                state["_rng"] = copy.deepcopy(self._rng)
+                state["_rng"].bit_generator.state = boundary.rng
+                if self.optimizer is not None:
+                    opt = copy.deepcopy(self.optimizer)
+                    opt.iterations, opt.epochs = boundary.iterations, boundary.epochs
+                    if opt._state is not None:
+                        opt._state = [array.copy() for array in boundary.state]
+                    state["optimizer"] = opt
+            return state
 
     def __setstate__(self, state):
         self.__dict__.update(state)
         self._fit_lock = threading.Lock()
+        self._state_lock = threading.RLock()
+        self._boundary = None
         self._bind_views()
 
     def __copy__(self):
@@ -451,7 +472,11 @@ class Network:
         return net
 
     def save(self, path):
-        """Write the network to ``path`` atomically (format: ``fastnn.io.model_file``)."""
+        """Write the network to ``path`` atomically (format: ``fastnn.io.model_file``).
+
+        Safe while ``fit`` runs in another thread: the file holds the state of the last
+        epoch boundary (parameters, optimizer state and counters, generator of one and the
+        same epoch), never a mix of two."""
         model_file.save(self, path)
 
 

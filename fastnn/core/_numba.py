@@ -147,6 +147,40 @@ def _install_package_wide_stamp():
 PACKAGE_WIDE_STAMP = _install_package_wide_stamp()
 
 
+# --- no writable cache location: compile in memory -------------------------------------------
+# numba looks for a cache folder per function (NUMBA_CACHE_DIR, the package's __pycache__, a
+# folder in the home directory) and, finding none writable, raises "cannot cache function
+# ...: no locator available" when the module defining the function is imported: a root-owned
+# install run by a user without a writable home, a read-only container. fastnn then compiles
+# in memory (every process compiles again), with one warning saying how to keep the code.
+
+def _cache_probe():
+    """A function of this package numba is asked to find a cache folder for."""
+
+
+def _cache_location():
+    """The folder numba would cache fastnn's compiled functions in, or None when there is
+    no writable one (numba's own search, run once on a function of this package)."""
+    try:
+        return caching.FunctionCache(_cache_probe).cache_path
+    except RuntimeError:
+        return None
+    except Exception:  # noqa: BLE001 - numba's private API moved: let numba decide itself
+        return ""
+
+
+CACHE_LOCATION = _cache_location()
+"""Where numba caches fastnn's compiled code (None: nowhere writable, compiled in memory)."""
+
+if CACHE_LOCATION is None:
+    for _options in (JIT, PARALLEL_JIT, SCALAR_JIT, GLUE_JIT):
+        _options["cache"] = False
+    warnings.warn("fastnn: numba finds no writable folder to cache compiled code in (not the "
+                  "package's __pycache__, not the home folder); compiling in memory, again in "
+                  "every process. Set NUMBA_CACHE_DIR to a writable folder to keep it.",
+                  RuntimeWarning, stacklevel=2)
+
+
 def will_compile(dispatcher, args):
     """True when calling ``dispatcher`` with ``args`` will compile: no compiled form in this
     process and none in numba's on-disk cache for these argument types. Reads the cache's
@@ -157,7 +191,7 @@ def will_compile(dispatcher, args):
         if sig in dispatcher.overloads:
             return False
         cache = dispatcher._cache
-        if cache.cache_path is None:  # no cache: every process compiles
+        if getattr(cache, "cache_path", None) is None:  # no cache: every process compiles
             return True
         key = cache._index_key(sig, dispatcher.targetctx.codegen())
         return key not in cache._cache_file._load_index()

@@ -63,6 +63,11 @@ def _check_id(value, what):
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, (numbers.Integral, str)):
         raise ValueError(f"{what}: neuron ids must be ints or strings, got {value!r}")
+    if isinstance(value, numbers.Integral) and not -2**63 <= value < 2**63:
+        # (not shown: Python refuses to print ints of over 4300 digits, and the file format
+        # and the messages print ids)
+        raise ValueError(f"{what}: a neuron id is an int of {int(value).bit_length()} bits; "
+                         f"int ids must lie in [-2**63, 2**63) (or use strings)")
     return int(value) if isinstance(value, numbers.Integral) else value
 
 
@@ -564,6 +569,11 @@ def pruned(graph, theta, fraction):
     if isinstance(fraction, bool) or not isinstance(fraction, numbers.Real) or not 0 <= fraction < 1:
         raise ValueError(f"fraction must be a number in [0, 1), got {fraction!r}")
     weights, biases = graph.views(theta)
+    if not np.isfinite(weights).all():  # |NaN| sorts last: it would be kept, ahead of any weight
+        bad = np.flatnonzero(~np.isfinite(weights))
+        raise ValueError(f"cannot prune: {len(bad)} weight(s) are NaN or infinite (edge "
+                         f"{graph.edges[bad[0]]} first), so they have no magnitude to rank; "
+                         f"set finite weights or retrain first")
     ordinary = np.asarray(graph.edge_index if graph.bias_neurons else np.arange(graph.n_edges),
                           dtype=np.int64)
     n_drop = int(round(fraction * ordinary.shape[0]))

@@ -300,3 +300,14 @@ def targets(y, n_samples, n_outputs, cost, dtype, name="y"):
         raise ValueError(f"{name}: log_likelihood needs class labels or one-hot / probability "
                          f"rows that sum to 1")
     return Y, accuracy_mode(Y)
+
+
+def pair(name, value, form):
+    """``value`` as a 2-tuple, refused (``TypeError`` naming ``name`` and the ``form``
+    expected) unless it is a tuple or list of two items."""
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        got = (f"a {type(value).__name__} of shape {value.shape}" if hasattr(value, "shape")
+               else f"a {type(value).__name__}" + (f" of {len(value)} items"
+                                                   if isinstance(value, (tuple, list)) else ""))
+        raise TypeError(f"{name} must be a pair {form}, got {got}")
+    return tuple(value)

@@ -57,6 +57,8 @@ parameter count a layered configuration implies is computed from its sizes
 the penalty and optimizer records are checked for type and range. Every problem is a
 ``ValueError`` naming the file.
 """
+import contextlib
+import copy
 import json
 import math
 import numbers
@@ -135,6 +137,31 @@ def _training_state(net):
     return record, v, s
 
 
+def consistent_state(net):
+    """``(theta, rng_state, training record, v, s)`` of ``net``, all of one moment, as copies.
+
+    While ``fit`` runs an epoch in another thread (its compiled loops release the GIL and
+    change the parameters and optimizer state as they go), that moment is the end of the
+    last whole epoch, which fit keeps (``net._boundary``); between epochs and outside fit,
+    now. Taken under ``net._state_lock``, which fit holds while it starts and commits an
+    epoch."""
+    lock = getattr(net, "_state_lock", None)
+    with lock if lock is not None else contextlib.nullcontext():
+        record, v, s = _training_state(net)
+        boundary = getattr(net, "_boundary", None)
+        if boundary is None:
+            theta = net._parameters().copy()
+            rng = copy.deepcopy(net._rng.bit_generator.state)
+        else:
+            theta = boundary.theta.copy()
+            rng = copy.deepcopy(boundary.rng)
+            if record["optimizer"] is not None:
+                record["optimizer"].update(iterations=boundary.iterations, epochs=boundary.epochs)
+                v, s = boundary.state
+        v, s = v.copy(), s.copy()
+    return theta, rng, record, v, s
+
+
 def _os_error(error, message):
     """``error``'s kind (and errno) with ``message``, which names the user's path."""
     new = type(error)(message)
@@ -178,12 +205,12 @@ def save(net, path):
     """Write ``net`` to ``path`` atomically (see the module docstring for what is refused,
     followed and kept)."""
     path = os.fspath(path)
+    theta, rng, training, v, s = consistent_state(net)
     arrays = {"format": np.array(FORMAT), "version": np.array(VERSION),
-              "config": np.array(json.dumps(net.config())), "theta": net._parameters(),
-              "rng": np.array(json.dumps(net._rng.bit_generator.state))}
-    training, v, s = _training_state(net)
+              "config": np.array(json.dumps(net.config())), "theta": theta,
+              "rng": np.array(json.dumps(rng))}
     arrays.update(training=np.array(json.dumps(training)), optimizer_v=v, optimizer_s=s)
-    _check_finite(net, v, s, path)
+    _check_finite(net, theta, v, s, path)
     target, status = check_target(path)
     folder = os.path.dirname(target)
     remove_stale_temporaries(folder)
@@ -207,11 +234,11 @@ def save(net, path):
         raise
 
 
-def _check_finite(net, v, s, path):
+def _check_finite(net, theta, v, s, path):
     """Refuse NaN or infinity in the parameters (naming the array) or the optimizer state."""
-    if np.isfinite(net._theta).all() and np.isfinite(v).all() and np.isfinite(s).all():
+    if np.isfinite(theta).all() and np.isfinite(v).all() and np.isfinite(s).all():
         return
-    weights, biases = net.topology.views(net._theta)
+    weights, biases = net.topology.views(theta)
     for name, views in (("weights", weights), ("biases", biases)):
         items = enumerate(views) if isinstance(views, list) else [(None, views)]
         for l, view in items:

@@ -458,10 +458,10 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         """Class probabilities (n_samples, n_classes), columns in ``classes_`` order; for
         multilabel targets each label's probability."""
         a = self._forward(X)
-        if self._label_mode == "binary":
+        if self._label_mode in ("binary", "single"):
+            # one class seen in fit: two columns as scikit-learn's MLPClassifier gives, the
+            # first (the class of ``classes_``) near 1
             return np.hstack([1 - a, a])
-        if self._label_mode == "single":
-            return np.ones_like(a)
         return a
 
     def predict_log_proba(self, X):

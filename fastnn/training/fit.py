@@ -23,10 +23,21 @@ When an L2 penalty is on and its weight decay alone is unstable for the rule and
 (SGD :math:`\eta\lambda/n \ge 2`, Momentum :math:`\ge 2(1+\mu)`, Nesterov
 :math:`\ge 2(1+\mu)/(1+2\mu)`: the recurrence :math:`w \leftarrow (1-\eta\lambda/n)w` and its
 momentum forms then grow without bound), the error names the penalty as the cause.
+
+Faults (issue 25): while an epoch runs, ``net._boundary`` holds the state of the end of the
+previous one (``EpochBoundary``: the copies divergence rolls back to, plus the optimizer's
+counters and the generator's state). ``save`` in another thread writes it, so a file never
+mixes two moments; a KeyboardInterrupt inside the epoch restores it, so parameters,
+optimizer state and counters, generator and History all describe the last whole epoch (the
+History goes with the exception, ``interrupt.history``). The epoch is committed (counters,
+History, then the boundary dropped) under ``net._state_lock``; an interrupt landing inside
+those lines rolls the epoch back whole (History truncated), so no signal handling is needed
+and the loop pays a few microseconds per epoch for all this.
 """
 import math
 import numbers
 import time
+from collections import namedtuple
 
 import numpy as np
 
@@ -143,6 +154,19 @@ def _validation_data(net, validation_data, sparse=False):
                      y_name="validation_data y", sparse=sparse)
 
 
+class EpochBoundary(namedtuple("EpochBoundary", "theta state iterations epochs rng")):
+    """A network's training state at the end of an epoch (copies): parameters, the optimizer's
+    two state arrays and counters, the generator's state. ``fit`` keeps one while an epoch
+    runs (``net._boundary``): divergence and Ctrl-C restore it, ``save`` writes it."""
+
+    def restore(self, net, update):
+        net._theta[...] = self.theta
+        update.v[...], update.s[...] = self.state
+        update.t[0] = self.iterations
+        net.optimizer.iterations, net.optimizer.epochs = self.iterations, self.epochs
+        net._rng.bit_generator.state = self.rng
+
+
 def fit(net, X, y, epochs=1, batch_size=10, learning_rate=None, shuffle=True, optimizer=None,
         schedule=None, l2=0.0, l1=0.0, validation_data=None, validation_fraction=None,
         early_stopping=False, patience=5, min_delta=0.0, callbacks=None, progress=False,
@@ -206,6 +230,8 @@ def fit(net, X, y, epochs=1, batch_size=10, learning_rate=None, shuffle=True, op
     first_loss = None
     for callback in callbacks:
         callback.on_train_begin(net)
+    boundary = None  # the state at the end of the last whole epoch, while an epoch runs
+    first_epoch = opt.epochs + 1
     try:
         for _ in range(epochs):
             epoch = opt.epochs + 1
@@ -214,9 +240,15 @@ def fit(net, X, y, epochs=1, batch_size=10, learning_rate=None, shuffle=True, op
                 raise ValueError(f"schedule {schedule!r} gave learning rate {rate!r} for epoch "
                                  f"{epoch}; it must be positive and finite")
             update = update._replace(learning_rate=float(rate))
+            # the copies divergence rolls back to are also what a concurrent save writes and
+            # what an interrupt restores: the state of the epoch boundary (``EpochBoundary``)
+            with net._state_lock:
+                boundary = EpochBoundary(theta.copy(), [a.copy() for a in (update.v, update.s)],
+                                         opt.iterations, opt.epochs,
+                                         net._rng.bit_generator.state)  # (a new dict per read)
+                net._boundary = boundary
+            theta_before, state_before = boundary.theta, boundary.state
             order = net._rng.permutation(n) if shuffle else np.arange(n)
-            theta_before = theta.copy()
-            state_before = [array.copy() for array in (update.v, update.s)]
             loss, correct, seconds = 0.0, 0, 0.0
             bar.start_epoch(epoch)
             chunk = bar.chunk_size(batch_size)
@@ -234,25 +266,33 @@ def fit(net, X, y, epochs=1, batch_size=10, learning_rate=None, shuffle=True, op
                     break
             verdict = diverged(loss / n, theta, first_loss)
             if verdict is not None:
-                theta[...] = theta_before
-                update.v[...], update.s[...] = state_before
+                with net._state_lock:
+                    theta[...] = theta_before
+                    update.v[...], update.s[...] = state_before
+                    boundary = net._boundary = None
                 advice = penalty_advice(opt, rate, l2, n)
                 raise TrainingDiverged(epoch, rate, verdict[0], history, reason=verdict[1],
                                        advice=advice,
                                        cause="learning rate" if advice is None else "L2 penalty")
-            if first_loss is None:
-                first_loss = loss / n
-            opt.collect(update)
-            opt.epochs += 1
             val_loss = val_accuracy = None
             if Xv is not None:
                 v_loss, v_correct = engine.evaluate(theta, Xv, Yv, val_mode)
                 val_loss = v_loss / Xv.shape[0]
                 val_accuracy = v_correct / Xv.shape[0] if val_mode else None
-            history.record(epoch=epoch, loss=loss / n,
-                           accuracy=correct / n if accuracy_mode else None, learning_rate=rate,
-                           val_loss=val_loss, val_accuracy=val_accuracy,
-                           samples_per_second=n / max(seconds, 1e-12), seconds=seconds)
+            # the epoch is committed as one step: counters and History with the parameters,
+            # a concurrent save kept out; a Ctrl-C landing in these lines rolls the whole
+            # epoch back (the boundary is dropped last, History truncated by the handler)
+            with net._state_lock:
+                opt.collect(update)
+                opt.epochs += 1
+                history.record(epoch=epoch, loss=loss / n,
+                               accuracy=correct / n if accuracy_mode else None,
+                               learning_rate=rate, val_loss=val_loss, val_accuracy=val_accuracy,
+                               samples_per_second=n / max(seconds, 1e-12), seconds=seconds)
+                net._boundary = None
+                boundary = None
+            if first_loss is None:
+                first_loss = loss / n
             logs = history.logs()
             bar.end_epoch(logs)
             stop = False
@@ -269,10 +309,22 @@ def fit(net, X, y, epochs=1, batch_size=10, learning_rate=None, shuffle=True, op
             if stop or event.stop_requested:
                 history.stopped_epoch = epoch
                 break
+    except KeyboardInterrupt as interrupt:
+        # Ctrl-C inside an epoch (its compiled loop, the validation pass): back to the end of
+        # the last whole epoch, which the parameters, optimizer state and counters, generator
+        # and History then all describe; the History goes with the exception
+        with net._state_lock:
+            if boundary is not None:
+                boundary.restore(net, update)
+                history.truncate(boundary.epochs - first_epoch + 1)
+            net._boundary = None
+        interrupt.history = history
+        raise
     finally:
         bar.close()
     if best_theta is not None:
-        theta[...] = best_theta
+        with net._state_lock:
+            theta[...] = best_theta
     for callback in callbacks:
         callback.on_train_end(net, history)
     return history

@@ -62,6 +62,13 @@ class History:
         for field in self.fields:
             getattr(self, field).append(values.get(field))
 
+    def truncate(self, length):
+        """Keep the first ``length`` epochs of every field (``fit`` rolling back an
+        interrupted epoch, whose ``record`` may have reached only some fields)."""
+        for field in self.fields:
+            values = self._values[field]
+            self._values[field] = values[:max(0, length)]
+
     def logs(self, index=-1):
         """One epoch's values as a dict, leaving out those that are None."""
         return {field: getattr(self, field)[index] for field in self.fields

@@ -76,10 +76,15 @@ def population_bytes(n_networks, n_parameters, n_state, itemsize, epochs_per_cal
     return n_networks * per_network + chunks * chunk_bytes, per_network
 
 
-def supports(nets, fit_kwargs):
-    """True when ``train_together`` can train ``nets`` with ``fit_kwargs``: fit arguments it
-    knows, one structure, cost and dtype, the numba engine, a population trainer for the kind."""
+def supports(nets, fit_kwargs, X=None):
+    """True when ``train_together`` can train ``nets`` with ``fit_kwargs`` on ``X``: fit
+    arguments it knows, one structure, cost and dtype, the numba engine, a population trainer
+    for the kind, dense X and validation X (scipy sparse input is ``fit``'s alone: such
+    networks are fitted one at a time)."""
     if not nets or not set(fit_kwargs) <= POPULATION_FIT_ARGS:
+        return False
+    validation_X = (fit_kwargs.get("validation_data") or (None,))[0]
+    if validation.is_sparse(X) or validation.is_sparse(validation_X):
         return False
     first = nets[0]
     if not all(is_network(net) for net in nets):
@@ -442,7 +447,7 @@ def train_candidates(make_network, seeds, structure_params, training_params, X, 
         default = fit_kwargs.get(key, None if key in ("learning_rate", "optimizer") else 0.0)
         per[key] = [p.get(key, default) for p in training_params]
     shared = {k: v for k, v in fit_kwargs.items() if k not in per}
-    if supports(nets, shared) and not validation.is_sparse(X):  # sparse X: one fit each
+    if supports(nets, shared, X):  # sparse X: one fit each
         outcomes = train_together(nets, X, y, learning_rate=per["learning_rate"], l2=per["l2"],
                                   l1=per["l1"], optimizer=per["optimizer"], **shared)
     else:

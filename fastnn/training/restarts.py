@@ -30,7 +30,7 @@ from ..core import validation
 from ..core.structure import is_network
 from ..core.errors import TrainingDiverged
 from ..engine import rules
-from . import optimizers, population, runners
+from . import memory, optimizers, population, runners
 
 BestOf = namedtuple("BestOf", ["network", "scores", "seeds", "histories", "best_index"])
 """Result of ``best_of``: the best trained ``network``; every restart's ``scores`` (None for
@@ -121,11 +121,13 @@ def best_of(n_restarts, make_network, X, y, *, seed=0, metric="loss", greater_is
     if "validation_fraction" in fit_kwargs and validation_data is not None:
         raise ValueError("give validation_data or validation_fraction, not both")
     if validation_data is not None:
+        validation_data = validation.pair("validation_data", validation_data, "(X_val, y_val)")
         fit_kwargs["validation_data"] = validation_data
         score_X, score_y = validation_data
     else:
         score_X, score_y = X, y
     seeds = restart_seeds(seed, n_restarts)
+    here = client is None  # (train below is shipped to a cluster: it must not hold the client)
 
     def train(indices, n_jobs):
         """The restarts of ``indices``: a list of (network, score, history)."""
@@ -135,8 +137,17 @@ def best_of(n_restarts, make_network, X, y, *, seed=0, metric="loss", greater_is
             if not is_network(net):
                 raise TypeError(f"make_network must return a fastnn.Network, got {type(net).__name__}")
             nets.append(net)
+            if len(nets) == 1 and len(indices) > 1:  # memory before work: measured on the first
+                memory.check_population_memory(
+                    f"best_of(n_restarts={n_restarts})" if here else
+                    f"best_of(client=...): a chunk of {len(indices)} restarts", len(indices),
+                    memory.network_memory(net, fit_kwargs.get("epochs", 1),
+                                              (score_X, score_y),
+                                              validation=validation_data is not None),
+                    "Train fewer restarts per call (several calls with different seeds), "
+                    "or pass client= to train them on a Dask cluster in chunks.")
 
-        if population.supports(nets, fit_kwargs):
+        if population.supports(nets, fit_kwargs, X):  # (scipy sparse X: one fit each)
             # one structure: all restarts in one compiled loop, bit-identical to fitting each
             kwargs = dict(fit_kwargs)
             if isinstance(kwargs.get("optimizer"), optimizers.Optimizer):  # never shared
@@ -168,13 +179,32 @@ def best_of(n_restarts, make_network, X, y, *, seed=0, metric="loss", greater_is
         return results
 
     if client is not None:  # chunks of restarts on a cluster (see fastnn.training.runners)
-        results = runners.runner_for(client).map_restarts(
+        runner = runners.runner_for(client)
+        runners.check_shippable("make_network", make_network)
+        if callable(metric):
+            runners.check_shippable("metric", metric)
+        results = runner.map_restarts(
             lambda indices: train(indices, 1), n_restarts, greater_is_better)
     else:
-        results = train(range(n_restarts), n_jobs)
+        try:
+            results = train(range(n_restarts), n_jobs)
+        except MemoryError as error:
+            if str(error):
+                raise
+            raise MemoryError(f"best_of(n_restarts={n_restarts}) ran out of memory (the "
+                              f"estimate made before training said it would fit: other "
+                              f"processes may have taken memory since); train fewer restarts "
+                              f"per call or pass client=") from error
     scores = [score for _, score, _ in results]
     finite = [i for i, s in enumerate(scores) if s is not None and np.isfinite(s)]
     if not finite:
+        trained = [s for s in scores if s is not None]
+        if trained:  # the networks trained; the metric gave no number for any of them
+            raise ValueError(f"metric={metric!r} scored none of the {n_restarts} restarts: it "
+                             f"returned {trained[0]!r} for every one that trained"
+                             + (f" ({n_restarts - len(trained)} diverged)"
+                                if len(trained) < n_restarts else "")
+                             + "; check the metric (and the data it scores on)")
         raise TrainingDiverged(None, None, f"training of every one of the {n_restarts} restarts")
     pick = max if greater_is_better else min
     best = pick(finite, key=lambda i: (scores[i], -i) if greater_is_better else (scores[i], i))

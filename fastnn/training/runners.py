@@ -48,3 +48,20 @@ def runner_for(client):
     raise TypeError(f"client must be None (train here), a dask.distributed.Client "
                     f"(pip install 'fastnn[dask]') or a runner with map_restarts() / map_chunks(); "
                     f"got {type(client).__name__}")
+
+
+def check_shippable(name, value):
+    """Refuse (``TypeError`` naming the argument and the cause) a function that cannot be sent
+    to a cluster's workers: what cloudpickle (Dask's pickler) cannot pickle, e.g. a closure
+    over a lock, an open file or a client. Without cloudpickle nothing is checked."""
+    try:
+        import cloudpickle
+    except ImportError:
+        return
+    try:
+        cloudpickle.dumps(value)
+    except Exception as error:  # noqa: BLE001 - pickling fails in many ways
+        raise TypeError(f"{name}={value!r} cannot be sent to the cluster's workers: it does not "
+                        f"pickle ({type(error).__name__}: {error}). Define it at module level "
+                        f"(or as functools.partial of one) without references to locks, open "
+                        f"files, clients or other unpicklable objects") from None

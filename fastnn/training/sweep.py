@@ -33,7 +33,7 @@ import numpy as np
 from ..core import validation
 from ..core.errors import TrainingDiverged
 from ..core.structure import is_network
-from . import population, runners
+from . import memory, population, runners
 from .restarts import metric_direction, restart_seeds
 
 TRAINING_PARAMS = ("learning_rate", "l2", "l1", "optimizer")
@@ -125,7 +125,7 @@ def _train_group(nets, trainings, split, n_epochs, fit_kwargs, metric):
     X_t, y_t, X_s, y_s = split
     per = {k: [t.get(k, None if k in ("learning_rate", "optimizer") else 0.0) for t in trainings]
            for k in TRAINING_PARAMS}
-    if population.supports(nets, fit_kwargs):
+    if population.supports(nets, fit_kwargs, X_t):  # (scipy sparse X: one fit each)
         outcomes = population.train_together(nets, X_t, y_t, epochs=n_epochs, **per, **fit_kwargs)
     else:
         outcomes = []
@@ -294,20 +294,26 @@ def sweep(make_network, X, y, params, *, restarts=1, validation_data=None, cv=No
     if schedule not in (None, "halving"):
         raise ValueError(f"schedule must be None or 'halving', got {schedule!r}")
     greater_is_better = metric_direction(metric, greater_is_better)
-    X = np.asarray(X)
+    if validation.is_sparse(X):  # trained as fit takes it, one network at a time
+        X = X.tocsr()  # (rows can be taken for the folds)
+    else:
+        X = np.asarray(X)
     y = np.asarray(y)
     if cv is not None:
         if validation_data is not None:
             raise ValueError("give validation_data or cv, not both")
         cv = validation.positive_int("cv", cv)
-        if cv < 2 or cv > len(X):
-            raise ValueError(f"cv must be between 2 and the number of samples, got {cv}")
+        n_samples = X.shape[0] if X.ndim else 0
+        if cv < 2 or cv > n_samples:
+            raise ValueError(f"cv must be between 2 and the number of samples ({n_samples}), "
+                             f"got {cv}")
         splits = []
-        for part in _folds(len(X), cv, seed):
-            rest = np.setdiff1d(np.arange(len(X)), part)
+        for part in _folds(n_samples, cv, seed):
+            rest = np.setdiff1d(np.arange(n_samples), part)
             splits.append((X[rest], y[rest], X[part], y[part]))
     else:
-        score = validation_data if validation_data is not None else (X, y)
+        score = (X, y) if validation_data is None else \
+            validation.pair("validation_data", validation_data, "(X_val, y_val)")
         splits = [(X, y, score[0], score[1])]
     seeds = restart_seeds(seed, restarts)
     fit_kwargs = dict(batch_size=batch_size, shuffle=shuffle, schedule=lr_schedule,
@@ -325,6 +331,15 @@ def sweep(make_network, X, y, params, *, restarts=1, validation_data=None, cv=No
                     if not is_network(net):
                         raise TypeError(f"make_network must return a fastnn.Network, "
                                         f"got {type(net).__name__}")
+                    if not units:  # memory before work: measured on the first network
+                        n_units = len(candidates) * restarts * len(splits)
+                        memory.check_population_memory(
+                            f"sweep(restarts={restarts}) of {len(candidates)} candidates"
+                            + (f" x {len(splits)} folds" if cv is not None else ""), n_units,
+                            memory.network_memory(net, epochs, splits[0][2:],
+                                                      validation=True),
+                            "Sweep a smaller grid or fewer restarts per call, or pass client= "
+                            "to train the units on a Dask cluster in chunks.")
                 units.append(dict(id=len(units), candidate=c, restart=i, fold=f, seed=s, net=net,
                                   training=training, epochs=0, score=None, diverged=False,
                                   error=None, state=None))
@@ -332,6 +347,17 @@ def sweep(make_network, X, y, params, *, restarts=1, validation_data=None, cv=No
     def train(active, n_epochs, final):
         if client is not None:
             return train_remote(active, n_epochs, final)
+        try:
+            train_here(active, n_epochs)
+        except MemoryError as error:
+            if str(error):
+                raise
+            raise MemoryError(f"sweep ran out of memory training {len(active)} networks (the "
+                              f"estimate made before training said they would fit: other "
+                              f"processes may have taken memory since); sweep a smaller grid "
+                              f"or fewer restarts, or pass client=") from error
+
+    def train_here(active, n_epochs):
         groups = {}
         for u in active:
             groups.setdefault(_group_key(u["net"], u["fold"]), []).append(u)
@@ -344,6 +370,9 @@ def sweep(make_network, X, y, params, *, restarts=1, validation_data=None, cv=No
 
     if client is not None:  # units in chunks on a cluster (see fastnn.training.runners)
         runner = runners.runner_for(client)
+        runners.check_shippable("make_network", make_network)
+        if callable(metric):
+            runners.check_shippable("metric", metric)
         if not callable(getattr(runner, "map_chunks", None)):
             raise TypeError(f"sweep(client=...) needs a runner with map_chunks(), "
                             f"got {type(runner).__name__}")
@@ -409,6 +438,11 @@ def sweep(make_network, X, y, params, *, restarts=1, validation_data=None, cv=No
     ranked = sorted(means.items(), key=order_key)
     best = ranked[0][0]
     if means[best] is None:
+        trained = [u["score"] for u in units if u["score"] is not None]
+        if trained:  # the networks trained; the metric gave no number for them
+            raise ValueError(f"metric={metric!r} scored no candidate: it returned "
+                             f"{trained[0]!r} for the networks that trained; check the metric "
+                             f"(and the data it scores on)")
         raise TrainingDiverged(None, None, "training of every candidate")
     rank = {c: i + 1 for i, (c, _) in enumerate(ranked)}
     table = []
