@@ -221,6 +221,9 @@ def chunk_sizes(n, n_threads, chunk_size=None, tasks_per_thread=TASKS_PER_THREAD
 class DaskRunner:
     """Trains restarts on a Dask cluster (the runner ``best_of(client=...)`` uses).
 
+    ``fastnn.best_of(..., client=DaskRunner(client, chunk_size=50))`` sets the parameters
+    below; a plain ``client=Client(...)`` uses the defaults.
+
     Parameters
     ----------
     client : distributed.Client
@@ -230,9 +233,6 @@ class DaskRunner:
         Numba threads per task (per worker thread), 1 by default; see the module docstring.
     warm_dtypes : sequence of str
         Dtypes whose kernels each worker loads before its first task.
-
-    ``fastnn.best_of(..., client=DaskRunner(client, chunk_size=50))`` sets them; a plain
-    ``client=Client(...)`` uses the defaults.
     """
 
     def __init__(self, client, chunk_size=None, numba_threads=1, warm_dtypes=WARM_DTYPES):

@@ -239,7 +239,7 @@ class Network:
         X : array-like or scipy sparse matrix of shape (n_samples, sizes[0])
             Sparse (CSR, CSC, ...; layered networks only) is converted once to canonical CSR
             and never densified; ``predict``, ``evaluate``, ``gradients`` and
-            ``validation_data`` take it too (README, "Sparse input").
+            ``validation_data`` take it too (docs/sparse.md).
         y : array-like of shape (n_samples, sizes[-1]), or integer labels of shape (n_samples,)
         epochs : int
         batch_size : int

@@ -25,7 +25,6 @@ exactly what would be written, without writing anything.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import sys
 from pathlib import Path
@@ -40,16 +39,19 @@ TRAIN_POOL = 50_000  # Nielsen's training part of the 60,000 training images
 
 
 def _load_datasets_module():
-    """Import fastnn/datasets.py by file path.
+    """fastnn's MNIST loader with the IDX reader and writer it uses, from this checkout.
 
-    It depends on numpy only; loading it directly keeps this script independent of
-    the rest of the package (numba etc.).
+    ``fastnn.datasets.mnist`` and ``fastnn.io.idx`` import numpy and ``fastnn.core`` only
+    (no compiled code runs).
     """
-    spec = importlib.util.spec_from_file_location(
-        "_fastnn_datasets", REPO / "fastnn" / "datasets.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    sys.path.insert(0, str(REPO))
+    from fastnn.datasets import mnist
+    from fastnn.io import idx
+    module = type(sys)("_fastnn_datasets")
+    module.find_mnist_files = mnist.find_mnist_files
+    module.DATA_ENV_VAR = mnist.DATA_ENV_VAR
+    module.read_idx = idx.read_idx
+    module.write_idx = idx.write_idx
     return module
 
 

@@ -1,7 +1,7 @@
 """The optimizer objects behind ``Network.fit(optimizer=...)``: hyperparameters, the state
 arrays (velocities, moments) and the counters of one training run, kept apart from the
 network (doc 001's advice). The per-weight update rules they select are compiled in
-``fastnn.engine.update``, which documents every rule.
+``fastnn.engine.rules``, which documents every rule.
 """
 import numpy as np
 
