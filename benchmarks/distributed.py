@@ -1,6 +1,6 @@
 """Restarts on a 2-worker Dask LocalCluster against local threads, in one run (issue 13).
 
-``python -m benchmarks.distributed [--quick]`` writes ``benchmarks/results/distributed[-quick].json``
+``python -m benchmarks.distributed [--quick]`` writes ``.benchmarks/distributed[-quick].json`` (``--out benchmarks/results`` to record)
 and prints a table. Measured, in one process, back to back:
 
 * Dask's own cost: the round trip of one empty task (submit, run, result) and the throughput of
@@ -120,6 +120,9 @@ def bytes_moved(make_network, X, y, kwargs):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer restarts and epochs")
+    parser.add_argument("--out", default=str(Path(__file__).resolve().parents[1] / ".benchmarks"),
+                        help="folder for the JSON (default .benchmarks, untracked; "
+                             "benchmarks/results holds the recorded ones)")
     args = parser.parse_args(argv)
     from distributed import Client, LocalCluster
 
@@ -162,7 +165,8 @@ def main(argv=None):
                 "network_epochs_per_s_cluster": restarts * kwargs["epochs"] / cluster_s,
                 **bytes_moved(make_network, X, y, kwargs)}
         report["sweep"] = sweep_case(client, args.quick)
-    out = Path(__file__).parent / "results" / f"distributed{'-quick' if args.quick else ''}.json"
+    out = Path(args.out) / f"distributed{'-quick' if args.quick else ''}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
     report["load_average_at_end"] = os.getloadavg()
     out.write_text(json.dumps(report, indent=1))
     d = report["dask"]

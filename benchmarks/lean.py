@@ -3,7 +3,7 @@
 fastnn's NumPy engine is the readable oracle (per-batch cost and accuracy bookkeeping,
 gathered rows, lists of fresh arrays, the generic optimizer step). A ratio against it alone
 flatters the loop engine, so the benchmark also times what a user who knows NumPy writes by
-hand: the book's ``network.py`` vectorised over the batch (GUIDE section 4):
+hand: the book's ``network.py`` vectorised over the batch (docs/performance.md, Method):
 
 * one shuffled copy of the data per epoch (``X[order]``, timed: it is part of the loop's
   work, as fastnn's gathering of rows is part of its epoch), then contiguous row slices;

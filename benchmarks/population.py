@@ -1,7 +1,7 @@
 """Population benchmarks (issue 12): many restarts of one network trained together.
 
 ``python -m benchmarks.population [--quick]`` runs every case once on every runner and writes
-``benchmarks/results/population.json``; ``benchmarks/test_population.py`` is the pytest-
+``.benchmarks/population.json`` (``--out benchmarks/results`` to record); ``benchmarks/test_population.py`` is the pytest-
 benchmark form (reduced sizes). Runners, all on the same networks and data:
 
 * ``fastnn``: ``fastnn.training.population.train_together`` (what ``best_of`` runs), all
@@ -209,6 +209,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="reduced sizes (a smoke run)")
     parser.add_argument("--cases", nargs="*", default=[c.key for c in CASES])
+    parser.add_argument("--out", default=str(Path(__file__).resolve().parents[1] / ".benchmarks"),
+                        help="folder for the JSON (default .benchmarks, untracked; "
+                             "benchmarks/results holds the recorded ones)")
     args = parser.parse_args(argv)
     with open("/proc/loadavg") as file:
         load_before = file.read().split()[:3]
@@ -222,8 +225,8 @@ def main(argv=None):
                                       "targets": TARGETS.get(c.key, {})}
     with open("/proc/loadavg") as file:
         report["load_after"] = file.read().split()[:3]
-    out = Path(__file__).resolve().parent / "results" / ("population-quick.json" if args.quick
-                                                          else "population.json")
+    out = Path(args.out) / ("population-quick.json" if args.quick else "population.json")
+    out.parent.mkdir(parents=True, exist_ok=True)
     if out.exists():  # a run of some cases keeps the others' last results (and their load)
         previous = json.loads(out.read_text())
         for key, case in previous.get("cases", {}).items():

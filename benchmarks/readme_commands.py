@@ -1,10 +1,10 @@
-"""Compilation each README command adds after the demo (issue 14: at most 10 s each).
+"""Compilation each documented command adds after the demo (at most about 10 s each).
 
     export NUMBA_CACHE_DIR=$(mktemp -d)
     python -m fastnn.demo                      # fills the cache with the demo's kernels
     python -m benchmarks.readme_commands       # then each README step, CPU and wall seconds
 
-Each step is a line of the README's Example or Training section, in its order, on 200 rows
+Each step is a line of the README's example or of docs/training.md, in its order, on 200 rows
 of the MNIST sample (the data size does not change what is compiled): a step that only
 loads cached code takes well under a second; the rest is compilation. ``fastnn train``
 (the Command line section) runs in its own process: time it with ``time fastnn train``.

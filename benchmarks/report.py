@@ -4,7 +4,7 @@
     python -m benchmarks --profile full       # more samples and rounds, every sweep point
     python benchmarks/report.py --help
 
-Protocol (GUIDE.md section 4): same data, hyperparameters and dtype for every engine; each
+Protocol (docs/performance.md, Method): same data, hyperparameters and dtype for every engine; each
 engine warmed up (compiled) before timing; the engines of a case are timed in interleaved
 rounds (engine 1, engine 2, ..., then again), so that a burst of load from elsewhere on the
 machine hits them alike, each after a pause that lets the previous engine's worker threads

@@ -7,7 +7,7 @@ Rows: scikit-learn's digits (1,437 train / 360 test), the MNIST sample fastnn sh
 learnable 4-class task: each class has 200 indicative columns). Both estimators get the same
 parameters (``PARAMS`` per row: adam, batch 200, a fixed number of epochs: ``tol=0`` and
 ``n_iter_no_change=inf``, so both train the same epochs) and the same data and dtype, in one
-process; the two are timed in interleaved rounds (GUIDE.md section 4), after a warm-up fit
+process; the two are timed in interleaved rounds (docs/performance.md, Method), after a warm-up fit
 (compilation) of fastnn's, and the median round counts. The target (issue 15): fastnn's fit at
 least 5x faster with test accuracy within 0.5 points.
 """

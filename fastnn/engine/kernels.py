@@ -35,7 +35,7 @@ from ..core._numba import GLUE_JIT, JIT, PARALLEL_JIT, typed
 
 Architecture = namedtuple("Architecture", ["sizes", "w_off", "b_off", "codes", "cost"])
 """What the kernels need to know of a network: ``sizes``, parameter offsets ``w_off`` and
-``b_off`` (see ``parameters.layout``), activation ``codes`` per layer (entry 0 unused) and
+``b_off`` (see ``fastnn.core.structure``, ``Topology.layout``), activation ``codes`` per layer (entry 0 unused) and
 the ``cost`` code."""
 
 Workspace = namedtuple("Workspace", ["a_off", "A", "S", "D", "y", "sample_cost", "x_next"])
