@@ -17,7 +17,6 @@ import numpy as np
 from ..core import activations, costs
 from ..core.metrics import numpy_count_correct as count_correct
 from . import fast_drivers, graph_kernels, rules
-from .threads import launch_pool
 from .numba_engine import parallel_work
 
 CHUNK = 256
@@ -42,7 +41,6 @@ class GraphNumbaEngine:
     parallel_work = None
 
     def __init__(self, topology, cost, dtype):
-        launch_pool()  # numba's threads, started with passive OpenMP waiting
         self.arch = _arch(topology, cost)
         self.n_neurons = len(topology.neurons)
         self.dtype = np.dtype(dtype)

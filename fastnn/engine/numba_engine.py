@@ -26,7 +26,6 @@ from ..core import activations, costs
 from ..core._numba import will_compile
 from ..core.validation import is_sparse
 from . import drivers, fast_drivers, kernels, load, rules, sparse_kernels
-from .threads import launch_pool
 from . import fast_kernels as fk
 
 CHUNK = 256
@@ -129,7 +128,6 @@ class NumbaEngine:
     parallel_work = None
 
     def __init__(self, topology, cost, dtype):
-        launch_pool()  # numba's threads, started with passive OpenMP waiting
         lay = topology.layout
         codes = np.array([0] + [activations.CODES[name] for name in topology.layer_activations],
                          dtype=np.int64)
@@ -332,7 +330,8 @@ class NumbaEngine:
             return np.isfinite(total[0])
 
         rows = load.segment_rows(batch_size, 3 * self._multiply_adds)  # forward, BP2, BP4
-        load.run_segments(self._governor(("train", batch_size)), len(order), rows, segment)
+        load.run_segments(self._governor(("train", batch_size)), len(order), rows, segment,
+                          batch_size)
         return total[0], total[1]
 
     def _serial(self, plan):
@@ -379,7 +378,7 @@ class NumbaEngine:
                       plan if parallel else serial, work, X[start:stop], out[start:stop])
 
             rows = load.segment_rows(m, self._multiply_adds)
-            load.run_segments(self._governor(("predict", m)), X.shape[0], rows, segment)
+            load.run_segments(self._governor(("predict", m)), X.shape[0], rows, segment, m)
         else:
             _call(drivers.predict, "plain prediction", self.dtype, theta, self.arch,
                   self._workspace(m), X, out)
@@ -440,7 +439,7 @@ class NumbaEngine:
                 total[0], total[1] = float(loss), total[1] + int(correct)
 
             rows = X.shape[0] if not plan.parallel.any() else load.segment_rows(m, self._multiply_adds)
-            load.run_segments(self._governor(("evaluate", m)), X.shape[0], rows, segment)
+            load.run_segments(self._governor(("evaluate", m)), X.shape[0], rows, segment, m)
             return total[0], total[1]
         else:
             loss, correct = _call(drivers.evaluate, "plain evaluation", self.dtype, theta,

@@ -30,7 +30,6 @@ from numba import njit, prange
 from ..core import activations, costs
 from ..core._numba import GLUE_JIT, PARALLEL_JIT
 from . import fast_drivers, kernels, rules, tiny
-from .threads import launch_pool
 
 EVAL_CHUNK = 256
 """Rows per chunk of the validation pass: ``numba_engine.CHUNK``, as ``Network.evaluate``
@@ -191,7 +190,6 @@ class LayeredPopulation:
     """
 
     def __init__(self, topology, cost, dtype):
-        launch_pool()  # numba's threads, started with passive OpenMP waiting
         lay = topology.layout
         codes = np.array([0] + [activations.CODES[name] for name in topology.layer_activations],
                          dtype=np.int64)

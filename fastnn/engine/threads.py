@@ -6,44 +6,8 @@ changes a result, only its speed. Small layers always run on the calling thread 
 ``fast_drivers.PARALLEL_WORK``).
 """
 import numbers
-import os
 
 import numba
-
-PASSIVE_WAIT = {"OMP_WAIT_POLICY": "PASSIVE"}
-"""The environment numba's OpenMP threads start in, unless the user set these variables.
-GNU OpenMP's threads spin after a parallel region before they sleep; when another process
-holds a core, the spinning thread shares it and every region waits for it. Measured on the
-2-core machine beside busy processes, a 2-thread fit of [784, 30, 10] at batch 32: 21-29k
-samples/s spinning, 87-92k passive, 75-116k on one thread. The load governor
-(``engine.load``) chooses serial segments when load remains."""
-
-_launched = False
-
-
-def launch_pool():
-    """Start numba's thread pool (once per process) with ``PASSIVE_WAIT`` in the environment
-    its OpenMP library reads when it loads, then restore the environment, so that other
-    libraries loaded later see the user's own settings. Does nothing to a pool already
-    started (by numba itself or by an earlier call)."""
-    global _launched
-    if _launched:
-        return
-    _launched = True
-    from numba.np.ufunc import parallel
-    if getattr(parallel, "_is_initialized", False):
-        return
-    saved = {name: os.environ.get(name) for name in PASSIVE_WAIT}
-    try:
-        for name, value in PASSIVE_WAIT.items():
-            os.environ.setdefault(name, value)
-        parallel._launch_threads()
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def set_num_threads(n):
