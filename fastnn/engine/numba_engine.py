@@ -35,9 +35,6 @@ PREDICT_CHUNK = 1024
 [784, 1024, 1024, 10] net: ~7k samples/s with chunks of 256, ~10k with 1024, NumPy ~11k)."""
 
 
-MULTIPLY_ADDS_PER_SECOND = 1.3e10
-"""One core's rate in the fast kernels' tiles, multiply-adds per second (measured on the
-project's 2-core AVX2 machine: 2e4 multiply-adds take about as long as a 1.5 us region)."""
 MARGIN = 2.5
 """How many times its cost a parallel region must save before a layer runs in parallel (a
 region waits for its slowest thread; with 2.5 and a 1.5 us region on 2 threads the threshold
@@ -78,7 +75,8 @@ def region_cost(threads, dtype):
                     break
             return least
 
-        measured = per_call(fk.backpropagate_delta_parallel) - per_call(fk.backpropagate_delta_serial)
+        measured = (per_call(fk.backpropagate_delta_parallel)
+                    - per_call(fk.backpropagate_delta_serial))
         _REGION_COST[key] = min(max(measured, 0.0), QUIET_REGION_COST)
     return _REGION_COST[key]
 
@@ -91,7 +89,8 @@ def parallel_work(threads, dtype):
     larger, and fewer layers go parallel. Never changes a result, only which thread computes."""
     if threads < 2:
         return None
-    return int(MARGIN * region_cost(threads, dtype) * MULTIPLY_ADDS_PER_SECOND / (1 - 1 / threads))
+    rate = load.MULTIPLY_ADDS_PER_SECOND
+    return int(MARGIN * region_cost(threads, dtype) * rate / (1 - 1 / threads))
 
 
 _NO_ROWS = np.empty(0, dtype=np.int64)
@@ -438,7 +437,8 @@ class NumbaEngine:
                                       X[start:stop], Y[start:stop], accuracy_mode, total[0])
                 total[0], total[1] = float(loss), total[1] + int(correct)
 
-            rows = X.shape[0] if not plan.parallel.any() else load.segment_rows(m, self._multiply_adds)
+            rows = (load.segment_rows(m, self._multiply_adds) if plan.parallel.any()
+                    else X.shape[0])
             load.run_segments(self._governor(("evaluate", m)), X.shape[0], rows, segment, m)
             return total[0], total[1]
         else:
