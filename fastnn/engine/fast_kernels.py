@@ -454,7 +454,8 @@ def sgd_then_weighted_sum_group(g, per, delta, a_prev, w, b, scale, eta, decay, 
     Measured: 7% less time for the first layer of [784, 30, 10] and [784, 100, 10] at batch
     10; no change at batch 1, where the 1 x 4 dot product is bound by FMA latency instead.
     With ``a_next`` of no rows it is the SGD step alone (``fast_drivers`` steps every layer
-    so: one kernel compiled instead of two)."""
+    so: one kernel compiled instead of two). From ``SWEEP_FROM`` samples the group's step
+    runs first, by chunks of samples (``rank_update_group``), then the next batch's sums."""
     m_next = a_next.shape[0]
     jb0, jb1 = per * g, min(per * (g + 1), (w.shape[0] + BLOCK - 1) // BLOCK)
     if delta.shape[0] >= SWEEP_FROM:  # the group's step by chunks of samples, then the sums
