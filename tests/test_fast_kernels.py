@@ -137,65 +137,6 @@ def test_sgd_then_weighted_sum_equals_the_two_in_turn(dtype, driver, m, m_next, 
         np.testing.assert_array_equal(one, two)
 
 
-large = st.integers(fk.SWEEP_FROM - 3, 2 * fk.SWEEP_FROM + 7)  # batches the group sweeps by chunks
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
-@settings(max_examples=12, deadline=None)
-@given(m=large, n_in=st.integers(1, 40), n_out=st.integers(1, 40), seed=seeds, per=widths)
-def test_swept_rank_updates_equal_block_by_block(dtype, m, n_in, n_out, seed, per):
-    """From ``SWEEP_FROM`` samples a group's rank updates run by chunks of samples over its
-    blocks: the same bits as block by block over the whole batch (``rank_update_rows``, the
-    form below it), and the plain kernel's gradient within tolerance."""
-    delta, a_prev, w0, b0 = arrays(seed, dtype, (m, n_out), (m, n_in), (n_out, n_in), (n_out,))
-    w, b, w_rows, b_rows = w0.copy(), b0.copy(), w0.copy(), b0.copy()
-    c = dtype(-0.3 / m)
-    for g in range(fk.n_groups(n_out, per)):
-        fk.rank_update_group(g, per, delta, a_prev, w, b, -0.3 / m)
-    for jb in range((n_out + fk.BLOCK - 1) // fk.BLOCK):
-        fk.rank_update_rows(jb, delta, a_prev, w_rows, b_rows, c)
-    np.testing.assert_array_equal(w, w_rows)
-    np.testing.assert_array_equal(b, b_rows)
-    gw, gb = np.empty_like(w0), np.empty_like(b0)
-    kernels.weight_gradient(delta, a_prev, gw, gb, 1.0 / m, False)
-    np.testing.assert_allclose(w, w0 - 0.3 * gw, **TOLERANCE[dtype])
-    np.testing.assert_allclose(b, b0 - 0.3 * gb, **TOLERANCE[dtype])
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("driver", DRIVERS)
-@settings(max_examples=10, deadline=None)
-@given(m=large, m_next=st.integers(1, 70), n_in=st.integers(1, 40), n_out=small, seed=seeds,
-       per=widths, penalty=st.sampled_from([(0.0, 0.0), (0.2, 0.03)]))
-def test_swept_sgd_step_matches_gradient_then_step_and_fuses_exactly(dtype, driver, m, m_next,
-                                                                     n_in, n_out, seed, per,
-                                                                     penalty):
-    """The SGD step on large batches (swept by chunks): the plain gradient and
-    ``optimizers``' SGD step within tolerance, and fused with the next batch's weighted sum
-    the same bits as the two in turn."""
-    delta, a_prev, w, b, a_next = arrays(seed, dtype, (m, n_out), (m, n_in), (n_out, n_in),
-                                         (n_out,), (m_next, n_in))
-    l2, l1 = penalty
-    gw, gb = np.empty_like(w), np.empty_like(b)
-    kernels.weight_gradient(delta, a_prev, gw, gb, 1.0 / m, False)
-    theta = np.concatenate([w.ravel(), b])
-    decay = np.concatenate([np.ones(w.size, np.uint8), np.zeros(b.size, np.uint8)])
-    update = optimizers.get("sgd", 0.3).bind(theta.size, dtype).update(0.3, decay, l2=l2, l1=l1)
-    rules.step(update, theta, np.concatenate([gw.ravel(), gb]))
-    w2, b2 = w.copy(), b.copy()
-    sgd_alone(driver, per, delta, a_prev, w, b, 1.0 / m, 0.3, 1, l2, l1)
-    np.testing.assert_allclose(w.ravel(), theta[:w.size], **TOLERANCE[dtype])
-    np.testing.assert_allclose(b, theta[w.size:], **TOLERANCE[dtype])
-    code = activations.SIGMOID
-    s, a = np.empty((m_next, n_out), dtype), np.empty((m_next, n_out), dtype)
-    s2, a2 = np.empty_like(s), np.empty_like(a)
-    getattr(fk, f"weighted_sum_{driver}")(per, code, w, b, a_next, s, a)
-    getattr(fk, f"sgd_then_weighted_sum_{driver}")(per, delta, a_prev, w2, b2, 1.0 / m, 0.3, 1,
-                                                   l2, l1, code, a_next, s2, a2)
-    for one, two in ((w, w2), (b, b2), (s, s2), (a, a2)):
-        np.testing.assert_array_equal(one, two)
-
-
 def test_float32_tile_kernels_stay_float32():
     """No float64 arithmetic in the float32 specialisations
     of the hot kernels: each is recompiled without the cache (cached code carries no IR)."""
@@ -212,8 +153,6 @@ def test_float32_tile_kernels_stay_float32():
         fk._rank4_pass: (M, i, M, i, i, i, i, four, four, four, four),
         fk._scaled_deltas: (M, i, i, f, numba.boolean),
         fk.rank_update_rows: (i, M, M, M, V, f),
-        fk.bias_update_block: (i, M, V, f),
-        fk.penalty_step_block: (i, M, d, i, d, d),
         fk.sgd_block: (i, M, M, M, V, d, d, i, d, d),
         fk.sgd_then_weighted_sum_group: (i, i, M, M, M, V, d, d, i, d, d, i, M, M, M),
         fk.softmax_rows: (M, M),

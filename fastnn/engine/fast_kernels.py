@@ -342,51 +342,26 @@ def _scaled_deltas(delta, x, j0, c, valid):
 
 
 @njit(**JIT)
-def bias_update_block(jb, delta, target_b, c):
-    r""":math:`c\sum_x \delta_{xj}` added to ``target_b[j]`` for the rows j of block ``jb``
-    (BP3, or its SGD step)."""
-    for j in range(BLOCK * jb, min(BLOCK * jb + BLOCK, target_b.shape[0])):
-        total = typed(c, 0.0)
-        for x in range(delta.shape[0]):
-            total += delta[x, j]
-        target_b[j] += c * total
-
-
-@njit(**JIT)
 def rank_update_rows(jb, delta, a_prev, target, target_b, c):
     r"""``rank_update_block`` for the rows j of block ``jb`` over every sample, and
-    ``bias_update_block``."""
-    bias_update_block(jb, delta, target_b, c)
-    rank_update_block(jb, delta, a_prev, target, c, ZERO, delta.shape[0])
-
-
-SWEEP_FROM = 64
-"""From this many samples a group's rank updates sweep the batch in chunks of ``X_CHUNK``
-samples, every block of the group per chunk, instead of block by block over the whole
-batch: the chunk of activations is then read from L1 by each block instead of from L3 or
-memory (a batch of 1000 784-pixel float64 rows is 6 MB, read once per block of four rows).
-Each weight receives the same rank-4 updates in the same order either way (``X_CHUNK`` is a
-multiple of 4), so the choice never changes a bit. Below it, block by block keeps a block's
-rows in L1 for all its passes (measured faster at batches of 10-32)."""
+    :math:`c\sum_x \delta_{xj}` added to ``target_b[j]`` (BP3, or its SGD step)."""
+    m = delta.shape[0]
+    for j in range(BLOCK * jb, min(BLOCK * jb + BLOCK, target.shape[0])):
+        total = typed(c, 0.0)
+        for x in range(m):
+            total += delta[x, j]
+        target_b[j] += c * total
+    rank_update_block(jb, delta, a_prev, target, c, ZERO, m)
 
 
 @njit(**JIT)
 def rank_update_group(g, per, delta, a_prev, target, target_b, c):
-    """``rank_update_rows`` for the ``per`` blocks of group ``g``: block by block, or for
-    batches of ``SWEEP_FROM`` samples and more, by chunks of samples over the group."""
+    """``rank_update_rows`` for the ``per`` blocks of group ``g``, block by block over all
+    samples: a block's rows stay in L1 for all its passes (measured faster here than sweeping
+    the group by chunks of samples)."""
     c = target.dtype.type(c)
-    jb0, jb1 = per * g, min(per * (g + 1), (target.shape[0] + BLOCK - 1) // BLOCK)
-    m = delta.shape[0]
-    if m < SWEEP_FROM:
-        for jb in range(jb0, jb1):
-            rank_update_rows(jb, delta, a_prev, target, target_b, c)
-        return
-    for jb in range(jb0, jb1):
-        bias_update_block(jb, delta, target_b, c)
-    for x0 in range(0, m, X_CHUNK):
-        x1 = min(x0 + X_CHUNK, m)
-        for jb in range(jb0, jb1):
-            rank_update_block(jb, delta, a_prev, target, c, x0, x1)
+    for jb in range(per * g, min(per * (g + 1), (target.shape[0] + BLOCK - 1) // BLOCK)):
+        rank_update_rows(jb, delta, a_prev, target, target_b, c)
 
 
 @njit(**JIT)
@@ -417,18 +392,6 @@ def weight_gradient_serial(per, delta, a_prev, gw, gb, scale, accumulate):
 
 
 @njit(**JIT)
-def penalty_step_block(jb, w, eta, decay, l2, l1):
-    r"""The penalty's share of the SGD step, :math:`w_{jk} \leftarrow w_{jk} - \eta\, p(w_{jk})`
-    (``rules.penalised``), for the rows j of block ``jb``; nothing unless ``decay`` and a penalty."""
-    f = w.dtype.type
-    if decay and (l2 != 0 or l1 != 0):
-        eta_, l2_, l1_, zero = f(eta), f(l2), f(l1), f(0)
-        for j in range(BLOCK * jb, min(BLOCK * jb + BLOCK, w.shape[0])):
-            for k in range(w.shape[1]):
-                w[j, k] -= eta_ * rules.penalised(w[j, k], zero, rules.WEIGHT, l2_, l1_)
-
-
-@njit(**JIT)
 def sgd_block(jb, delta, a_prev, w, b, scale, eta, decay, l2, l1):
     r"""BP3/BP4 fused with the SGD update of the rows j of block ``jb``:
     :math:`w_{jk} \leftarrow w_{jk} - \eta\,(\mathrm{scale}\sum_x \delta_{xj} a^{prev}_{xk} + p(w_{jk}))`,
@@ -436,7 +399,11 @@ def sgd_block(jb, delta, a_prev, w, b, scale, eta, decay, l2, l1):
     penalty gradient of ``rules.penalised`` (weights only, and only when ``decay``),
     taken at the weights before the step. The gradient is never stored."""
     f = w.dtype.type
-    penalty_step_block(jb, w, eta, decay, l2, l1)
+    if decay and (l2 != 0 or l1 != 0):
+        eta_, l2_, l1_, zero = f(eta), f(l2), f(l1), f(0)
+        for j in range(BLOCK * jb, min(BLOCK * jb + BLOCK, w.shape[0])):
+            for k in range(w.shape[1]):
+                w[j, k] -= eta_ * rules.penalised(w[j, k], zero, rules.WEIGHT, l2_, l1_)
     rank_update_rows(jb, delta, a_prev, w, b, -f(eta) * f(scale))
 
 
@@ -454,21 +421,9 @@ def sgd_then_weighted_sum_group(g, per, delta, a_prev, w, b, scale, eta, decay, 
     Measured: 7% less time for the first layer of [784, 30, 10] and [784, 100, 10] at batch
     10; no change at batch 1, where the 1 x 4 dot product is bound by FMA latency instead.
     With ``a_next`` of no rows it is the SGD step alone (``fast_drivers`` steps every layer
-    so: one kernel compiled instead of two). From ``SWEEP_FROM`` samples the group's step
-    runs first, by chunks of samples (``rank_update_group``), then the next batch's sums."""
+    so: one kernel compiled instead of two)."""
     m_next = a_next.shape[0]
-    jb0, jb1 = per * g, min(per * (g + 1), (w.shape[0] + BLOCK - 1) // BLOCK)
-    if delta.shape[0] >= SWEEP_FROM:  # the group's step by chunks of samples, then the sums
-        f = w.dtype.type
-        for jb in range(jb0, jb1):
-            penalty_step_block(jb, w, eta, decay, l2, l1)
-        rank_update_group(g, per, delta, a_prev, w, b, -f(eta) * f(scale))
-        for x0 in range(0, m_next, X_CHUNK):
-            for jb in range(jb0, jb1):
-                weighted_sum_block(jb, code, w, b, a_next, s_next, act_next, x0,
-                                   min(x0 + X_CHUNK, m_next))
-        return
-    for jb in range(jb0, jb1):
+    for jb in range(per * g, min(per * (g + 1), (w.shape[0] + BLOCK - 1) // BLOCK)):
         sgd_block(jb, delta, a_prev, w, b, scale, eta, decay, l2, l1)
         for x0 in range(0, m_next, X_CHUNK):
             weighted_sum_block(jb, code, w, b, a_next, s_next, act_next, x0,
