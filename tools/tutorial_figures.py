@@ -43,6 +43,18 @@ def chain_trace(out):
     plt.close(fig)
 
 
+def _finish(fig, ax, xlabel, ylabel, title, path):
+    """Label a curve plot, add its grid and legend, and write it to ``path``."""
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(True, alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
 def vanishing(out):
     rng = np.random.default_rng(0)
     X = rng.normal(size=(100, 4))
@@ -57,14 +69,8 @@ def vanishing(out):
         gw, _ = net.gradients(X, Y)
         norms = [np.linalg.norm(g) for g in gw]
         ax.semilogy(range(2, len(norms) + 2), norms, marker="o", label=name)
-    ax.set_xlabel("layer l (2 = first hidden, last = output)")
-    ax.set_ylabel("||dJ/dw^l||")
-    ax.set_title("gradient norm per layer, 100 examples")
-    ax.grid(True, alpha=0.3)
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(out / "tutorial_vanishing.png", dpi=110)
-    plt.close(fig)
+    _finish(fig, ax, "layer l (2 = first hidden, last = output)", "||dJ/dw^l||",
+            "gradient norm per layer, 100 examples", out / "tutorial_vanishing.png")
 
 
 def learning_rates(out):
@@ -74,14 +80,9 @@ def learning_rates(out):
         net = fastnn.Network([1, 8, 1], seed=0)
         history = net.fit(X, y, epochs=300, batch_size=len(X), learning_rate=eta)
         ax.semilogy(range(1, len(history.loss) + 1), history.loss, label=f"eta = {eta:g} ({label})")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("training loss (mean cost)")
-    ax.set_title("full-batch gradient descent, 1-8-1 network, y = 0.5 + 0.4 sin 3x")
-    ax.grid(True, alpha=0.3)
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(out / "tutorial_learning_rates.png", dpi=110)
-    plt.close(fig)
+    _finish(fig, ax, "epoch", "training loss (mean cost)",
+            "full-batch gradient descent, 1-8-1 network, y = 0.5 + 0.4 sin 3x",
+            out / "tutorial_learning_rates.png")
 
 
 def doc003_trace(out):
