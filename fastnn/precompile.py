@@ -5,8 +5,8 @@ engine; a Docker image, a CI job or every worker of a cluster would pay it again
 module calls every compiled entry point the engine uses (training with plain SGD, training
 with any other rule, prediction, evaluation, gradients; with ``plain`` also the plain
 per-equation drivers), the population kernels of ``best_of`` and ``sweep`` (plain SGD and
-any rule; float64 also the tiny-network path) and the graph engine's, through the public
-API on tiny networks, so that numba compiles exactly the argument types real use hits and
+any rule; the lanes of narrow networks and the per-network path of wider ones) and the graph
+engine's, through the public API on small networks, so that numba compiles exactly the argument types real use hits and
 stores them in its cache. One compile covers every network of that dtype and kind (sizes,
 activations, costs and accuracy modes are run-time values of the compiled code).
 
@@ -40,14 +40,14 @@ def compile_dtype(dtype, plain=False):
         net.evaluate(X, y)
         net.gradients(X, y)
     from .core.graph import Graph
+    from .engine import fast_kernels
     from .training.restarts import best_of
     y_bit = (y > 1).reshape(-1, 1).astype(dtype)
     for optimizer in ("sgd", "momentum"):  # population kernels: plain SGD, and any rule
-        best_of(2, lambda seed: Network([8, 6, 4], dtype=dtype, seed=seed), X, y, n_jobs=1,
-                epochs=1, batch_size=5, optimizer=optimizer, validation_data=(X, y))
-        if dtype == "float64":  # the tiny path (float64 only: tiny.fits)
-            best_of(2, lambda seed: Network([2, 2, 1], seed=seed), X[:, :2], y_bit, n_jobs=1,
-                    epochs=1, batch_size=4, optimizer=optimizer, validation_data=(X[:, :2], y_bit))
+        for hidden in (6, fast_kernels.NARROW + 1):  # the lanes, and one network at a time
+            best_of(2, lambda seed, h=hidden: Network([8, h, 4], dtype=dtype, seed=seed), X, y,
+                    n_jobs=1, epochs=1, batch_size=5, optimizer=optimizer,
+                    validation_data=(X, y))
         graph = Network(Graph([(1, 3), (2, 3), (1, 4), (3, 4)], [1, 2], [4], bias=[3, 4]),
                         dtype=dtype, seed=0)
         graph.fit(X[:, :2], y_bit, epochs=1, batch_size=5, optimizer=optimizer)

@@ -119,24 +119,25 @@ def test_train_candidates_returns_plain_results():
     assert out[1]["score"] == alone.evaluate(X, Y_CLASS)["loss"]
 
 
-# --- the network-minor path for tiny networks (fastnn.engine.tiny) ---------------------------
+# --- the network-minor path for narrow networks (fastnn.engine.lanes) -----------------------
 
-from fastnn.engine import tiny  # noqa: E402
+from fastnn.engine import lanes  # noqa: E402
 
-TINY_CASES = [  # sizes, hidden activation, output, cost, batch size, dtype
+LANE_CASES = [  # sizes, hidden activation, output, cost, batch size, dtype
     ([2, 2, 1], "sigmoid", "sigmoid", "quadratic", 4, "float64"),
-    ([3, 3, 2], "tanh", "softmax", "log_likelihood", 7, "float64"),
-    ([5, 2, 3, 1], "relu", "sigmoid", "cross_entropy", 1, "float64"),
-    ([13, 3, 1], "arctan", "identity", "quadratic", 15, "float64"),
-    ([6, 2, 1], "sigmoid", "sigmoid", "quadratic", 5, "float32"),
+    ([3, 17, 2], "tanh", "softmax", "log_likelihood", 7, "float32"),
+    ([5, 2, 9, 1], "relu", "sigmoid", "cross_entropy", 1, "float64"),
+    ([20, 33, 64, 3], "arctan", "identity", "quadratic", 19, "float64"),
+    ([64, 6, 3], "leaky_relu", "softmax", "quadratic", 5, "float32"),
+    ([6, 16, 16, 2], "tanh", "softmax", "log_likelihood", 32, "float64"),
 ]
 
 
-@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])
-@pytest.mark.parametrize("case", TINY_CASES, ids=lambda c: "-".join(map(str, c[0])) + c[5][-2:])
-def test_tiny_path_is_bit_identical_to_fit_alone(case, optimizer):
+@pytest.mark.parametrize("optimizer", ["sgd", "nesterov", "adam", "rmsprop"])
+@pytest.mark.parametrize("case", LANE_CASES, ids=lambda c: "-".join(map(str, c[0])) + c[5][-2:])
+def test_lanes_are_bit_identical_to_fit_alone(case, optimizer):
     sizes, hidden, output, cost, batch_size, dtype = case
-    assert tiny.fits(sizes, batch_size, dtype) == (dtype == "float64")  # float32: per network
+    assert lanes.fits(sizes)
     rng = np.random.default_rng(sum(sizes))
     Xt = rng.standard_normal((19, sizes[0]))
     Yt = rng.standard_normal((19, sizes[-1])) if output == "identity" else \
@@ -171,14 +172,14 @@ def test_tiny_path_is_bit_identical_to_fit_alone(case, optimizer):
         assert history.val_accuracy == expected.val_accuracy
 
 
-def test_tiny_path_divergence_and_threads():
+def test_lanes_divergence_and_threads():
     Xr = RNG.standard_normal((20, 2))
     yr = Xr[:, :1] * 3.0
 
     def reg(seed):
         return fastnn.Network([2, 3, 1], activation="identity", seed=seed)
 
-    assert tiny.fits([2, 3, 1], 5)
+    assert lanes.fits([2, 3, 1])
     seeds = list(range(1, 71))
     rates = [2.0 if s % 7 == 0 else 0.01 for s in seeds]  # 2.0 diverges
     runs = []
@@ -208,12 +209,12 @@ def test_tiny_path_divergence_and_threads():
         np.testing.assert_array_equal(nets[i]._theta, alone._theta)
 
 
-def test_tiny_rule_takes_only_what_it_reproduces():
-    assert tiny.fits([2, 2, 1], 4) and tiny.fits([15, 3, 3, 2], 15)
-    assert not tiny.fits([2, 4, 1], 4)  # a full block: fast_kernels' 2 x 4 tiles
-    assert not tiny.fits([16, 2, 1], 4)  # a 16-term sum: LLVM's main vector loop
-    assert not tiny.fits([2, 2, 1], 16)
-    assert not tiny.fits([2, 2, 1], 4, np.float32)
+def test_lanes_take_the_networks_fit_trains_in_order():
+    from fastnn.engine import fast_drivers, fast_kernels
+    for sizes in ([2, 2, 1], [64, 64, 64], [1, 64, 1], [65, 2, 1], [2, 65, 1], [2, 2, 65]):
+        arch = fastnn.Network(sizes)._engine.arch
+        assert lanes.fits(sizes) == fast_drivers.ordered(arch) == (max(sizes) <= 64)
+    assert fast_kernels.NARROW == 64
 
 
 def test_population_histories_pickle_as_arrays_and_read_as_fit_s_lists():

@@ -32,6 +32,11 @@ JIT = dict(cache=True, nogil=True, fastmath=FASTMATH, error_model="numpy")
 PARALLEL_JIT = dict(JIT, parallel=True)
 SCALAR_JIT = dict(JIT, fastmath=False)
 """For helpers whose arithmetic would otherwise depend on where LLVM inlines them (see above)."""
+ORDERED_JIT = dict(JIT, fastmath={"contract"})
+"""For the kernels whose every sum runs in the order the source writes it (``fast_kernels``'
+ordered kernels, the population lanes of ``lanes``): no ``reassoc``, so LLVM vectorises only
+over independent indices (neurons, inputs, networks) and never regroups a sum; ``contract``
+keeps the fused multiply-adds, the same in both (``s += a * w`` is ``fma(a, w, s)``)."""
 GLUE_JIT = dict(JIT, inline="always")
 """For the drivers' glue (a batch's forward pass, BP1, the backward pass, the gather; in the
 layered, sparse and graph engines alike): numba inlines its IR into each caller instead of
@@ -173,7 +178,7 @@ CACHE_LOCATION = _cache_location()
 """Where numba caches fastnn's compiled code (None: nowhere writable, compiled in memory)."""
 
 if CACHE_LOCATION is None:
-    for _options in (JIT, PARALLEL_JIT, SCALAR_JIT, GLUE_JIT):
+    for _options in (JIT, PARALLEL_JIT, SCALAR_JIT, GLUE_JIT, ORDERED_JIT):
         _options["cache"] = False
     warnings.warn("fastnn: numba finds no writable folder to cache compiled code in (not the "
                   "package's __pycache__, not the home folder); compiling in memory, again in "

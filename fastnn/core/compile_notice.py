@@ -16,7 +16,7 @@ from numba.core import event
 
 COMPONENTS = {
     "fastnn.engine.population": "population kernels (best_of, sweep)",
-    "fastnn.engine.tiny": "tiny-network population kernels (best_of, sweep)",
+    "fastnn.engine.lanes": "population kernels of narrow networks (best_of, sweep)",
     "fastnn.engine.graph_kernels": "graph engine",
     "fastnn.engine.sparse_kernels": "sparse-input kernels",
     "fastnn.engine.rules": "update rules",

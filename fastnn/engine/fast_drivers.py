@@ -78,6 +78,17 @@ def parallel_layers(sizes, m, threads, threshold=PARALLEL_WORK):
 
 
 @njit(**JIT)
+def ordered(arch):
+    """True when every layer of ``arch`` is at most ``fast_kernels.NARROW`` wide: the drivers
+    then run the ordered kernels (every sum in the order of its index, the order the
+    population lanes reproduce) instead of the tiles, serially."""
+    for l in range(arch.sizes.shape[0]):
+        if arch.sizes[l] > fk.NARROW:
+            return False
+    return True
+
+
+@njit(**JIT)
 def transposed_weights_of(plan, arch, l):
     """The transposed copy of :math:`w^l` in ``plan.wT``, shape (sizes[l-1], sizes[l])."""
     return _matrix(plan.wT, arch.w_off[l], arch.sizes[l - 1], arch.sizes[l])
@@ -93,11 +104,15 @@ def forward_pass(theta, arch, plan, work, a_in, m):
 def forward_layers(theta, arch, plan, work, a_in, m, first):
     """``forward_pass`` from layer ``first`` on (the layers before it already computed)."""
     a_prev = a_in if first == 1 else layer_of(work.A, arch, work, first - 1, m)
+    in_order = ordered(arch)
     for l in range(first, arch.sizes.shape[0]):
         w, b = weights_of(theta, arch, l), biases_of(theta, arch, l)
         s = layer_of(work.S, arch, work, l, m)
         a = layer_of(work.A, arch, work, l, m)
-        if plan.parallel[l]:
+        if in_order:
+            fk.weighted_sum_ordered(arch.codes[l], w, transposed_weights_of(plan, arch, l), b,
+                                    a_prev, s, a)
+        elif plan.parallel[l]:
             fk.weighted_sum_parallel(plan.width[l], arch.codes[l], w, b, a_prev, s, a)
         else:
             fk.weighted_sum_serial(plan.width[l], arch.codes[l], w, b, a_prev, s, a)
@@ -127,6 +142,9 @@ def propagate_delta(theta, arch, plan, work, l, m):
     s_prev = layer_of(work.S, arch, work, l - 1, m)
     a_prev = layer_of(work.A, arch, work, l - 1, m)
     delta_prev = layer_of(work.D, arch, work, l - 1, m)
+    if ordered(arch):
+        fk.backpropagate_delta_ordered(arch.codes[l - 1], w, delta, s_prev, a_prev, delta_prev)
+        return
     if arch.sizes[l] * arch.sizes[l - 1] < DIRECT_BP2:
         fk.backpropagate_delta_direct(arch.codes[l - 1], w, delta, s_prev, a_prev, delta_prev)
         return
@@ -150,7 +168,9 @@ def backward_pass(theta, grad, arch, plan, work, a_in, m, scale, accumulate):
         a_prev = a_in if l == 1 else layer_of(work.A, arch, work, l - 1, m)
         delta = layer_of(work.D, arch, work, l, m)
         gw, gb = weights_of(grad, arch, l), biases_of(grad, arch, l)
-        if plan.parallel[l]:
+        if ordered(arch):
+            fk.weight_gradient_ordered(delta, a_prev, gw, gb, scale, accumulate)
+        elif plan.parallel[l]:
             fk.weight_gradient_parallel(plan.width[l], delta, a_prev, gw, gb, scale, accumulate)
         else:
             fk.weight_gradient_serial(plan.width[l], delta, a_prev, gw, gb, scale, accumulate)
@@ -167,6 +187,17 @@ def backward_pass_sgd(theta, arch, plan, work, a_in, m, weight_sum, update, a_ne
     steps run the same kernel with no next rows (one kernel to compile, not two)."""
     scale = 1.0 / weight_sum  # the division here, as before sample weights: the same bits
     m_next = a_next.shape[0]
+    if ordered(arch):  # every layer's step in order, then the next batch's forward pass
+        for l in range(arch.sizes.shape[0] - 1, 0, -1):
+            if l > 1:
+                propagate_delta(theta, arch, plan, work, l, m)
+            a_prev = a_in if l == 1 else layer_of(work.A, arch, work, l - 1, m)
+            fk.sgd_ordered(layer_of(work.D, arch, work, l, m), a_prev, weights_of(theta, arch, l),
+                           biases_of(theta, arch, l), scale, update.learning_rate,
+                           update.decay[arch.w_off[l]], update.l2, update.l1)
+        if m_next > 0:
+            forward_pass(theta, arch, plan, work, a_next, m_next)
+        return
     for l in range(arch.sizes.shape[0] - 1, 0, -1):
         if l > 1:
             propagate_delta(theta, arch, plan, work, l, m)
@@ -265,7 +296,7 @@ def _batch_cost(arch, work, y, m, accuracy_mode, loss, weights, order, start):
     output_delta(arch, work, y, m)
     weight_sum = weigh_output_delta(arch, work, weights, order, start, m)
     for x in range(m):
-        loss += work.sample_cost[x]
+        loss = fk.add(loss, work.sample_cost[x])
     L = arch.sizes.shape[0] - 1
     return loss, count_correct(accuracy_mode, layer_of(work.A, arch, work, L, m), y), weight_sum
 
@@ -358,7 +389,7 @@ def gradients(theta, grad, arch, plan, work, X, Y, weights, rows):
         backward_pass(theta, grad, arch, plan, work, X[start:start + m], m, 1.0 / weight_sum,
                       start > 0)
         for x in range(m):
-            loss += work.sample_cost[x]
+            loss = fk.add(loss, work.sample_cost[x])
     return loss
 
 
@@ -375,6 +406,6 @@ def evaluate(theta, arch, plan, work, X, Y, accuracy_mode, loss):
         s = layer_of(work.S, arch, work, L, m)
         a = layer_of(work.A, arch, work, L, m)
         for x in range(m):
-            loss += costs.cost_of_sample(arch.cost, s[x], a[x], Y[start + x])
+            loss = fk.add(loss, costs.cost_of_sample(arch.cost, s[x], a[x], Y[start + x]))
         correct += count_correct(accuracy_mode, a, Y[start:start + m])
     return loss, correct

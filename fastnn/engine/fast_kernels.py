@@ -37,7 +37,7 @@ import numpy as np
 from numba import njit, prange
 
 from ..core import activations
-from ..core._numba import JIT, PARALLEL_JIT, TRUE, ZERO, typed
+from ..core._numba import JIT, ORDERED_JIT, PARALLEL_JIT, SCALAR_JIT, TRUE, ZERO, typed
 from . import rules
 
 BLOCK = 4
@@ -169,16 +169,18 @@ def weighted_sum_serial(per, code, w, b, a_prev, s, a):
         weighted_sum_group(g, per, code, w, b, a_prev, s, a)
 
 
-@njit(**JIT)
+@njit(**ORDERED_JIT)
 def softmax_rows(s, a):
-    r"""Softmax :math:`a_{xj} = e^{s_{xj} - \max s_x} / \sum_i e^{s_{xi} - \max s_x}`, row by row."""
+    r"""Softmax :math:`a_{xj} = e^{s_{xj} - \max s_x} / \sum_i e^{s_{xi} - \max s_x}`, row by
+    row; the sum in the order of j (the population lanes sum it so too)."""
     for x in range(s.shape[0]):
         s_max = s[x, 0]
         for j in range(s.shape[1]):
             s_max = max(s_max, s[x, j])
-        total = typed(s_max, 0.0)
         for j in range(s.shape[1]):
             a[x, j] = np.exp(s[x, j] - s_max)
+        total = typed(s_max, 0.0)
+        for j in range(s.shape[1]):
             total += a[x, j]
         inverse = typed(s_max, 1.0) / total
         for j in range(s.shape[1]):
@@ -447,3 +449,102 @@ def sgd_then_weighted_sum_serial(per, delta, a_prev, w, b, scale, eta, decay, l2
     for g in range(n_groups(w.shape[0], per)):
         sgd_then_weighted_sum_group(g, per, delta, a_prev, w, b, scale, eta, decay, l2, l1,
                                     code, a_next, s_next, act_next)
+
+
+# --- ordered kernels: every sum in the order of its index ------------------------------------
+# For networks whose every layer is at most NARROW neurons wide (``fast_drivers.ordered``),
+# the drivers run these instead of the tiles: each sum runs k = 0, 1, ... (or x = 0, 1, ...)
+# one term after the other, from zero, and LLVM vectorises only over an index that owns its
+# result (neurons j, inputs k). That order is written in the source, the same on every
+# machine, so the population engine (``lanes``), which runs the loop over networks
+# innermost, reproduces each network's ``fit`` bit for bit at any size up to NARROW.
+
+NARROW = 64
+"""Widest layer (input included) of the networks trained with the ordered kernels."""
+
+
+@njit(**SCALAR_JIT)
+def add(total, value):
+    """``total + value``, strict: a running sum of costs that fastmath cannot regroup."""
+    return total + value
+
+
+@njit(**ORDERED_JIT)
+def weighted_sum_ordered(code, w, wT, b, a_prev, s, a):
+    r"""Weighted sum and activation :math:`a_{xj} = f(s_{xj})`,
+    :math:`s_{xj} = (\sum_k a^{prev}_{xk} w_{jk}) + b_j`, the sum over k in order from zero
+    (each term one fused multiply-add), vectorised over the neurons j through the transposed
+    copy ``wT`` (shape (n_in, n), rewritten here)."""
+    n, n_in = w.shape[0], w.shape[1]
+    for j in range(n):
+        for k in range(n_in):
+            wT[k, j] = w[j, k]
+    for x in range(a_prev.shape[0]):
+        for j in range(n):
+            s[x, j] = 0
+        for k in range(n_in):
+            a_xk = a_prev[x, k]
+            for j in range(n):
+                s[x, j] += a_xk * wT[k, j]
+        for j in range(n):
+            s[x, j] += b[j]
+        if code != activations.SOFTMAX:
+            for j in range(n):
+                a[x, j] = activations.f(code, s[x, j])
+
+
+@njit(**ORDERED_JIT)
+def backpropagate_delta_ordered(code, w_next, delta_next, s, a, delta):
+    r"""BP2 :math:`\delta_{xj} = (\sum_k w^{next}_{kj} \delta^{next}_{xk})\, f'(s_{xj})`, the
+    sum over k in order from zero, vectorised over j (row k of ``w_next`` has unit stride):
+    ``backpropagate_delta_direct``'s loop, with its order guaranteed."""
+    for x in range(s.shape[0]):
+        for j in range(s.shape[1]):
+            delta[x, j] = 0
+        for k in range(w_next.shape[0]):
+            d_k = delta_next[x, k]
+            for j in range(s.shape[1]):
+                delta[x, j] += w_next[k, j] * d_k
+        for j in range(s.shape[1]):
+            delta[x, j] *= activations.f_prime(code, s[x, j], a[x, j])
+
+
+@njit(**ORDERED_JIT)
+def rank_update_ordered(delta, a_prev, target, target_b, c):
+    r"""BP3/BP4 into ``target``: :math:`b_j \mathrel{+}= c \sum_x \delta_{xj}` (the sum over x
+    in order), then sample after sample :math:`w_{jk} \mathrel{+}= (c\,\delta_{xj})\,
+    a^{prev}_{xk}`, vectorised over k. With ``target`` the zeroed gradient and c = 1/m it is
+    BP3/BP4; with the parameters and c = -eta/m, the SGD step."""
+    c = target.dtype.type(c)
+    for j in range(delta.shape[1]):
+        total = typed(c, 0.0)
+        for x in range(delta.shape[0]):
+            total += delta[x, j]
+        target_b[j] += c * total
+        for x in range(delta.shape[0]):
+            d = c * delta[x, j]
+            for k in range(a_prev.shape[1]):
+                target[j, k] += d * a_prev[x, k]
+
+
+@njit(**ORDERED_JIT)
+def weight_gradient_ordered(delta, a_prev, gw, gb, scale, accumulate):
+    """BP3/BP4 (``weight_gradient_serial``'s contract) by ``rank_update_ordered``."""
+    if not accumulate:
+        gw[:] = 0
+        gb[:] = 0
+    rank_update_ordered(delta, a_prev, gw, gb, scale)
+
+
+@njit(**ORDERED_JIT)
+def sgd_ordered(delta, a_prev, w, b, scale, eta, decay, l2, l1):
+    r"""``sgd_block``'s step for the whole layer in order: the penalty
+    :math:`w \leftarrow w - \eta\,p(w)` (``rules.penalised``, when ``decay``), then
+    ``rank_update_ordered`` with :math:`c = -\eta \cdot \mathrm{scale}`."""
+    f = w.dtype.type
+    if decay and (l2 != 0 or l1 != 0):
+        eta_, l2_, l1_, zero = f(eta), f(l2), f(l1), f(0)
+        for j in range(w.shape[0]):
+            for k in range(w.shape[1]):
+                w[j, k] -= eta_ * rules.penalised(w[j, k], zero, rules.WEIGHT, l2_, l1_)
+    rank_update_ordered(delta, a_prev, w, b, -f(eta) * f(scale))

@@ -17,8 +17,9 @@ training are exactly those ``fit`` computes from the same seed, order and hyper-
 nothing: a network's arithmetic reads only its own rows and its chunk's scratch buffers.
 
 Networks are the unit of parallelism over cores; inside one network the fast kernels'
-tiles vectorise as in ``fit``. Tiny networks take the network-minor path of ``tiny``
-instead, where the loop over networks is the one that vectorises.
+tiles vectorise as in ``fit``. Networks whose every layer is at most
+``fast_kernels.NARROW`` wide take the network-minor path of ``lanes`` instead, where the
+loop over networks is the one that vectorises.
 
 ``POPULATIONS`` maps ``Topology.kind`` to the class that trains populations of that kind;
 a second structure kind registers its class there (its ``train`` has the same contract).
@@ -29,13 +30,13 @@ from numba import njit, prange
 
 from ..core import activations, costs
 from ..core._numba import GLUE_JIT, PARALLEL_JIT
-from . import fast_drivers, kernels, rules, tiny
+from . import fast_drivers, kernels, lanes, rules
 
 EVAL_CHUNK = 256
 """Rows per chunk of the validation pass: ``numba_engine.CHUNK``, as ``Network.evaluate``
 uses it (the pairing of samples into tiles depends on it, so it must be the same)."""
 
-DIVERGED_COST, DIVERGED_WEIGHT = tiny.DIVERGED_COST, tiny.DIVERGED_WEIGHT
+DIVERGED_COST, DIVERGED_WEIGHT = lanes.DIVERGED_COST, lanes.DIVERGED_WEIGHT
 """``status`` codes of a network that diverged: its summed training cost, or (cost finite)
 one of its parameters, was not finite at the end of an epoch."""
 
@@ -214,9 +215,8 @@ class LayeredPopulation:
         R, E = rates.shape
         n = orders.shape[2]
         batch_size = min(batch_size, n)
-        if (tiny.fits(self.arch.sizes, batch_size, self.dtype)
-                and np.isin(rule[members], tiny.RULES).all()):
-            return tiny.train(self, thetas, V, S, T, rule, hyper, rates, l2, l1, decay, X, Y,
+        if lanes.fits(self.arch.sizes):
+            return lanes.train(self, thetas, V, S, T, rule, hyper, rates, l2, l1, decay, X, Y,
                               orders, batch_size, accuracy_mode, Xv, Yv, val_mode, members,
                               status)
         if chunks is None:

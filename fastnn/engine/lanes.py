@@ -1,40 +1,31 @@
-r"""Populations of tiny layered networks, network-minor: the loop over networks vectorises.
+r"""Populations of narrow layered networks, network-minor: the loop over networks vectorises.
 
 ``population.train_population`` trains one network at a time through ``fit``'s own compiled
-epoch; for a [2, 2, 1] network that is a few dozen multiply-adds between calls, loop set-ups
-and branches. Here the parameters of a *chunk* of ``LANES`` networks are stored
-``[parameter, network]`` (likewise every activation, delta, and the optimizer state), and
-every loop of the epoch has the loop over the chunk's networks innermost, with unit stride:
-LLVM vectorises it, and the chunk runs all the epochs of a call without leaving compiled
-code. Chunks are spread over the cores (``prange``); a chunk owns its networks' columns.
+epoch; for a [2, 16, 16, 2] network that is a few thousand multiply-adds between calls, loop
+set-ups and branches, on one core per network. Here the parameters of a *chunk* of
+``LANES`` networks are stored ``[parameter, network]`` (likewise every activation, delta,
+and the optimizer state), and every loop of the epoch has the loop over the chunk's
+networks innermost, with unit stride: LLVM vectorises it, and the chunk runs all the epochs
+of a call without leaving compiled code. Chunks are spread over the cores (``prange``); a
+chunk owns its networks' columns.
 
-Bit-identity with ``Network.fit``: every lane performs, for its network, the floating-point
-operations of the fast kernels (``fast_kernels``, ``fast_drivers``) in the same order, with
-the same fastmath flags, and calls the same strict helpers (``costs``,
-``activations.f_prime``, ``rules.step``). The fast kernels' reductions are vectorised by LLVM
-over their own index, which fixes their summation order; measured on this build (float32 and
-float64, AVX2): a sum of fewer than four terms is sequential, and a sum of four to fifteen
-terms over a unit stride is four partial sums over the terms ``t = v mod 4`` (the first one
-starting from the running value), combined as ``(p0 + p2) + (p1 + p3)``, then the remaining
-terms in order (``_staged``). This holds for the weighted sums of layers narrower than a
-block (``fast_kernels.dot_1x1`` over ``n_in`` inputs), BP3's sum over the batch of a
-one-neuron layer, and the epoch cost's sum over a batch; a layer of two or three neurons
-sums BP3 with a stride, sequentially. ``fits`` admits exactly the shapes whose every sum
-is of those kinds (``tests/test_population.py`` holds each network to ``fit``); wider layers
-(``fast_kernels.dot_2x4`` tiles, rank-4 updates) stay on ``population.train_population``.
-
-The sigmoid is evaluated with one exponential, :math:`e = e^{-|s|}`, :math:`1/(1+e)` for
-:math:`s \ge 0` and :math:`e/(1+e)` otherwise: the same value and operations as
-``activations.f``'s two branches (``-|s|`` is ``-s`` or ``s``), without computing both
-branches' exponentials in a vectorised select. Exponentials stay scalar calls (numba is
-built without SVML here), so a lane's bits equal the scalar ones.
+Bit-identity with ``Network.fit``: ``fit`` trains a network whose every layer is at most
+``fast_kernels.NARROW`` wide with the ordered kernels (``fast_kernels.weighted_sum_ordered``
+and the rest; ``fast_drivers.ordered``), in which every sum runs in the order of its index,
+one fused multiply-add after the other, compiled without ``reassoc`` (``ORDERED_JIT``). Each
+lane here performs, for its network, the same operations in the same order with the same
+flags, and calls the same strict helpers (``costs``, ``activations.f_prime``, ``rules``), so
+its parameters after training are exactly those ``fit`` computes from the same seed, order
+and hyper-parameters (``tests/test_population.py``), on any machine, at any width up to
+``NARROW``, for both dtypes. The costs' and the rules' arithmetic is strict (no fastmath);
+the lane forms of it here are compiled strict too (``SCALAR_JIT``).
 """
 import numba
 import numpy as np
 from numba import njit, prange
 
 from ..core import activations, costs
-from ..core._numba import FALSE, JIT, PARALLEL_JIT, SCALAR_JIT, ZERO, typed
+from ..core._numba import JIT, ORDERED_JIT, PARALLEL_JIT, SCALAR_JIT, ZERO, typed
 from ..core.metrics import ARGMAX_ACCURACY, THRESHOLD_ACCURACY
 from . import fast_kernels as fk
 from . import rules
@@ -44,51 +35,21 @@ DIVERGED_COST, DIVERGED_WEIGHT = 1, 2
 
 LANES = 64
 """Networks per chunk: the width of every inner loop (a multiple of the vector width)."""
-MAX_WIDTH = fk.BLOCK - 1
-"""Widest non-input layer the tiny path takes: narrower than one block of ``fast_kernels``."""
-MAX_SUM = 15
-"""Longest sum the tiny path reproduces (inputs of a layer, samples of a batch): below
-LLVM's main vector loop of the fast kernels (sixteen terms)."""
 
 
-def fits(sizes, batch_size, dtype=np.float64):
-    """True when a population of ``sizes`` at this batch size and dtype takes the tiny path.
-    float64 only: on an AMD EPYC Zen 4 (AVX-512, llvm znver4) the float32 lanes did not
-    reproduce ``fit``'s bits (weights and validation losses of a [6, 2, 1] network differed
-    in the last place), so float32 populations take the per-network path, which does."""
-    sizes = [int(s) for s in sizes]
-    return (np.dtype(dtype) == np.float64 and all(s <= MAX_WIDTH for s in sizes[1:])
-            and max(sizes[:-1]) <= MAX_SUM and batch_size <= MAX_SUM)
+def fits(sizes, batch_size=None, dtype=None):
+    """True when a population of ``sizes`` takes the lanes: every layer at most
+    ``fast_kernels.NARROW`` wide (what ``fit`` trains with the ordered kernels), any batch
+    size and dtype."""
+    return max(int(s) for s in sizes) <= fk.NARROW
 
 
-@njit(**SCALAR_JIT)
-def _tree4(p0, p1, p2, p3):
-    """LLVM's reduction of four partial sums, ``(p0 + p2) + (p1 + p3)``; strict (no fastmath),
-    so that the caller's fastmath flags cannot regroup it."""
-    return (p0 + p2) + (p1 + p3)
-
-
-@njit(**SCALAR_JIT)
-def _sigmoid(s):
-    r""":math:`\sigma(s)` as ``activations.f`` computes it, from one exponential."""
-    one = typed(s, 1.0)
-    e = np.exp(-abs(s))
-    return one / (one + e) if s >= 0 else e / (one + e)
-
-
-@njit(**JIT)
-def _activate(code, s):
-    """``activations.f`` (the sigmoid through ``_sigmoid``)."""
-    if code == activations.SIGMOID:
-        return _sigmoid(s)
-    return activations.f(code, s)
-
-
-@njit(**JIT)
-def _forward(TH, arch, A, S, a_off, m, acc):
-    r"""Weighted sums and activations of every layer for samples ``x < m``, all lanes:
-    :math:`s_{xj} = \sum_k w_{jk} a_{xk} + b_j` summed as ``fast_kernels.dot_1x1`` does
-    (``_staged``), :math:`a = f(s)`; softmax as ``fast_kernels.softmax_rows``."""
+@njit(**ORDERED_JIT)
+def _forward(TH, arch, A, S, a_off, m, row):
+    r"""Weighted sums and activations of every layer for samples ``x < m``, all lanes, as
+    ``fast_kernels.weighted_sum_ordered``: :math:`s_{xj} = (\sum_k a_{xk} w_{jk}) + b_j`, k in
+    order from zero, :math:`a = f(s)`; softmax as ``fast_kernels.softmax_rows`` (``row``: two
+    scratch rows of one value per lane)."""
     R = TH.shape[1]
     for l in range(1, arch.sizes.shape[0]):
         n, n_in = arch.sizes[l], arch.sizes[l - 1]
@@ -96,130 +57,162 @@ def _forward(TH, arch, A, S, a_off, m, acc):
         for x in range(m):
             src, dst = a_off[l - 1] + x * n_in, a_off[l] + x * n
             for j in range(n):
-                nv = (n_in // 4) * 4 if n_in >= 4 else 0
-                for v in range(4):
-                    for r in range(R):
-                        acc[v, r] = 0
-                for k in range(nv):
-                    v = k % 4
-                    for r in range(R):
-                        acc[v, r] += A[src + k, r] * TH[w0 + j * n_in + k, r]
                 for r in range(R):
-                    S[dst + j, r] = _tree4(acc[0, r], acc[1, r], acc[2, r], acc[3, r]) if nv \
-                        else acc[0, r]
-                for k in range(nv, n_in):
+                    S[dst + j, r] = 0
+            for k in range(n_in):
+                for j in range(n):
+                    q = w0 + j * n_in + k
                     for r in range(R):
-                        S[dst + j, r] += A[src + k, r] * TH[w0 + j * n_in + k, r]
+                        S[dst + j, r] += A[src + k, r] * TH[q, r]
+            for j in range(n):
                 for r in range(R):
                     S[dst + j, r] += TH[b0 + j, r]
-                if code != activations.SOFTMAX:
+            if code != activations.SOFTMAX:
+                for j in range(n):
                     for r in range(R):
-                        A[dst + j, r] = _activate(code, S[dst + j, r])
-            if code == activations.SOFTMAX:
+                        A[dst + j, r] = activations.f(code, S[dst + j, r])
+                continue
+            s_max, total = row[0], row[1]
+            for r in range(R):
+                s_max[r] = S[dst, r]
+            for j in range(n):
                 for r in range(R):
-                    s_max = S[dst, r]
-                    for j in range(n):
-                        s_max = max(s_max, S[dst + j, r])
-                    total = typed(s_max, 0.0)
-                    for j in range(n):
-                        A[dst + j, r] = np.exp(S[dst + j, r] - s_max)
-                        total += A[dst + j, r]
-                    inverse = typed(s_max, 1.0) / total
-                    for j in range(n):
-                        A[dst + j, r] *= inverse
+                    s_max[r] = max(s_max[r], S[dst + j, r])
+            for j in range(n):
+                for r in range(R):
+                    A[dst + j, r] = np.exp(S[dst + j, r] - s_max[r])
+            for r in range(R):
+                total[r] = 0
+            for j in range(n):
+                for r in range(R):
+                    total[r] += A[dst + j, r]
+            for r in range(R):
+                total[r] = typed(total[r], 1.0) / total[r]
+            for j in range(n):
+                for r in range(R):
+                    A[dst + j, r] *= total[r]
 
 
-@njit(**JIT)
-def _staged_sum(values, m, start, out, acc):
-    r"""``out[r] = start[r] + \sum_{x<m} values[x, r]`` in the fast kernels' order for a
-    unit-stride sum of fewer than 16 terms (see the module docstring)."""
+@njit(**SCALAR_JIT)
+def _sample_costs(arch, A, S, Yb, y_off, a_base, n, out, row):
+    r"""Per lane, :math:`C_x` of one sample as ``costs.cost_of_sample`` computes it (the same
+    strict operations in the same order) into ``out``; ``Yb[y_off + j]`` its targets."""
     R = out.shape[0]
-    nv = (m // 4) * 4 if m >= 4 else 0
-    for r in range(R):
-        acc[0, r] = start[r]
-        acc[1, r] = acc[2, r] = acc[3, r] = 0
-    for x in range(nv):
-        v = x % 4
+    if arch.cost == costs.CROSS_ENTROPY:
         for r in range(R):
-            acc[v, r] += values[x, r]
-    for r in range(R):
-        out[r] = _tree4(acc[0, r], acc[1, r], acc[2, r], acc[3, r]) if nv else acc[0, r]
-    for x in range(nv, m):
+            out[r] = 0
+        for j in range(n):
+            for r in range(R):
+                s = S[a_base + j, r]
+                out[r] += costs._softplus(s) - Yb[y_off + j, r] * s
+    elif arch.cost == costs.LOG_LIKELIHOOD:
+        s_max, total = row[0], row[1]
         for r in range(R):
-            out[r] += values[x, r]
+            s_max[r] = S[a_base, r]
+        for j in range(n):
+            for r in range(R):
+                s_max[r] = max(s_max[r], S[a_base + j, r])
+        for r in range(R):
+            total[r] = 0
+        for j in range(n):
+            for r in range(R):
+                total[r] += np.exp(S[a_base + j, r] - s_max[r])
+        for r in range(R):
+            total[r] = s_max[r] + np.log(total[r])  # log-sum-exp
+            out[r] = 0
+        for j in range(n):
+            for r in range(R):
+                out[r] += Yb[y_off + j, r] * (total[r] - S[a_base + j, r])
+    else:
+        for r in range(R):
+            out[r] = 0
+        for j in range(n):
+            for r in range(R):
+                diff = A[a_base + j, r] - Yb[y_off + j, r]
+                out[r] += diff * diff
+        for r in range(R):
+            out[r] *= typed(out[r], 0.5)
 
 
 @njit(**SCALAR_JIT)
-def _quadratic_term(c, a, y):
-    """One term of ``costs.cost_of_sample``'s quadratic sum, strict: ``c + (a - y)(a - y)``."""
-    return c + (a - y) * (a - y)
+def _output_deltas(arch, A, S, D, Yb, y_off, a_base, n, row):
+    """BP1 of one sample per lane, as ``costs.output_delta_of_sample``."""
+    R = A.shape[1]
+    code = arch.codes[arch.sizes.shape[0] - 1]
+    if arch.cost == costs.CROSS_ENTROPY or arch.cost == costs.LOG_LIKELIHOOD:
+        for j in range(n):
+            for r in range(R):
+                D[a_base + j, r] = A[a_base + j, r] - Yb[y_off + j, r]
+    elif code == activations.SOFTMAX:
+        g_dot_a = row[0]
+        for r in range(R):
+            g_dot_a[r] = 0
+        for j in range(n):
+            for r in range(R):
+                a = A[a_base + j, r]
+                g_dot_a[r] += (a - Yb[y_off + j, r]) * a
+        for j in range(n):
+            for r in range(R):
+                a = A[a_base + j, r]
+                D[a_base + j, r] = a * ((a - Yb[y_off + j, r]) - g_dot_a[r])
+    else:
+        for j in range(n):
+            for r in range(R):
+                a = A[a_base + j, r]
+                D[a_base + j, r] = (a - Yb[y_off + j, r]) * activations.f_prime(
+                    code, S[a_base + j, r], a)
 
 
 @njit(**SCALAR_JIT)
-def _half(like, c):
-    """``costs.cost_of_sample``'s last step of the quadratic cost, ``c * 0.5`` (in c's type
-    for float64 buffers, ``like``'s precision first)."""
-    return c * typed(like, 0.5)
-
-
-@njit(**SCALAR_JIT)
-def _quadratic_delta(code, s, a, y):
-    """``costs.output_delta_of_sample`` for the quadratic cost and an elementwise output."""
-    return (a - y) * activations.f_prime(code, s, a)
+def _add_costs(loss, cost):
+    """``loss[r] += cost[r]`` (float64 running sums, strict: ``fast_kernels.add``)."""
+    for r in range(loss.shape[0]):
+        loss[r] += cost[r]
 
 
 @njit(**JIT)
-def _cost_and_output_delta(arch, A, S, D, Yb, a_off, m, mode, costs_out, correct, rows):
-    """BP1 and the per-sample cost through ``costs`` (the same strict helpers fit calls,
-    on a copy of each lane's row), and the correct predictions added to ``correct``."""
+def _count_correct(arch, A, Yb, y_off, a_base, n, mode, correct):
+    """``metrics.count_correct``'s rule for one sample, per lane."""
     R = A.shape[1]
+    if mode == THRESHOLD_ACCURACY:
+        for r in range(R):
+            correct[r] += (A[a_base, r] >= 0.5) == (Yb[y_off, r] >= 0.5)
+    elif mode == ARGMAX_ACCURACY:
+        for r in range(R):
+            correct[r] += _argmax(A, a_base, n, r) == _argmax(Yb, y_off, n, r)
+
+
+@njit(**JIT)
+def _argmax(M, base, n, r):
+    """``np.argmax`` of ``M[base:base + n, r]`` (the first largest; the first NaN if any)."""
+    best = 0
+    for j in range(n):
+        v = M[base + j, r]
+        if v != v:
+            return j
+        if v > M[base + best, r]:
+            best = j
+    return best
+
+
+@njit(**JIT)
+def _batch_costs(arch, A, S, D, Yb, a_off, m, mode, loss, correct, cost, row):
+    """BP1 of every sample of the batch into ``D``, its cost added to ``loss`` sample by
+    sample, and the correct predictions to ``correct``, all lanes."""
     L = arch.sizes.shape[0] - 1
     n = arch.sizes[L]
-    s_row, a_row, y_row, d_row = rows[0], rows[1], rows[2], rows[3]
-    code = arch.codes[L]
-    if arch.cost == costs.QUADRATIC and code != activations.SOFTMAX:
-        for x in range(m):
-            base = a_off[L] + x * n
-            for r in range(R):
-                costs_out[x, r] = 0
-            for j in range(n):
-                for r in range(R):
-                    a, y = A[base + j, r], Yb[x * n + j, r]
-                    costs_out[x, r] = _quadratic_term(costs_out[x, r], a, y)
-                    D[base + j, r] = _quadratic_delta(code, S[base + j, r], a, y)
-            for r in range(R):
-                costs_out[x, r] = _half(A[base, r], costs_out[x, r])
-            if mode == THRESHOLD_ACCURACY:
-                for r in range(R):
-                    correct[r] += (A[base, r] >= 0.5) == (Yb[x * n, r] >= 0.5)
-            elif mode == ARGMAX_ACCURACY:
-                for r in range(R):
-                    for j in range(n):
-                        a_row[j] = A[base + j, r]
-                        y_row[j] = Yb[x * n + j, r]
-                    correct[r] += np.argmax(a_row) == np.argmax(y_row)
-        return
     for x in range(m):
         base = a_off[L] + x * n
-        for r in range(R):
-            for j in range(n):
-                s_row[j] = S[base + j, r]
-                a_row[j] = A[base + j, r]
-                y_row[j] = Yb[x * n + j, r]
-            costs_out[x, r] = costs.cost_of_sample(arch.cost, s_row, a_row, y_row)
-            costs.output_delta_of_sample(arch.cost, arch.codes[L], s_row, a_row, y_row, d_row)
-            for j in range(n):
-                D[base + j, r] = d_row[j]
-            if mode == ARGMAX_ACCURACY:
-                correct[r] += np.argmax(a_row) == np.argmax(y_row)
-            elif mode == THRESHOLD_ACCURACY:
-                correct[r] += (a_row[0] >= 0.5) == (y_row[0] >= 0.5)
+        _sample_costs(arch, A, S, Yb, x * n, base, n, cost, row)
+        _add_costs(loss, cost)
+        _output_deltas(arch, A, S, D, Yb, x * n, base, n, row)
+        _count_correct(arch, A, Yb, x * n, base, n, mode, correct)
 
 
-@njit(**JIT)
+@njit(**ORDERED_JIT)
 def _propagate(TH, arch, A, S, D, a_off, l, m):
-    r"""BP2 into layer l-1 as ``fast_kernels.backpropagate_delta_direct``:
-    :math:`\delta^{l-1}_{xj} = f'(s_{xj}) \sum_k w^l_{kj} \delta^l_{xk}`, k in order."""
+    r"""BP2 into layer l-1 as ``fast_kernels.backpropagate_delta_ordered``:
+    :math:`\delta^{l-1}_{xj} = (\sum_k w^l_{kj} \delta^l_{xk})\, f'(s_{xj})`, k in order."""
     R = TH.shape[1]
     n, n_prev = arch.sizes[l], arch.sizes[l - 1]
     w0, code = arch.w_off[l], arch.codes[l - 1]
@@ -230,46 +223,43 @@ def _propagate(TH, arch, A, S, D, a_off, l, m):
                 D[dst + j, r] = 0
         for k in range(n):
             for j in range(n_prev):
+                q = w0 + k * n_prev + j
                 for r in range(R):
-                    D[dst + j, r] += TH[w0 + k * n_prev + j, r] * D[src + k, r]
+                    D[dst + j, r] += TH[q, r] * D[src + k, r]
         for j in range(n_prev):
             for r in range(R):
                 D[dst + j, r] *= activations.f_prime(code, S[dst + j, r], A[dst + j, r])
 
 
-@njit(**JIT)
-def _rank_update(arch, A, D, a_off, l, m, target, c, delta_col, totals, zero, acc):
-    r"""BP3/BP4 into ``target`` (the weights for fused SGD, else the zeroed gradient), as
-    ``fast_kernels.rank_update_rows`` for a layer narrower than a block:
-    :math:`b_j \mathrel{+}= c_r \sum_x \delta_{xj}`, then for each sample in turn
-    :math:`w_{jk} \mathrel{+}= (c_r \delta_{xj})\, a^{prev}_{xk}`."""
+@njit(**ORDERED_JIT)
+def _rank_update(arch, A, D, a_off, l, m, target, c, totals):
+    r"""BP3/BP4 into ``target`` (the parameters for SGD, else the zeroed gradient), as
+    ``fast_kernels.rank_update_ordered``: :math:`b_j \mathrel{+}= c_r \sum_x \delta_{xj}`
+    (x in order), then sample after sample :math:`w_{jk} \mathrel{+}= (c_r \delta_{xj})\,
+    a^{prev}_{xk}`."""
     R = target.shape[1]
     n, n_in = arch.sizes[l], arch.sizes[l - 1]
     w0, b0 = arch.w_off[l], arch.b_off[l]
     for j in range(n):
-        if n == 1:
-            for x in range(m):
-                for r in range(R):
-                    delta_col[x, r] = D[a_off[l] + x, r]
-            _staged_sum(delta_col, m, zero, totals, acc)
-        else:
+        for r in range(R):
+            totals[r] = 0
+        for x in range(m):
             for r in range(R):
-                totals[r] = 0
-            for x in range(m):
-                for r in range(R):
-                    totals[r] += D[a_off[l] + x * n + j, r]
+                totals[r] += D[a_off[l] + x * n + j, r]
         for r in range(R):
             target[b0 + j, r] += c[r] * totals[r]
         for x in range(m):
+            for r in range(R):
+                totals[r] = c[r] * D[a_off[l] + x * n + j, r]
             for k in range(n_in):
+                q, p = w0 + j * n_in + k, a_off[l - 1] + x * n_in + k
                 for r in range(R):
-                    target[w0 + j * n_in + k, r] += (c[r] * D[a_off[l] + x * n + j, r]) * \
-                        A[a_off[l - 1] + x * n_in + k, r]
+                    target[q, r] += totals[r] * A[p, r]
 
 
-@njit(**JIT)
+@njit(**ORDERED_JIT)
 def _penalise_weights(TH, arch, l, eta, l2, l1):
-    r"""The penalty step of ``fast_kernels.sgd_block``,
+    r"""The penalty step of ``fast_kernels.sgd_ordered``,
     :math:`w \leftarrow w - \eta\,p(w)` (``rules.penalised``), for layer l's weights."""
     R = TH.shape[1]
     f = TH.dtype.type
@@ -277,26 +267,14 @@ def _penalise_weights(TH, arch, l, eta, l2, l1):
     for q in range(arch.w_off[l], arch.w_off[l] + arch.sizes[l] * arch.sizes[l - 1]):
         for r in range(R):
             if l2[r] != 0 or l1[r] != 0:
-                TH[q, r] -= f(eta[r]) * rules.penalised(TH[q, r], zero, rules.WEIGHT, f(l2[r]), f(l1[r]))
-
-
-RULES = (rules.SGD_RULE, rules.MOMENTUM_RULE, rules.NESTEROV_RULE, rules.ADAM_RULE)
-"""The update rules of the tiny path (the others keep ``population.train_population``)."""
-
-
-@njit(**rules.EXACT_JIT)
-def _momentum_or_adam(u, theta, grad, lo, hi, penalise):
-    """``rules._rule`` for the non-SGD rules of ``RULES`` (only these are compiled in)."""
-    if u.rule == rules.ADAM_RULE:
-        rules._adam(u, theta, grad, lo, hi, penalise)
-    else:
-        rules._momentum(u, theta, grad, lo, hi, penalise, u.rule == rules.NESTEROV_RULE)
+                TH[q, r] -= f(eta[r]) * rules.penalised(TH[q, r], zero, rules.WEIGHT, f(l2[r]),
+                                                        f(l1[r]))
 
 
 @njit(**JIT)
 def _rule_step(G, TH, V, S, T, rule, hyper, eta, l2, l1, decay, runs, lanes, tmp):
-    """``rules.step`` for each lane (Momentum, Nesterov or Adam), on contiguous copies of its
-    columns: the same per-rule loops fit runs, so the same bits."""
+    """``rules.step`` for each lane (any rule but SGD, which is fused into BP3/BP4), on
+    contiguous copies of its columns: the same per-rule loops fit runs, so the same bits."""
     P = TH.shape[0]
     theta, grad, v, s = tmp[0], tmp[1], tmp[2][:V.shape[0]], tmp[3][:S.shape[0]]
     tcount = np.zeros(1, np.int64)
@@ -311,12 +289,8 @@ def _rule_step(G, TH, V, S, T, rule, hyper, eta, l2, l1, decay, runs, lanes, tmp
         tcount[0] = T[r]
         u = rules.Update(rule, eta[r], hyper[r, 0], hyper[r, 1], hyper[r, 2], hyper[r, 3],
                          hyper[r, 4], l2[r], l1[r], decay, v, s, tcount, runs)
-        tcount[0] += 1  # rules.step: count, then (P < rules.PARALLEL_PARAMETERS) the range
-        if u.l2 == 0 and u.l1 == 0:
-            _momentum_or_adam(u, theta, grad, ZERO, P, FALSE)
-        else:  # rules.step_range: run by run, weights penalised
-            for q in range(runs.shape[0]):
-                _momentum_or_adam(u, theta, grad, runs[q, 0], runs[q, 1], runs[q, 2] == 1)
+        tcount[0] += 1  # rules.step: count, then the same arithmetic on every parameter
+        rules.step_range(u, theta, grad, ZERO, P)
         T[r] = tcount[0]
         for q in range(P):
             TH[q, r] = theta[q]
@@ -342,25 +316,23 @@ def _gather(X, Y, orders, nets, e, start, m, A, Yb):
 
 @njit(**JIT)
 def _epoch(TH, G, V, S, T, rule, hyper, eta, l2, l1, decay, runs, arch, A, Sw, D, Yb, a_off,
-           X, Y, orders, nets, e, batch_size, mode, loss, correct, lanes, scratch, acc, acc64,
-           cost_rows, tmp):
+           X, Y, orders, nets, e, batch_size, mode, loss, correct, lanes, scratch, tmp):
     """One epoch of every lane: ``fast_drivers.train_epoch_sgd`` (``rule`` SGD) or
-    ``train_epoch_rule``, per lane; ``loss`` (float64) and ``correct`` accumulate."""
+    ``train_epoch_rule`` on the ordered kernels, per lane; ``loss`` (float64) and
+    ``correct`` accumulate."""
     R = TH.shape[1]
     n = X.shape[0]
     L = arch.sizes.shape[0] - 1
     f = TH.dtype.type
-    sample_cost, delta_col, totals, c, zero, zero64 = scratch
+    cost, totals, c, row = scratch
     for r in range(R):
         loss[r] = 0.0
         correct[r] = 0
     for start in range(0, n, batch_size):
         m = min(batch_size, n - start)
         _gather(X, Y, orders, nets, e, start, m, A, Yb)
-        _forward(TH, arch, A, Sw, a_off, m, acc)
-        _cost_and_output_delta(arch, A, Sw, D, Yb, a_off, m, mode, sample_cost, correct,
-                               cost_rows)
-        _staged_sum(sample_cost, m, loss, loss, acc64)
+        _forward(TH, arch, A, Sw, a_off, m, row)
+        _batch_costs(arch, A, Sw, D, Yb, a_off, m, mode, loss, correct, cost, row)
         scale = 1.0 / m
         if rule == rules.SGD_RULE:
             for r in range(R):
@@ -372,7 +344,7 @@ def _epoch(TH, G, V, S, T, rule, hyper, eta, l2, l1, decay, runs, arch, A, Sw, D
                     _penalise_weights(TH, arch, l, eta, l2, l1)
                 for r in range(R):
                     c[r] = -f(eta[r]) * f(scale)
-                _rank_update(arch, A, D, a_off, l, m, TH, c, delta_col, totals, zero, acc)
+                _rank_update(arch, A, D, a_off, l, m, TH, c, totals)
         else:
             for r in range(R):
                 c[r] = f(scale)
@@ -385,19 +357,19 @@ def _epoch(TH, G, V, S, T, rule, hyper, eta, l2, l1, decay, runs, arch, A, Sw, D
                 for q in range(arch.w_off[l], arch.w_off[l] + arch.sizes[l] * arch.sizes[l - 1]):
                     for r in range(R):
                         G[q, r] = 0
-                _rank_update(arch, A, D, a_off, l, m, G, c, delta_col, totals, zero, acc)
+                _rank_update(arch, A, D, a_off, l, m, G, c, totals)
             _rule_step(G, TH, V, S, T, rule, hyper, eta, l2, l1, decay, runs, lanes, tmp)
 
 
 @njit(**JIT)
-def _evaluate(TH, arch, A, Sw, Yb, a_off, Xv, Yv, mode, loss, correct, acc, cost_rows):
+def _evaluate(TH, arch, A, Sw, Yb, a_off, Xv, Yv, mode, loss, correct, scratch):
     """``fast_drivers.evaluate`` for every lane: summed cost (sample by sample) and correct
     predictions over ``Xv``, in batches of the workspace's capacity."""
     R = TH.shape[1]
     L = arch.sizes.shape[0] - 1
     n, n0 = arch.sizes[L], Xv.shape[1]
     capacity = Yb.shape[0] // n
-    s_row, a_row, y_row = cost_rows[0], cost_rows[1], cost_rows[2]
+    cost, row = scratch[0], scratch[3]
     for r in range(R):
         loss[r] = 0.0
         correct[r] = 0
@@ -407,19 +379,15 @@ def _evaluate(TH, arch, A, Sw, Yb, a_off, Xv, Yv, mode, loss, correct, acc, cost
             for k in range(n0):
                 for r in range(R):
                     A[x * n0 + k, r] = Xv[start + x, k]
-        _forward(TH, arch, A, Sw, a_off, m, acc)
+            for j in range(n):
+                for r in range(R):
+                    Yb[x * n + j, r] = Yv[start + x, j]
+        _forward(TH, arch, A, Sw, a_off, m, row)
         for x in range(m):
             base = a_off[L] + x * n
-            for r in range(R):
-                for j in range(n):
-                    s_row[j] = Sw[base + j, r]
-                    a_row[j] = A[base + j, r]
-                    y_row[j] = Yv[start + x, j]
-                loss[r] += costs.cost_of_sample(arch.cost, s_row, a_row, y_row)
-                if mode == ARGMAX_ACCURACY:
-                    correct[r] += np.argmax(a_row) == np.argmax(y_row)
-                elif mode == THRESHOLD_ACCURACY:
-                    correct[r] += (a_row[0] >= 0.5) == (y_row[0] >= 0.5)
+            _sample_costs(arch, A, Sw, Yb, x * n, base, n, cost, row)
+            _add_costs(loss, cost)
+            _count_correct(arch, A, Yb, x * n, base, n, mode, correct)
 
 
 @njit(**PARALLEL_JIT)
@@ -466,13 +434,9 @@ def _train_chunk(c, TH, V, S, T, chunk_rule, hyper, rates, l2, l1, decay, runs, 
     v_before = np.zeros((V.shape[1], R), dtype)
     s_before = np.zeros((S.shape[1], R), dtype)
     t_before = np.zeros(R, np.int64)
-    scratch = (np.zeros((capacity, R), dtype), np.zeros((capacity, R), dtype),
-               np.zeros(R, dtype), np.zeros(R, dtype), np.zeros(R, dtype),
-               np.zeros(R, np.float64))
-    cost_rows = np.zeros((4, n_out), dtype)
+    scratch = (np.zeros(R, dtype), np.zeros(R, dtype), np.zeros(R, dtype),
+               np.zeros((2, R), dtype))
     tmp = np.zeros((4, P), dtype)
-    acc = np.zeros((4, R), dtype)
-    acc64 = np.zeros((4, R), np.float64)
     loss = np.zeros(R, np.float64)
     correct = np.zeros(R, np.int64)
     v_loss = np.zeros(R, np.float64)
@@ -490,7 +454,7 @@ def _train_chunk(c, TH, V, S, T, chunk_rule, hyper, rates, l2, l1, decay, runs, 
         t_before[:] = TT
         _epoch(TC, G, VC, SC, TT, rule, hyper[c], rates[c, :, e], l2[c], l1[c], decay, runs,
                arch, A, Sw, D, Yb, a_off, X, Y, orders, nets[c], e, batch_size, mode, loss,
-               correct, lanes, scratch, acc, acc64, cost_rows, tmp)
+               correct, lanes, scratch, tmp)
         for r in range(lanes):
             g = nets[c, r]
             if status[g] == 0:
@@ -517,7 +481,7 @@ def _train_chunk(c, TH, V, S, T, chunk_rule, hyper, rates, l2, l1, decay, runs, 
             TT[r] = t_before[r]
         if Xv.shape[0] > 0:
             _evaluate(TC, arch, Ae, Se, Ye, a_off_e, Xv, Yv, val_mode, v_loss, v_correct,
-                      acc, cost_rows)
+                      scratch)
             for r in range(lanes):
                 val_losses[c, r, e] = v_loss[r]
                 val_corrects[c, r, e] = v_correct[r]
@@ -525,7 +489,7 @@ def _train_chunk(c, TH, V, S, T, chunk_rule, hyper, rates, l2, l1, decay, runs, 
 
 def train(trainer, thetas, V, S, T, rule, hyper, rates, l2, l1, decay, X, Y, orders,
           batch_size, accuracy_mode, Xv, Yv, val_mode, members, status):
-    """``LayeredPopulation.train`` on the tiny path: the same arguments (network-major
+    """``LayeredPopulation.train`` on the lanes: the same arguments (network-major
     arrays, updated in place) and results, computed by ``train_lanes`` on chunks of
     ``LANES`` networks of one rule each."""
     R, E = rates.shape
