@@ -10,7 +10,7 @@ from numba import njit
 
 from fastnn import cli
 from fastnn.core._numba import will_compile
-from fastnn.engine import fast_drivers, graph_kernels, numba_engine, population, tiny
+from fastnn.engine import fast_drivers, graph_kernels, lanes, numba_engine, population
 
 
 def test_will_compile_knows_compiled_from_not_compiled():
@@ -54,7 +54,7 @@ def test_fastnn_compile_compiles_every_entry_point_the_engine_uses(capsys):
     assert "compiled the numba engine for float64" in out
     for driver in (fast_drivers.train_epoch_sgd, fast_drivers.train_epoch_rule,
                    fast_drivers.predict, fast_drivers.evaluate, fast_drivers.gradients,
-                   population.train_population_sgd, population.train_population, tiny.train_lanes,
+                   population.train_population_sgd, population.train_population, lanes.train_lanes,
                    graph_kernels.train_epoch, graph_kernels.predict, graph_kernels.evaluate,
                    graph_kernels.gradients):
         assert any(str(sig[0].dtype) == "float64" for sig in driver.signatures), driver.__name__

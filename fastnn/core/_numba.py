@@ -88,7 +88,8 @@ _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _compiled_sources():
-    """Paths (relative to the package, sorted) of every module that holds compiled code."""
+    """Paths (relative to the package, sorted) of every module that holds compiled code
+    (numba functions or the intrinsics they inline)."""
     found = []
     for folder, subfolders, files in os.walk(_PACKAGE):
         subfolders[:] = sorted(d for d in subfolders if d != "__pycache__")
@@ -96,7 +97,8 @@ def _compiled_sources():
             if name.endswith(".py"):
                 path = os.path.join(folder, name)
                 with open(path, "rb") as file:
-                    if b"njit" in file.read():
+                    source = file.read()
+                    if b"njit" in source or b"@intrinsic" in source:
                         found.append(os.path.relpath(path, _PACKAGE))
     return sorted(found)
 

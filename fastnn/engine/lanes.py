@@ -25,16 +25,29 @@ import numpy as np
 from numba import njit, prange
 
 from ..core import activations, costs
-from ..core._numba import JIT, ORDERED_JIT, PARALLEL_JIT, SCALAR_JIT, ZERO, typed
+from ..core._numba import (FALSE, JIT, ONE, ORDERED_JIT, PARALLEL_JIT, SCALAR_JIT, TRUE, ZERO,
+                           typed)
 from ..core.metrics import ARGMAX_ACCURACY, THRESHOLD_ACCURACY
 from . import fast_kernels as fk
-from . import rules
+from . import rules, simd
 
 DIVERGED_COST, DIVERGED_WEIGHT = 1, 2
 """``status`` codes, as ``population``'s (which imports them from here)."""
 
 LANES = 64
-"""Networks per chunk: the width of every inner loop (a multiple of the vector width)."""
+"""Most networks per chunk: the width of every inner loop."""
+MIN_LANES = 8
+"""Fewest networks per chunk (a vector of float32 on AVX2) when there are few networks: a
+population of R networks on t threads runs chunks of ``lane_count(R, t)`` lanes, so that
+every thread gets a chunk and padding lanes (wasted work) stay under one vector's worth."""
+
+
+def lane_count(networks, threads):
+    """Lanes per chunk for ``networks`` networks on ``threads`` threads: one chunk per thread
+    at least, as many lanes as that allows up to ``LANES``, a multiple of ``MIN_LANES``. Only
+    decides which networks share a chunk, never a value."""
+    per_thread = -(-networks // max(1, threads))
+    return int(min(LANES, max(MIN_LANES, -(-per_thread // MIN_LANES) * MIN_LANES)))
 
 
 def fits(sizes, batch_size=None, dtype=None):
@@ -48,22 +61,24 @@ def fits(sizes, batch_size=None, dtype=None):
 def _forward(TH, arch, A, S, a_off, m, row):
     r"""Weighted sums and activations of every layer for samples ``x < m``, all lanes, as
     ``fast_kernels.weighted_sum_ordered``: :math:`s_{xj} = (\sum_k a_{xk} w_{jk}) + b_j`, k in
-    order from zero, :math:`a = f(s)`; softmax as ``fast_kernels.softmax_rows`` (``row``: two
-    scratch rows of one value per lane)."""
+    order from zero (``simd.fma_rows``), :math:`a = f(s)`; softmax as
+    ``fast_kernels.softmax_rows`` (``row``: two scratch rows of one value per lane)."""
     R = TH.shape[1]
+    vw = simd.VECTOR_BYTES // TH.itemsize
     for l in range(1, arch.sizes.shape[0]):
         n, n_in = arch.sizes[l], arch.sizes[l - 1]
         w0, b0, code = arch.w_off[l], arch.b_off[l], arch.codes[l]
+        n4 = n - n % simd.ROWS
         for x in range(m):
             src, dst = a_off[l - 1] + x * n_in, a_off[l] + x * n
-            for j in range(n):
-                for r in range(R):
-                    S[dst + j, r] = 0
-            for k in range(n_in):
-                for j in range(n):
-                    q = w0 + j * n_in + k
-                    for r in range(R):
-                        S[dst + j, r] += A[src + k, r] * TH[q, r]
+            for j in range(0, n4, simd.ROWS):
+                for r0 in range(0, R, vw):
+                    simd.fma_rows4(S, dst + j, ONE, A, src, ONE, TH, w0 + j * n_in, n_in, ONE,
+                                   n_in, r0, FALSE)
+            for j in range(n4, n):
+                for r0 in range(0, R, vw):
+                    simd.fma_rows1(S, dst + j, ONE, A, src, ONE, TH, w0 + j * n_in, n_in, ONE,
+                                   n_in, r0, FALSE)
             for j in range(n):
                 for r in range(R):
                     S[dst + j, r] += TH[b0 + j, r]
@@ -216,30 +231,34 @@ def _propagate(TH, arch, A, S, D, a_off, l, m):
     R = TH.shape[1]
     n, n_prev = arch.sizes[l], arch.sizes[l - 1]
     w0, code = arch.w_off[l], arch.codes[l - 1]
+    vw = simd.VECTOR_BYTES // TH.itemsize
+    n4 = n_prev - n_prev % simd.ROWS
     for x in range(m):
         dst, src = a_off[l - 1] + x * n_prev, a_off[l] + x * n
-        for j in range(n_prev):
-            for r in range(R):
-                D[dst + j, r] = 0
-        for k in range(n):
-            for j in range(n_prev):
-                q = w0 + k * n_prev + j
-                for r in range(R):
-                    D[dst + j, r] += TH[q, r] * D[src + k, r]
+        for j in range(0, n4, simd.ROWS):
+            for r0 in range(0, R, vw):
+                simd.fma_rows4(D, dst + j, ONE, D, src, ONE, TH, w0 + j, ONE, n_prev, n, r0,
+                               FALSE)
+        for j in range(n4, n_prev):
+            for r0 in range(0, R, vw):
+                simd.fma_rows1(D, dst + j, ONE, D, src, ONE, TH, w0 + j, ONE, n_prev, n, r0,
+                               FALSE)
         for j in range(n_prev):
             for r in range(R):
                 D[dst + j, r] *= activations.f_prime(code, S[dst + j, r], A[dst + j, r])
 
 
 @njit(**ORDERED_JIT)
-def _rank_update(arch, A, D, a_off, l, m, target, c, totals):
+def _rank_update(arch, A, D, a_off, l, m, target, c, totals, scaled):
     r"""BP3/BP4 into ``target`` (the parameters for SGD, else the zeroed gradient), as
     ``fast_kernels.rank_update_ordered``: :math:`b_j \mathrel{+}= c_r \sum_x \delta_{xj}`
     (x in order), then sample after sample :math:`w_{jk} \mathrel{+}= (c_r \delta_{xj})\,
-    a^{prev}_{xk}`."""
+    a^{prev}_{xk}` (``simd.fma_rows`` over x, the scaled deltas in ``scaled``)."""
     R = target.shape[1]
     n, n_in = arch.sizes[l], arch.sizes[l - 1]
     w0, b0 = arch.w_off[l], arch.b_off[l]
+    vw = simd.VECTOR_BYTES // target.itemsize
+    k4 = n_in - n_in % simd.ROWS
     for j in range(n):
         for r in range(R):
             totals[r] = 0
@@ -250,11 +269,16 @@ def _rank_update(arch, A, D, a_off, l, m, target, c, totals):
             target[b0 + j, r] += c[r] * totals[r]
         for x in range(m):
             for r in range(R):
-                totals[r] = c[r] * D[a_off[l] + x * n + j, r]
-            for k in range(n_in):
-                q, p = w0 + j * n_in + k, a_off[l - 1] + x * n_in + k
-                for r in range(R):
-                    target[q, r] += totals[r] * A[p, r]
+                scaled[x, r] = c[r] * D[a_off[l] + x * n + j, r]
+        q = w0 + j * n_in
+        for k in range(0, k4, simd.ROWS):
+            for r0 in range(0, R, vw):
+                simd.fma_rows4(target, q + k, ONE, scaled, ZERO, ONE, A, a_off[l - 1] + k, ONE,
+                               n_in, m, r0, TRUE)
+        for k in range(k4, n_in):
+            for r0 in range(0, R, vw):
+                simd.fma_rows1(target, q + k, ONE, scaled, ZERO, ONE, A, a_off[l - 1] + k, ONE,
+                               n_in, m, r0, TRUE)
 
 
 @njit(**ORDERED_JIT)
@@ -271,33 +295,61 @@ def _penalise_weights(TH, arch, l, eta, l2, l1):
                                                         f(l1[r]))
 
 
-@njit(**JIT)
-def _rule_step(G, TH, V, S, T, rule, hyper, eta, l2, l1, decay, runs, lanes, tmp):
-    """``rules.step`` for each lane (any rule but SGD, which is fused into BP3/BP4), on
-    contiguous copies of its columns: the same per-rule loops fit runs, so the same bits."""
-    P = TH.shape[0]
-    theta, grad, v, s = tmp[0], tmp[1], tmp[2][:V.shape[0]], tmp[3][:S.shape[0]]
-    tcount = np.zeros(1, np.int64)
-    for r in range(lanes):
-        for q in range(P):
-            theta[q] = TH[q, r]
-            grad[q] = G[q, r]
-        for q in range(V.shape[0]):
-            v[q] = V[q, r]
-        for q in range(S.shape[0]):
-            s[q] = S[q, r]
-        tcount[0] = T[r]
-        u = rules.Update(rule, eta[r], hyper[r, 0], hyper[r, 1], hyper[r, 2], hyper[r, 3],
-                         hyper[r, 4], l2[r], l1[r], decay, v, s, tcount, runs)
-        tcount[0] += 1  # rules.step: count, then the same arithmetic on every parameter
-        rules.step_range(u, theta, grad, ZERO, P)
-        T[r] = tcount[0]
-        for q in range(P):
-            TH[q, r] = theta[q]
-        for q in range(V.shape[0]):
-            V[q, r] = v[q]
-        for q in range(S.shape[0]):
-            S[q, r] = s[q]
+@njit(**rules.EXACT_JIT)
+def _rule_constants(rule, hyper, eta, l2, l1, T, K):
+    """Each lane's constants of ``rules.step``, computed as the rule computes them for one
+    network (``f(...)`` casts included): rows of ``K`` (dtype of the parameters) are eta, mu,
+    rho, 1 - rho, eps, l2, l1, beta1, beta2, 1 - beta1, 1 - beta2, the bias corrections
+    1/(1 - beta1^t) and 1/(1 - beta2^t), and 1 where the lane has a penalty. Counts the
+    step in ``T``."""
+    f = K.dtype.type
+    for r in range(K.shape[1]):
+        T[r] += 1
+        t = T[r]
+        mu, rho, beta1, beta2, eps = hyper[r, 0], hyper[r, 1], hyper[r, 2], hyper[r, 3], hyper[r, 4]
+        K[0, r], K[1, r], K[2, r], K[3, r] = f(eta[r]), f(mu), f(rho), f(1.0 - rho)
+        K[4, r], K[5, r], K[6, r] = f(eps), f(l2[r]), f(l1[r])
+        K[7, r], K[8, r], K[9, r], K[10, r] = f(beta1), f(beta2), f(1.0 - beta1), f(1.0 - beta2)
+        if rule == rules.ADAM_RULE:
+            K[11, r] = f(1.0 / (1.0 - beta1 ** t))
+            K[12, r] = f(1.0 / (1.0 - beta2 ** t))
+        K[13, r] = 1 if (l2[r] != 0 or l1[r] != 0) else 0
+
+
+@njit(**rules.EXACT_JIT)
+def _rule_step(rule, G, TH, V, S, decay, K):
+    r"""``rules.step`` of every lane at once (any rule but SGD, which is fused into BP3/BP4):
+    per parameter q, the loop over lanes runs the per-parameter arithmetic of ``rules._momentum``,
+    ``_adagrad``, ``_rmsprop`` or ``_adam``, strict like them, with each lane's constants
+    ``K`` (``_rule_constants``); the penalty gradient where the lane has one and q is a
+    weight, as ``rules.step_range`` walks its runs."""
+    R = TH.shape[1]
+    eta, mu, rho, one_minus_rho, eps, l2, l1 = K[0], K[1], K[2], K[3], K[4], K[5], K[6]
+    beta1, beta2, one_minus_beta1, one_minus_beta2 = K[7], K[8], K[9], K[10]
+    correct1, correct2, penalty = K[11], K[12], K[13]
+    for q in range(TH.shape[0]):
+        w, dw = TH[q], G[q]
+        weight = decay[q] != 0
+        for r in range(R):
+            g = dw[r]
+            if weight and penalty[r] != 0:
+                g += l2[r] * w[r] + rules._sign_times(l1[r], w[r])
+            if rule == rules.MOMENTUM_RULE or rule == rules.NESTEROV_RULE:
+                V[q, r] = mu[r] * V[q, r] - eta[r] * g
+                if rule == rules.NESTEROV_RULE:
+                    w[r] += mu[r] * V[q, r] - eta[r] * g
+                else:
+                    w[r] += V[q, r]
+            elif rule == rules.ADAGRAD_RULE:
+                S[q, r] += g * g
+                w[r] -= eta[r] * g / (np.sqrt(S[q, r]) + eps[r])
+            elif rule == rules.RMSPROP_RULE:
+                S[q, r] = rho[r] * S[q, r] + one_minus_rho[r] * g * g
+                w[r] -= eta[r] * g / (np.sqrt(S[q, r]) + eps[r])
+            else:
+                V[q, r] = beta1[r] * V[q, r] + one_minus_beta1[r] * g
+                S[q, r] = beta2[r] * S[q, r] + one_minus_beta2[r] * g * g
+                w[r] -= eta[r] * (V[q, r] * correct1[r]) / (np.sqrt(S[q, r] * correct2[r]) + eps[r])
 
 
 @njit(**JIT)
@@ -315,8 +367,8 @@ def _gather(X, Y, orders, nets, e, start, m, A, Yb):
 
 
 @njit(**JIT)
-def _epoch(TH, G, V, S, T, rule, hyper, eta, l2, l1, decay, runs, arch, A, Sw, D, Yb, a_off,
-           X, Y, orders, nets, e, batch_size, mode, loss, correct, lanes, scratch, tmp):
+def _epoch(TH, G, V, S, T, rule, hyper, eta, l2, l1, decay, arch, A, Sw, D, Yb, a_off,
+           X, Y, orders, nets, e, batch_size, mode, loss, correct, scratch, K):
     """One epoch of every lane: ``fast_drivers.train_epoch_sgd`` (``rule`` SGD) or
     ``train_epoch_rule`` on the ordered kernels, per lane; ``loss`` (float64) and
     ``correct`` accumulate."""
@@ -324,7 +376,7 @@ def _epoch(TH, G, V, S, T, rule, hyper, eta, l2, l1, decay, runs, arch, A, Sw, D
     n = X.shape[0]
     L = arch.sizes.shape[0] - 1
     f = TH.dtype.type
-    cost, totals, c, row = scratch
+    cost, totals, c, row, scaled = scratch
     for r in range(R):
         loss[r] = 0.0
         correct[r] = 0
@@ -344,7 +396,7 @@ def _epoch(TH, G, V, S, T, rule, hyper, eta, l2, l1, decay, runs, arch, A, Sw, D
                     _penalise_weights(TH, arch, l, eta, l2, l1)
                 for r in range(R):
                     c[r] = -f(eta[r]) * f(scale)
-                _rank_update(arch, A, D, a_off, l, m, TH, c, totals)
+                _rank_update(arch, A, D, a_off, l, m, TH, c, totals, scaled)
         else:
             for r in range(R):
                 c[r] = f(scale)
@@ -357,8 +409,9 @@ def _epoch(TH, G, V, S, T, rule, hyper, eta, l2, l1, decay, runs, arch, A, Sw, D
                 for q in range(arch.w_off[l], arch.w_off[l] + arch.sizes[l] * arch.sizes[l - 1]):
                     for r in range(R):
                         G[q, r] = 0
-                _rank_update(arch, A, D, a_off, l, m, G, c, totals)
-            _rule_step(G, TH, V, S, T, rule, hyper, eta, l2, l1, decay, runs, lanes, tmp)
+                _rank_update(arch, A, D, a_off, l, m, G, c, totals, scaled)
+            _rule_constants(rule, hyper, eta, l2, l1, T, K)
+            _rule_step(rule, G, TH, V, S, decay, K)
 
 
 @njit(**JIT)
@@ -391,12 +444,12 @@ def _evaluate(TH, arch, A, Sw, Yb, a_off, Xv, Yv, mode, loss, correct, scratch):
 
 
 @njit(**PARALLEL_JIT)
-def train_lanes(TH, V, S, T, chunk_rule, hyper, rates, l2, l1, decay, runs, arch, nets,
+def train_lanes(TH, V, S, T, chunk_rule, hyper, rates, l2, l1, decay, arch, nets,
                 a_off, a_off_e, capacity, capacity_e, X, Y, orders, batch_size, mode, Xv, Yv,
                 val_mode, losses, corrects, val_losses, val_corrects, done, status):
     r"""Train chunk ``c``'s lanes (``prange`` over chunks) for ``rates.shape[2]`` epochs.
 
-    ``TH[c]`` (P, LANES) holds the parameters of networks ``nets[c]`` (-1: a padding lane),
+    ``TH[c]`` (P, lanes) holds the parameters of networks ``nets[c]`` (-1: a padding lane),
     ``V[c]``, ``S[c]`` their optimizer state, ``T[c]`` their step counts; ``chunk_rule[c]``
     the chunk's one rule; ``hyper``, ``rates``, ``l2``, ``l1`` per lane. Per epoch e and
     lane: the epoch (``_epoch``), its summed cost into ``losses[c, e]`` and correct count
@@ -407,11 +460,13 @@ def train_lanes(TH, V, S, T, chunk_rule, hyper, rates, l2, l1, decay, runs, arch
     ``status != 0`` on entry are rolled back alike from the start.
     """
     for c in prange(TH.shape[0]):
-        _train_chunk(np.int64(c), TH, V, S, T, chunk_rule, hyper, rates, l2, l1, decay, runs, arch, nets, a_off, a_off_e, capacity, capacity_e, X, Y, orders, batch_size, mode, Xv, Yv, val_mode, losses, corrects, val_losses, val_corrects, done, status)
+        _train_chunk(np.int64(c), TH, V, S, T, chunk_rule, hyper, rates, l2, l1, decay, arch,
+                     nets, a_off, a_off_e, capacity, capacity_e, X, Y, orders, batch_size, mode,
+                     Xv, Yv, val_mode, losses, corrects, val_losses, val_corrects, done, status)
 
 
 @njit(**JIT)
-def _train_chunk(c, TH, V, S, T, chunk_rule, hyper, rates, l2, l1, decay, runs, arch, nets,
+def _train_chunk(c, TH, V, S, T, chunk_rule, hyper, rates, l2, l1, decay, arch, nets,
                  a_off, a_off_e, capacity, capacity_e, X, Y, orders, batch_size, mode, Xv, Yv,
                  val_mode, losses, corrects, val_losses, val_corrects, done, status):
     """Chunk ``c`` of ``train_lanes``: all epochs of its lanes."""
@@ -435,8 +490,8 @@ def _train_chunk(c, TH, V, S, T, chunk_rule, hyper, rates, l2, l1, decay, runs, 
     s_before = np.zeros((S.shape[1], R), dtype)
     t_before = np.zeros(R, np.int64)
     scratch = (np.zeros(R, dtype), np.zeros(R, dtype), np.zeros(R, dtype),
-               np.zeros((2, R), dtype))
-    tmp = np.zeros((4, P), dtype)
+               np.zeros((2, R), dtype), np.zeros((capacity, R), dtype))
+    K = np.zeros((14, R), dtype)
     loss = np.zeros(R, np.float64)
     correct = np.zeros(R, np.int64)
     v_loss = np.zeros(R, np.float64)
@@ -452,9 +507,9 @@ def _train_chunk(c, TH, V, S, T, chunk_rule, hyper, rates, l2, l1, decay, runs, 
         v_before[:] = VC
         s_before[:] = SC
         t_before[:] = TT
-        _epoch(TC, G, VC, SC, TT, rule, hyper[c], rates[c, :, e], l2[c], l1[c], decay, runs,
+        _epoch(TC, G, VC, SC, TT, rule, hyper[c], rates[c, :, e], l2[c], l1[c], decay,
                arch, A, Sw, D, Yb, a_off, X, Y, orders, nets[c], e, batch_size, mode, loss,
-               correct, lanes, scratch, tmp)
+               correct, scratch, K)
         for r in range(lanes):
             g = nets[c, r]
             if status[g] == 0:
@@ -491,16 +546,17 @@ def train(trainer, thetas, V, S, T, rule, hyper, rates, l2, l1, decay, X, Y, ord
           batch_size, accuracy_mode, Xv, Yv, val_mode, members, status):
     """``LayeredPopulation.train`` on the lanes: the same arguments (network-major
     arrays, updated in place) and results, computed by ``train_lanes`` on chunks of
-    ``LANES`` networks of one rule each."""
+    ``lane_count`` networks of one rule each."""
     R, E = rates.shape
     members = np.asarray(members, np.int64)
     order = members[np.argsort(rule[members], kind="stable")]
+    width = lane_count(len(members), numba.get_num_threads())
     chunks = []
     for value in np.unique(rule[order]):
         group = order[rule[order] == value]
-        chunks += [group[i:i + LANES] for i in range(0, len(group), LANES)]
+        chunks += [group[i:i + width] for i in range(0, len(group), width)]
     C = len(chunks)
-    nets = np.full((C, LANES), -1, np.int64)
+    nets = np.full((C, width), -1, np.int64)
     for c, group in enumerate(chunks):
         nets[c, :len(group)] = group
     real = nets >= 0
@@ -508,7 +564,7 @@ def train(trainer, thetas, V, S, T, rule, hyper, rates, l2, l1, decay, X, Y, ord
     dtype = thetas.dtype
 
     def lanes(array, fill=0):
-        """Per-network rows -> (C, ..., LANES), padding lanes filled."""
+        """Per-network rows -> (C, ..., width), padding lanes filled."""
         out = np.where(real.reshape(real.shape + (1,) * (array.ndim - 1)), array[idx], fill)
         return np.ascontiguousarray(np.moveaxis(out, 1, -1)).astype(array.dtype, copy=False)
 
@@ -525,14 +581,14 @@ def train(trainer, thetas, V, S, T, rule, hyper, rates, l2, l1, decay, X, Y, ord
     capacity_e = max(1, min(256, Xv.shape[0]))
     a_off = np.concatenate([[0], np.cumsum(sizes[:-1])]).astype(np.int64) * capacity
     a_off_e = np.concatenate([[0], np.cumsum(sizes[:-1])]).astype(np.int64) * capacity_e
-    losses_l = np.zeros((C, LANES, E))
-    corrects_l = np.zeros((C, LANES, E), np.int64)
-    val_losses_l = np.zeros((C, LANES, E))
-    val_corrects_l = np.zeros((C, LANES, E), np.int64)
-    done_l = np.zeros((C, LANES), np.int64)
+    losses_l = np.zeros((C, width, E))
+    corrects_l = np.zeros((C, width, E), np.int64)
+    val_losses_l = np.zeros((C, width, E))
+    val_corrects_l = np.zeros((C, width, E), np.int64)
+    done_l = np.zeros((C, width), np.int64)
     with np.errstate(over="ignore", invalid="ignore"):
         train_lanes(TH, VL, SL, TL, chunk_rule, hyper_l, rates_l, l2_l, l1_l, decay,
-                    rules.mask_runs(decay), trainer.arch, nets, a_off, a_off_e,
+                    trainer.arch, nets, a_off, a_off_e,
                     capacity, capacity_e, X, Y, orders, capacity, accuracy_mode, Xv, Yv,
                     val_mode, losses_l, corrects_l, val_losses_l, val_corrects_l, done_l,
                     status)
