@@ -323,7 +323,9 @@ def _tanh32(x):
 
 def _public(name, for32, for64, doc):
     def function(x):
-        return (for32 if isinstance(x, np.float32) else for64)(x)
+        if isinstance(x, np.float32):
+            return np.float32(for32(x))
+        return np.float64(for64(x))
 
     function.__name__ = function.__qualname__ = name
     function.__doc__ = doc
