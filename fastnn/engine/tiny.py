@@ -33,7 +33,7 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from ..core import activations, costs
+from ..core import activations, costs, fastmath
 from ..core._numba import FALSE, JIT, PARALLEL_JIT, SCALAR_JIT, ZERO, typed
 from ..core.metrics import ARGMAX_ACCURACY, THRESHOLD_ACCURACY
 from . import fast_kernels as fk
@@ -72,7 +72,7 @@ def _tree4(p0, p1, p2, p3):
 def _sigmoid(s):
     r""":math:`\sigma(s)` as ``activations.f`` computes it, from one exponential."""
     one = typed(s, 1.0)
-    e = np.exp(-abs(s))
+    e = fastmath.exp(-abs(s))
     return one / (one + e) if s >= 0 else e / (one + e)
 
 
@@ -122,7 +122,7 @@ def _forward(TH, arch, A, S, a_off, m, acc):
                         s_max = max(s_max, S[dst + j, r])
                     total = typed(s_max, 0.0)
                     for j in range(n):
-                        A[dst + j, r] = np.exp(S[dst + j, r] - s_max)
+                        A[dst + j, r] = fastmath.exp(S[dst + j, r] - s_max)
                         total += A[dst + j, r]
                     inverse = typed(s_max, 1.0) / total
                     for j in range(n):
