@@ -23,8 +23,9 @@ the C code are turned into selects: every case is computed, the right one picked
   :math:`1 - 2/(e^{2|x|} + 1)`, which is exactly 1 once :math:`e^{2|x|}` overflows; the sign
   copied from ``x``.
 
-Accuracy, measured by ``tests/test_fastmath.py`` against NumPy over the whole domain: at
-most 2 ulp (the figures are in ``benchmarks/transcendental.py``'s report); infinities, NaN,
+Accuracy, checked by ``tests/test_fastmath.py`` against NumPy over the whole domain: at most
+2 ulp (measured on a Zen 3: at most 1 ulp from NumPy in float64 but for tanh, 2 near
+|x| = 0.65; under 1.2 ulp from the exact value, float32 and float64); infinities, NaN,
 -0.0, subnormal arguments and results and the overflow and underflow thresholds as the C
 library has them (``exp(710) = inf``, ``exp(-746) = 0``, ``log(0) = -inf``,
 ``log(-1) = nan``, ``log1p(-1) = -inf``, ``tanh(±inf) = ±1``).
