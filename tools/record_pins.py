@@ -2,8 +2,9 @@
 
     python tools/record_pins.py [REV] [--print]
 
-Unpacks the package of ``REV`` (default 3945774, the last commit before the move into
-subpackages) with ``git archive`` into a temporary folder, trains every pinned configuration
+Unpacks the package of ``REV`` (default: the ``revision`` of the pins file, the baseline the
+test compares with; 3945774, the last commit before the move into subpackages, until the loop
+engine got its own exp/tanh/log) with ``git archive`` into a temporary folder, trains every pinned configuration
 there (both engines, the loop engine's fast and plain kernels, both dtypes) and adds the
 hashes to ``tests/data/pins_before_restructure.json`` under this machine's fingerprint.
 
@@ -67,7 +68,8 @@ def old_code_hashes(rev, configs):
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
-    rev = next((a for a in argv if not a.startswith("--")), "3945774")
+    rev = next((a for a in argv if not a.startswith("--")),
+               json.loads(PINS.read_text())["revision"])
     from test_architecture import PIN_CONFIGS, machine_fingerprint
     hashes = old_code_hashes(rev, PIN_CONFIGS)
     if "--print" in argv:

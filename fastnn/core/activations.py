@@ -16,6 +16,7 @@ its Jacobian is only ever needed through the output delta (``costs``).
 import numpy as np
 from numba import njit
 
+from . import fastmath
 from ._numba import JIT, SCALAR_JIT, typed
 
 IDENTITY, SIGMOID, TANH, RELU, LEAKY_RELU, ARCTAN, SOFTMAX = range(7)
@@ -44,11 +45,11 @@ def f(code, s):
     one = typed(s, 1.0)
     if code == SIGMOID:
         if s >= 0:
-            return one / (one + np.exp(-s))
-        e = np.exp(s)
+            return one / (one + fastmath.exp(-s))
+        e = fastmath.exp(s)
         return e / (one + e)
     if code == TANH:
-        return np.tanh(s)
+        return fastmath.tanh(s)
     if code == RELU:
         return s if s > 0 else typed(s, 0.0)
     if code == LEAKY_RELU:

@@ -23,7 +23,7 @@ Both log costs are evaluated from the weighted input ``s`` in overflow-safe form
 import numpy as np
 from numba import njit
 
-from . import activations
+from . import activations, fastmath
 from ._numba import SCALAR_JIT, typed
 
 QUADRATIC, CROSS_ENTROPY, LOG_LIKELIHOOD = range(3)
@@ -36,7 +36,7 @@ REQUIRED_OUTPUT = {"cross_entropy": "sigmoid", "log_likelihood": "softmax"}
 @njit(**SCALAR_JIT)
 def _softplus(s):
     """ln(1 + e^s), without overflow for large |s|."""
-    return max(s, typed(s, 0.0)) + np.log1p(np.exp(-abs(s)))
+    return max(s, typed(s, 0.0)) + fastmath.log1p(fastmath.exp(-abs(s)))
 
 
 @njit(**SCALAR_JIT)
@@ -52,8 +52,8 @@ def cost_of_sample(cost, s, a, y):
             s_max = max(s_max, s[j])
         total = typed(s[0], 0.0)
         for j in range(s.shape[0]):
-            total += np.exp(s[j] - s_max)
-        log_sum_exp = s_max + np.log(total)
+            total += fastmath.exp(s[j] - s_max)
+        log_sum_exp = s_max + fastmath.log(total)
         for j in range(s.shape[0]):
             c += y[j] * (log_sum_exp - s[j])
     else:

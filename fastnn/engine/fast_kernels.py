@@ -36,7 +36,7 @@ AVX2 machine this was written on; see ``benchmarks/``):
 import numpy as np
 from numba import njit, prange
 
-from ..core import activations
+from ..core import activations, fastmath
 from ..core._numba import JIT, ORDERED_JIT, PARALLEL_JIT, SCALAR_JIT, TRUE, ZERO, typed
 from . import rules
 
@@ -178,7 +178,7 @@ def softmax_rows(s, a):
         for j in range(s.shape[1]):
             s_max = max(s_max, s[x, j])
         for j in range(s.shape[1]):
-            a[x, j] = np.exp(s[x, j] - s_max)
+            a[x, j] = fastmath.exp(s[x, j] - s_max)
         total = typed(s_max, 0.0)
         for j in range(s.shape[1]):
             total += a[x, j]

@@ -36,7 +36,7 @@ from collections import namedtuple
 import numpy as np
 from numba import njit, prange
 
-from ..core import activations, costs
+from ..core import activations, costs, fastmath
 from ..core._numba import FALSE, GLUE_JIT, JIT, PARALLEL_JIT, TRUE, typed
 from ..core.metrics import count_correct
 from . import rules
@@ -520,7 +520,7 @@ def forward(theta, g, par, work, m):
                 s_max = max(s_max, S[j, x])
             total = typed(s_max, 0.0)
             for j in range(o0, S.shape[0]):
-                A[j, x] = np.exp(S[j, x] - s_max)
+                A[j, x] = fastmath.exp(S[j, x] - s_max)
                 total += A[j, x]
             for j in range(o0, S.shape[0]):
                 A[j, x] /= total

@@ -30,7 +30,7 @@ from collections import namedtuple
 import numpy as np
 from numba import njit, prange
 
-from ..core import activations, costs
+from ..core import activations, costs, fastmath
 from ..core._numba import GLUE_JIT, JIT, PARALLEL_JIT, typed
 
 Architecture = namedtuple("Architecture", ["sizes", "w_off", "b_off", "codes", "cost"])
@@ -106,7 +106,7 @@ def activate(code, s, a):
                 s_max = max(s_max, s[x, j])
             total = typed(s_max, 0.0)
             for j in range(s.shape[1]):
-                a[x, j] = np.exp(s[x, j] - s_max)
+                a[x, j] = fastmath.exp(s[x, j] - s_max)
                 total += a[x, j]
             for j in range(s.shape[1]):
                 a[x, j] /= total

@@ -24,7 +24,7 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from ..core import activations, costs
+from ..core import activations, costs, fastmath
 from ..core._numba import (FALSE, JIT, ONE, ORDERED_JIT, PARALLEL_JIT, SCALAR_JIT, TRUE, ZERO,
                            typed)
 from ..core.metrics import ARGMAX_ACCURACY, THRESHOLD_ACCURACY
@@ -95,7 +95,7 @@ def _forward(TH, arch, A, S, a_off, m, row):
                     s_max[r] = max(s_max[r], S[dst + j, r])
             for j in range(n):
                 for r in range(R):
-                    A[dst + j, r] = np.exp(S[dst + j, r] - s_max[r])
+                    A[dst + j, r] = fastmath.exp(S[dst + j, r] - s_max[r])
             for r in range(R):
                 total[r] = 0
             for j in range(n):
@@ -131,9 +131,9 @@ def _sample_costs(arch, A, S, Yb, y_off, a_base, n, out, row):
             total[r] = 0
         for j in range(n):
             for r in range(R):
-                total[r] += np.exp(S[a_base + j, r] - s_max[r])
+                total[r] += fastmath.exp(S[a_base + j, r] - s_max[r])
         for r in range(R):
-            total[r] = s_max[r] + np.log(total[r])  # log-sum-exp
+            total[r] = s_max[r] + fastmath.log(total[r])  # log-sum-exp
             out[r] = 0
         for j in range(n):
             for r in range(R):
