@@ -130,6 +130,7 @@ LANE_CASES = [  # sizes, hidden activation, output, cost, batch size, dtype
     ([20, 33, 64, 3], "arctan", "identity", "quadratic", 19, "float64"),
     ([64, 6, 3], "leaky_relu", "softmax", "quadratic", 5, "float32"),
     ([6, 16, 16, 2], "tanh", "softmax", "log_likelihood", 32, "float64"),
+    ([7, 12, 5], "sigmoid", "sigmoid", "cross_entropy", 8, "float32"),
 ]
 
 

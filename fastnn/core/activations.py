@@ -35,12 +35,14 @@ LEAKY_SLOPE = 0.01
 """Slope of ``leaky_relu`` for negative weighted input."""
 
 
-@njit(**JIT)
+@njit(**dict(JIT, forceinline=True))
 def f(code, s):
     r"""Elementwise activation :math:`a = f(s)` for every code except ``SOFTMAX``.
 
     The sigmoid is evaluated in its overflow-safe form: :math:`1/(1+e^{-s})` for
-    :math:`s \ge 0` and :math:`e^{s}/(1+e^{s})` otherwise.
+    :math:`s \ge 0` and :math:`e^{s}/(1+e^{s})` otherwise. Always inlined (LLVM's
+    ``alwaysinline``, its own flags kept): a loop that calls it with a constant code, as the
+    population lanes do, is then a loop over one formula, and vectorises.
     """
     one = typed(s, 1.0)
     if code == SIGMOID:

@@ -83,9 +83,7 @@ def _forward(TH, arch, A, S, a_off, m, row):
                 for r in range(R):
                     S[dst + j, r] += TH[b0 + j, r]
             if code != activations.SOFTMAX:
-                for j in range(n):
-                    for r in range(R):
-                        A[dst + j, r] = activations.f(code, S[dst + j, r])
+                _activate(code, S, A, dst, dst + n)
                 continue
             s_max, total = row[0], row[1]
             for r in range(R):
@@ -106,6 +104,30 @@ def _forward(TH, arch, A, S, a_off, m, row):
             for j in range(n):
                 for r in range(R):
                     A[dst + j, r] *= total[r]
+
+
+@njit(**JIT)
+def _activate(code, S, A, lo, hi):
+    """``A[q, r] = activations.f(code, S[q, r])`` for the rows ``lo <= q < hi``, all lanes;
+    one loop per code, each calling ``f`` with a constant code (inlined: the loop over lanes
+    vectorises, ``fastmath``'s functions included)."""
+    R = S.shape[1]
+    if code == activations.TANH:
+        for q in range(lo, hi):
+            for r in range(R):
+                A[q, r] = activations.f(activations.TANH, S[q, r])
+    elif code == activations.SIGMOID:
+        for q in range(lo, hi):
+            for r in range(R):
+                A[q, r] = activations.f(activations.SIGMOID, S[q, r])
+    elif code == activations.RELU:
+        for q in range(lo, hi):
+            for r in range(R):
+                A[q, r] = activations.f(activations.RELU, S[q, r])
+    else:
+        for q in range(lo, hi):
+            for r in range(R):
+                A[q, r] = activations.f(code, S[q, r])
 
 
 @njit(**SCALAR_JIT)
