@@ -192,7 +192,10 @@ def pins_here():
     return record_pins.old_code_hashes(pins["revision"], PIN_CONFIGS)
 
 
-@pytest.mark.parametrize("key", sorted(next(iter(json.loads(PINS.read_text())["machines"].values()))))
+PIN_KEYS = sorted(next(iter(json.loads(PINS.read_text())["machines"].values())))
+
+
+@pytest.mark.parametrize("key", PIN_KEYS)
 def test_trained_weights_bit_identical_to_before_the_restructure(key, pins_here):
     index, engine, dtype = key.split("-", 1)[0], *key.split("-", 1)[1].rsplit("-", 1)
     theta = _trained_theta(int(index), engine, dtype)

@@ -117,7 +117,7 @@ def test_views_are_the_edge_and_bias_vectors_users_assign():
     net.biases = np.array([0.0, 2.0])
     np.testing.assert_allclose(net.predict(X), 1 / (1 + np.exp(-2.0)))
     with pytest.raises(AttributeError, match="layered networks only.*graph"):
-        net.sizes
+        _ = net.sizes
 
 
 # --- the same mathematics as the layered network ------------------------------------------
@@ -173,7 +173,8 @@ def test_gradient_check_softmax_and_mixed_outputs(rng):
     net = fastnn.Network(soft, cost="log_likelihood", seed=0)
     X, labels = rng.standard_normal((8, 3)), rng.integers(0, 3, 8)
     assert fastnn.gradient_check(net, X, labels) < 1e-6
-    mixed = Graph(g.edges, g.inputs, g.outputs, activations=dict(zip(g.outputs, ["sigmoid", "identity", "tanh"])))
+    mixed = Graph(g.edges, g.inputs, g.outputs,
+                  activations=dict(zip(g.outputs, ["sigmoid", "identity", "tanh"])))
     assert mixed.output_activation == "mixed"
     for engine in ("numba", "numpy"):
         net = fastnn.Network(mixed, seed=1, engine=engine)
@@ -223,7 +224,8 @@ def mixed_graph(rng, output):
     H, H2 = [next(ids) for _ in range(n_h)], [next(ids) for _ in range(n_h2)]
     sparse, outputs = [next(ids) for _ in range(n_sparse)], [next(ids) for _ in range(n_out)]
     edges = [(i, j) for j in H for i in inputs]
-    edges += [(i, j) for j in sparse for i in sorted(rng.choice(inputs, int(rng.integers(1, n_in + 1)), replace=False))]
+    edges += [(i, j) for j in sparse
+              for i in sorted(rng.choice(inputs, int(rng.integers(1, n_in + 1)), replace=False))]
     edges += [(i, j) for j in H2 for i in H]
     edges += [(i, j) for j in outputs[:4] for i in H2]
     edges += [(i, j) for j in outputs[4:] for i in H2 + sparse + [inputs[-1]]]
