@@ -348,13 +348,24 @@ def test_prune_drops_the_smallest_weights_and_keeps_the_function(rng, layered):
 
 
 def test_graph_network_trains_with_validation_early_stopping_and_l1(rng):
+    """Random labels: the validation loss soon stops falling, training stops ``patience``
+    epochs after its lowest point and the network is given back the weights it had there."""
     g = Graph.sparse([8, 12, 3], 0.5, seed=0)
     X, labels = rng.standard_normal((60, 8)), rng.integers(0, 3, 60)
+    X_val, labels_val = rng.standard_normal((30, 8)), rng.integers(0, 3, 30)
     net = fastnn.Network(g, cost="quadratic", seed=0)
     history = net.fit(X, labels, epochs=30, batch_size=5, learning_rate=0.5, schedule="cosine",
-                      l1=0.1, early_stopping=True, patience=2)
-    assert history.stopped_epoch is None or history.best_epoch <= history.stopped_epoch
-    assert "penalty" in net.evaluate(X, labels)
+                      l1=0.1, validation_data=(X_val, labels_val), early_stopping=True,
+                      patience=2)
+    assert history.stopped_epoch is not None and history.stopped_epoch < 30
+    best = history.epoch.index(history.best_epoch)
+    assert history.val_loss[best] == min(history.val_loss)
+    assert history.val_loss.index(min(history.val_loss)) == best  # the first lowest
+    assert history.stopped_epoch == history.best_epoch + 2
+    assert len(history.epoch) == best + 3
+    scores = net.evaluate(X_val, labels_val)
+    assert scores["loss"] == pytest.approx(history.val_loss[best], rel=1e-12)
+    assert scores["penalty"] > 0
     with pytest.raises(fastnn.TrainingDiverged):
         fastnn.Network(Graph.sparse([8, 12, 1], 0.5, seed=0, activation="identity"),
                        seed=0).fit(X * 1e3, X[:, 0] * 1e3, epochs=3, learning_rate=10.0)
