@@ -1,6 +1,8 @@
 r"""The epoch loop behind ``Network.fit``: optimizer, schedule, penalty, validation, early
-stopping, callbacks, progress and divergence, all in Python between calls of the compiled
-batch loop (``drivers.train_epoch``), where they cost nothing measurable.
+stopping, callbacks, progress and divergence, all in Python between calls of the engine's
+compiled batch loop (``engine.train_epoch``: on the numba engine ``fast_drivers.train_epoch_sgd``
+for plain SGD and ``fast_drivers.train_epoch_rule`` for the other rules), where they cost
+nothing measurable.
 
 Per epoch: the schedule sets the learning rate; the network's generator draws the visiting
 order; the engine runs every mini-batch (forward, BP1-BP4, one optimizer step each); the
