@@ -237,7 +237,8 @@ def run(sizes_list, batches, dtypes, thread_counts, runners, samples=10_000, epo
                             row[runner] = samples / run_child(spec, threads)
                         gflops = row["fastnn"] * per_sample / 1e9 if "fastnn" in row else None
                         row["fastnn_gflops"] = gflops
-                        row["ceiling_share"] = gflops / ceiling[(dtype, threads)] if gflops else None
+                        row["ceiling_share"] = (gflops / ceiling[(dtype, threads)] if gflops
+                                                else None)
                         points.append(row)
                         log(format_row(row, runners))
     return ceiling, points
@@ -252,7 +253,8 @@ def format_row(row, runners):
         for r in runners:
             if r != "fastnn":
                 text += f"  x{r} {row['fastnn'] / row[r]:5.2f}"
-        text += f"  {row['fastnn_gflops']:5.1f} GFLOP/s ({100 * row['ceiling_share']:.0f}% of ceiling)"
+        text += (f"  {row['fastnn_gflops']:5.1f} GFLOP/s "
+                 f"({100 * row['ceiling_share']:.0f}% of ceiling)")
     return text
 
 
@@ -265,7 +267,8 @@ def print_table(points, runners, ceiling):
         print(line)
 
 
-SPECIAL = {((784, 30, 10), 10): (3, 20), ((784, 100, 10), 10): (3, 10), ((784, 30, 10), 1): (10, 30)}
+SPECIAL = {((784, 30, 10), 10): (3, 20), ((784, 100, 10), 10): (3, 10),
+           ((784, 30, 10), 1): (10, 30)}
 """(times the lean NumPy loop, times PyTorch) asked of fastnn at these (sizes, batch) points."""
 
 
@@ -280,7 +283,8 @@ def verdicts(points):
     for row in points:
         if row.get("busy") or "fastnn" not in row:
             continue
-        name = f"[{','.join(map(str, row['sizes']))}] {row['dtype']} {row['threads']}t b{row['batch']}"
+        name = (f"[{','.join(map(str, row['sizes']))}] {row['dtype']} {row['threads']}t "
+                f"b{row['batch']}")
         if "numpy-lean" in row:
             target = 1.5 if row["batch"] <= 100 else 1.0
             target = max(target, SPECIAL.get((tuple(row["sizes"]), row["batch"]), (0, 0))[0])

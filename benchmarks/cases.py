@@ -221,15 +221,17 @@ class SklearnRunner:
         from sklearn.neural_network import MLPClassifier
         self.case = c
         self.model = MLPClassifier(hidden_layer_sizes=tuple(c.sizes[1:-1]),
-                                   activation={"sigmoid": "logistic"}.get(c.activation, c.activation),
-                                   solver="sgd", batch_size=c.batch, learning_rate_init=LEARNING_RATE,
+                                   activation={"sigmoid": "logistic"}.get(c.activation,
+                                                                          c.activation),
+                                   solver="sgd", batch_size=c.batch,
+                                   learning_rate_init=LEARNING_RATE,
                                    momentum=0.0, nesterovs_momentum=False, alpha=0.0,
                                    shuffle=True, random_state=seed)
         self.classes = np.arange(c.sizes[-1])
 
     def warm_up(self, X, labels):
-        self.model.partial_fit(X[:max(2 * self.case.batch, 20)], labels[:max(2 * self.case.batch, 20)],
-                               classes=self.classes)
+        rows = max(2 * self.case.batch, 20)
+        self.model.partial_fit(X[:rows], labels[:rows], classes=self.classes)
 
     def run(self, X, labels):
         start = time.perf_counter()

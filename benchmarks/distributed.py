@@ -1,7 +1,7 @@
 """Restarts on a 2-worker Dask LocalCluster against local threads, in one run (issue 13).
 
-``python -m benchmarks.distributed [--quick]`` writes ``.benchmarks/distributed[-quick].json`` (``--out benchmarks/results`` to record)
-and prints a table. Measured, in one process, back to back:
+``python -m benchmarks.distributed [--quick]`` writes ``.benchmarks/distributed[-quick].json``
+(``--out benchmarks/results`` to record) and prints a table. Measured, in one process, back to back:
 
 * Dask's own cost: the round trip of one empty task (submit, run, result) and the throughput of
   many empty tasks submitted at once (tasks/s the scheduler sustains on this machine);
@@ -134,7 +134,8 @@ def main(argv=None):
               "cpu_count": os.cpu_count(), "cases": {}}
     t = time.perf_counter()
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                      dashboard_address=None, silence_logs=40) as cluster, Client(cluster) as client:
+                      dashboard_address=None, silence_logs=40) as cluster, \
+            Client(cluster) as client:
         report["cluster_start_s"] = time.perf_counter() - t
         t = time.perf_counter()
         fd.DaskRunner(client).prepare()
@@ -171,11 +172,13 @@ def main(argv=None):
     out.write_text(json.dumps(report, indent=1))
     d = report["dask"]
     print(f"cluster start {report['cluster_start_s']:.1f} s, worker warm-up "
-          f"{report['worker_warm_up_s']:.1f} s; empty task round trip {d['round_trip_s'] * 1e3:.1f} ms, "
+          f"{report['worker_warm_up_s']:.1f} s; empty task round trip "
+          f"{d['round_trip_s'] * 1e3:.1f} ms, "
           f"{d['tasks_per_s']:.0f} tasks/s")
-    for key, r in report["cases"].items():
+    for r in report["cases"].values():
         print(f"{r['title']}: local threads {r['local_threads_s']:.2f} s, 2-worker cluster "
-              f"{r['cluster_s']:.2f} s in {r['tasks']} tasks: overhead {100 * r['overhead']:+.0f}%; "
+              f"{r['cluster_s']:.2f} s in {r['tasks']} tasks: "
+              f"overhead {100 * r['overhead']:+.0f}%; "
               f"scattered {r['scattered_bytes']} B, per task {r['task_args_bytes']} B out")
     r = report["sweep"]
     print(f"{r['title']}: local threads {r['local_threads_s']:.2f} s, 2-worker cluster "

@@ -100,7 +100,8 @@ class TorchRunner:
                 values = w[index[0], index[1]].clone().requires_grad_()
                 layer = dict(index=index, values=values, shape=(n_out, n_in), b=b)
                 if form == "csr":
-                    csr = torch.sparse_coo_tensor(index, values.detach(), (n_out, n_in)).to_sparse_csr()
+                    coo = torch.sparse_coo_tensor(index, values.detach(), (n_out, n_in))
+                    csr = coo.to_sparse_csr()
                     layer.update(crow=csr.crow_indices(), col=csr.col_indices())
             self.layers.append(layer)
         self.parameters = [p for layer in self.layers for p in

@@ -10,7 +10,8 @@ times, per batch of ``m`` samples (the best of rounds of repeated calls on the s
 * ``weighted sum``: the first layer's :math:`s = w a + b` with the identity activation
   (``fast_kernels.weighted_sum_serial``), 2 FLOPs per weight and sample;
 * ``activation``: the same with the layer's sigmoid fused, minus the above;
-* ``output delta``: BP1 and the per-sample costs of the output layer (``fast_drivers.output_delta``);
+* ``output delta``: BP1 and the per-sample costs of the output layer
+  (``fast_drivers.output_delta``);
 * ``BP2``: the delta of the hidden layer from the output layer's (``fast_drivers.propagate_delta``),
   2 FLOPs per output-layer weight and sample;
 * ``SGD update``: BP3/BP4 fused with the SGD step of the first layer
@@ -27,6 +28,7 @@ import argparse
 import os
 import sys
 import time
+from functools import partial
 
 for _name in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_name] = "1"
@@ -37,7 +39,6 @@ import fastnn  # noqa: E402
 from fastnn.core import activations  # noqa: E402
 from fastnn.engine import fast_drivers, kernels  # noqa: E402
 from fastnn.engine import fast_kernels as fk  # noqa: E402
-
 
 CLOCK = time.perf_counter
 """Wall time; ``--clock cpu`` uses the thread's CPU time instead (``time.thread_time``), which
@@ -97,28 +98,29 @@ def table(sizes, dtype, batches, samples=2000):
         sig = np.int64(arch.codes[1])
         fast_drivers.forward_pass(theta, arch, plan, work, a_in, m)
         fast_drivers.output_delta(arch, work, Y[:m], m)
-        wsum = best_seconds(lambda: fk.weighted_sum_serial(per1, ident, w1, b1, a_in, s1, a1))
-        wsum_act = best_seconds(lambda: fk.weighted_sum_serial(per1, sig, w1, b1, a_in, s1, a1))
-        bp1 = best_seconds(lambda: fast_drivers.output_delta(arch, work, Y[:m], m))
+        # partial, not lambda: the arguments bound now, in this iteration of the loop
+        wsum = best_seconds(partial(fk.weighted_sum_serial, per1, ident, w1, b1, a_in, s1, a1))
+        wsum_act = best_seconds(partial(fk.weighted_sum_serial, per1, sig, w1, b1, a_in, s1, a1))
+        bp1 = best_seconds(partial(fast_drivers.output_delta, arch, work, Y[:m], m))
         L = len(sizes) - 1
-        bp2 = best_seconds(lambda: fast_drivers.propagate_delta(theta, arch, plan, work,
-                                                                np.int64(L), m)) if L > 1 else 0.0
+        bp2 = best_seconds(partial(fast_drivers.propagate_delta, theta, arch, plan, work,
+                                   np.int64(L), m)) if L > 1 else 0.0
         d1 = kernels.layer_of(work.D, arch, work, one, m)
         empty = a_in[:0]
         s0, a0 = s1[:0], a1[:0]
-        w_copy = w1.copy()
-        sgd = best_seconds(lambda: fk.sgd_then_weighted_sum_serial(
-            per1, d1, a_in, w_copy, b1.copy(), 1.0 / m, 1e-9, np.bool_(False),
-            0.0, 0.0, sig, empty, s0, a0))
+        w_copy, b_copy = w1.copy(), b1.copy()
+        sgd = best_seconds(partial(fk.sgd_then_weighted_sum_serial,
+                                   per1, d1, a_in, w_copy, b_copy, 1.0 / m, 1e-9, np.bool_(False),
+                                   0.0, 0.0, sig, empty, s0, a0))
         order = rng.permutation(samples).astype(np.int64)
-        gath = best_seconds(lambda: fast_drivers.gather(X, Y, order, np.int64(0), work.x_next[:m],
-                                                        work.y[:m]))
+        gath = best_seconds(partial(fast_drivers.gather, X, Y, order, np.int64(0),
+                                    work.x_next[:m], work.y[:m]))
         # the whole step: one epoch of train_epoch_sgd on one thread, per batch
         epoch_net = fastnn.Network(sizes, dtype=dtype, seed=0)
         epoch_net.fit(X[:2 * m], labels[:2 * m], epochs=1, batch_size=m, learning_rate=1e-9)
         n_batches = -(-samples // m)
-        step = best_seconds(lambda: epoch_net.fit(X, labels, epochs=1, batch_size=m,
-                                                  learning_rate=1e-9), 0.2, 3) / n_batches
+        step = best_seconds(partial(epoch_net.fit, X, labels, epochs=1, batch_size=m,
+                                    learning_rate=1e-9), 0.2, 3) / n_batches
         counted = wsum_act + bp1 + bp2 + sgd + gath
         for name, seconds, flops in (("weighted sum", wsum, 2 * m * n0 * n1),
                                      ("activation", max(wsum_act - wsum, 0.0), 0),

@@ -129,11 +129,13 @@ import numpy as np
 import fastnn
 imported = time.perf_counter()
 rng = np.random.default_rng(0)
-for sizes, act, out, cost, dtype in [([784, 30, 10], "sigmoid", "sigmoid", "quadratic", "float64"),
-                                     ([784, 64, 64, 10], "relu", "softmax", "log_likelihood", "float32")]:
+for sizes, act, out, cost, dtype in [
+        ([784, 30, 10], "sigmoid", "sigmoid", "quadratic", "float64"),
+        ([784, 64, 64, 10], "relu", "softmax", "log_likelihood", "float32")]:
     X = rng.random((40, sizes[0])).astype(dtype)
     y = rng.integers(0, 10, 40)
-    net = fastnn.Network(sizes, activation=act, output_activation=out, cost=cost, dtype=dtype, seed=0)
+    net = fastnn.Network(sizes, activation=act, output_activation=out, cost=cost, dtype=dtype,
+                         seed=0)
     net.fit(X, y, epochs=1, batch_size=10)
     net.predict(X)
     net.evaluate(X, y)
@@ -217,7 +219,7 @@ def table(rows, ceilings):
     lines = [f"{'case':<44} {'engine':<12} {'samples/s':>11} {'GFLOP/s':>8} {'x NumPy':>8} "
              f"{'x torch':>8} {'% GEMM':>7}"]
     lines.append("-" * len(lines[0]))
-    for key, engines in by_case.items():
+    for engines in by_case.values():
         numpy_rate = best_numpy_rate(engines)
         torch_rate = engines.get("torch", {}).get("samples_per_second")
         for engine, row in engines.items():
@@ -257,7 +259,8 @@ def verdicts(rows, ceilings):
         best = max((e for e in cases.NUMPY_FORMS if e in engines),
                    key=lambda e: engines[e]["samples_per_second"], default=None)
         torch_rate = engines.get("torch", {}).get("samples_per_second")
-        for peer, target, rate in (("numpy", vs_numpy, numpy_rate), ("torch", vs_torch, torch_rate)):
+        for peer, target, rate in (("numpy", vs_numpy, numpy_rate),
+                                   ("torch", vs_torch, torch_rate)):
             if target is None:
                 continue
             label = f"vs {peer}" + (f" ({best})" if peer == "numpy" else "")
@@ -378,8 +381,8 @@ def main(argv=None):
     parser.add_argument("--mnist", default=os.environ.get("FASTNN_DATA", "/work/shared/data/mnist"),
                         help="folder of the real MNIST files for the book's chapter-1 run")
     parser.add_argument("--out", default=str(ROOT / ".benchmarks" / "report"),
-                        help="folder for the JSON and plot (default: .benchmarks/report, untracked; "
-                             "benchmarks/results holds the recorded ones)")
+                        help="folder for the JSON and plot (default: .benchmarks/report, "
+                             "untracked; benchmarks/results holds the recorded ones)")
     args = parser.parse_args(argv)
     rounds = args.rounds or ROUNDS[args.profile]
     engines = ["numba", "numpy", "numpy-lean"] + ([] if args.no_peers else cases.available_peers())
@@ -389,7 +392,8 @@ def main(argv=None):
     out.mkdir(parents=True, exist_ok=True)
 
     report = dict(profile=args.profile, rounds=rounds, started=time.strftime("%Y-%m-%d %H:%M:%S"),
-                  environment=environment(), flop_count="training epoch: (6 x weights - 2 x input-layer weights) x "
+                  environment=environment(),
+                  flop_count="training epoch: (6 x weights - 2 x input-layer weights) x "
                   "samples (forward, BP4, BP2 except into the input layer); predict: 2 x weights "
                   "x samples (biases, activations and updates not counted)")
     log("GEMM ceiling ...")
@@ -467,7 +471,8 @@ def main(argv=None):
         print("Sweeps (samples/s, numba / numpy engine, ReLU softmax float32):")
         for p in report["sweep"]:
             label = f"width {p['width']}, batch {p['batch']}"
-            print(f"  {label:<24} {p['numba']:>11,.0f} {p['numpy']:>11,.0f}  x{p['numba'] / p['numpy']:.2f}")
+            print(f"  {label:<24} {p['numba']:>11,.0f} {p['numpy']:>11,.0f}  "
+                  f"x{p['numba'] / p['numpy']:.2f}")
         if report.get("plot"):
             print(f"  plot: {os.path.relpath(report['plot'], ROOT)}")
     if "compile" in report:
@@ -476,10 +481,12 @@ def main(argv=None):
         for label in ("cold", "cached"):
             v = report["compile"][f"demo_{label}"]
             print(f"  demo {label:<7} numba engine wall {v['numba_wall_seconds']:.1f} s; whole "
-                  f"process wall {v['process_wall_seconds']:.1f} s, cpu {v['process_cpu_seconds']:.1f} s")
+                  f"process wall {v['process_wall_seconds']:.1f} s, "
+                  f"cpu {v['process_cpu_seconds']:.1f} s")
         v = report["compile"]["two_networks_after_demo"]
         print(f"  then a float64 sigmoid and a float32 relu/softmax net: import "
-              f"{v['import_seconds']:.1f} s, first fit+predict+evaluate {v['first_calls_seconds']:.1f} s, "
+              f"{v['import_seconds']:.1f} s, "
+              f"first fit+predict+evaluate {v['first_calls_seconds']:.1f} s, "
               f"cpu {v['process_cpu_seconds']:.1f} s")
     if "graphs" in report:
         print()
@@ -489,7 +496,8 @@ def main(argv=None):
                   f"{row['samples_per_second']:>11,.0f} samples/s  "
                   f"{row['connections_per_second'] / 1e9:6.2f} G connections/s")
         print("\n".join("  " + line for line in graphs.verdicts(report["graphs"])))
-    for key, title in (("batches", "Batch sweep"), ("busy", "Beside a process spinning on the last core")):
+    for key, title in (("batches", "Batch sweep"),
+                       ("busy", "Beside a process spinning on the last core")):
         if key in report:
             ceiling, points = report[key]["ceiling"], report[key]["points"]
             print()

@@ -1,6 +1,6 @@
 """The same calls timed on two revisions of fastnn, side by side in one run.
 
-    python -m benchmarks.revisions                     # 3945774 (before the restructure) vs this tree
+    python -m benchmarks.revisions        # 3945774 (before the restructure) vs this tree
     python -m benchmarks.revisions --base REV --rounds 7 --threads 1
 
 Issue 10 asks that the restructure (subpackages, the structure object, thread-safe

@@ -153,6 +153,7 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="the dense rows only")
     args = parser.parse_args(argv)
     import os
+
     import sklearn
     print(f"fastnn vs scikit-learn {sklearn.__version__}; {args.rounds} interleaved rounds, "
           f"median; load average {os.getloadavg()[0]:.2f}")

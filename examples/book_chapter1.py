@@ -18,6 +18,7 @@ script trains each network once per seed (--seeds) to show the spread.
 import sys
 
 import fastnn
+
 from book_common import load, parser, summary, train_and_report
 
 BOOK = {"[784, 30, 10]": "95.42%", "[784, 100, 10]": "96.59%"}

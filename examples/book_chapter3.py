@@ -16,6 +16,7 @@ n = 50,000 the training-set size, i.e. each step decays w by the factor 1 - eta 
 import sys
 
 import fastnn
+
 from book_common import load, parser, summary, train_and_report
 
 BOOK = {"[784, 100, 10]": "~98%"}

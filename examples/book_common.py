@@ -88,6 +88,7 @@ def summary(results, book):
           "wall time  training  samples/s")
     for r in results:
         print(f"{r['label']:24s} seed {r['seed']:<3d}  {r['final_test']:9.2%}  "
-              f"{r['best_test']:9.2%}  {r['best_validation']:10.2%}  {book.get(r['label'], '-'):7s}  "
+              f"{r['best_test']:9.2%}  {r['best_validation']:10.2%}  "
+              f"{book.get(r['label'], '-'):7s}  "
               f"{r['seconds']:7.1f} s  {r['training_seconds']:6.1f} s  "
               f"{r['samples_per_second']:9,.0f}")

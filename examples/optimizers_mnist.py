@@ -5,7 +5,7 @@ mini-batches of 10, Nielsen's split (50,000 train / 10,000 validation / 10,000 t
 run starts from the same initial weights and visits the samples in the same order (seed 1).
 
     pip install -e .        # once, from the checkout
-    python examples/optimizers_mnist.py                      # data: $FASTNN_DATA or ../shared/data/mnist
+    python examples/optimizers_mnist.py       # data: $FASTNN_DATA or ../shared/data/mnist
     python examples/optimizers_mnist.py --data ~/mnist --epochs 5 --dtype float32
 
 The learning rates are the usual ones for each rule at this batch size: SGD 0.5 (Nielsen's
@@ -52,7 +52,7 @@ def main(argv=None):
     print(f"MNIST: {len(X)} train, {len(X_val)} validation, {len(X_test)} test; "
           f"[784, 100, 10] sigmoid/softmax/log-likelihood, {args.dtype}, batch {args.batch_size}, "
           f"{args.epochs} epochs, seed {args.seed}")
-    for name, kwargs in RUNS:  # compile every rule's loop once, outside the timings
+    for _, kwargs in RUNS:  # compile every rule's loop once, outside the timings
         make_network(args.seed, args.dtype).fit(X[:100], y[:100], epochs=1,
                                                 optimizer=type(kwargs["optimizer"])())
     rows = []
@@ -68,10 +68,12 @@ def main(argv=None):
                      float(np.median(history.samples_per_second))))
         print(f"  {name:9s} test accuracy {test['accuracy']:.4f}  ({seconds:.1f} s)", flush=True)
     print()
-    print("| optimizer | test accuracy | test loss | best val accuracy | wall time (s) | samples/s (median epoch) |")
+    print("| optimizer | test accuracy | test loss | best val accuracy | wall time (s) "
+          "| samples/s (median epoch) |")
     print("|---|---|---|---|---|---|")
-    for name, config, accuracy, loss, val, seconds, speed in rows:
-        print(f"| `{config}` | {accuracy:.4f} | {loss:.4f} | {val:.4f} | {seconds:.1f} | {speed:,.0f} |")
+    for _, config, accuracy, loss, val, seconds, speed in rows:
+        print(f"| `{config}` | {accuracy:.4f} | {loss:.4f} | {val:.4f} | {seconds:.1f} "
+              f"| {speed:,.0f} |")
 
 
 if __name__ == "__main__":

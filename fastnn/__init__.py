@@ -9,19 +9,19 @@ Subpackages, each importing only those before it: ``core`` (what a network is) <
 (how it is computed) <- ``training`` (how it is trained) <- ``io`` (files) <- ``network``
 (the ``Network``) <- ``datasets`` and the integrations ``sklearn``, ``cli``, ``plot``.
 """
+from . import documents  # the documents' networks: fastnn.documents.chain() ...
 from .core.errors import TrainingDiverged
 from .core.graph import Graph, GraphWarning
 from .core.trace import Trace
 from .engine.threads import get_num_threads, set_num_threads
 from .network import Network, load
 from .training import callbacks, optimizers, schedules
+from .training import runners as _runners
 from .training.gradcheck import gradient_check
 from .training.history import History
 from .training.optimizers import SGD, Adagrad, Adam, Momentum, Nesterov, RMSProp
 from .training.restarts import best_of
 from .training.sweep import sweep
-from .training import runners as _runners
-from . import documents  # noqa: E402  (the documents' networks: fastnn.documents.chain() ...)
 
 
 def _dask_runner(client):
@@ -34,8 +34,10 @@ def _dask_runner(client):
 _runners.register("distributed.client.Client", _dask_runner)
 
 __version__ = "0.1.0"
-__all__ = ["Network", "Graph", "GraphWarning", "Trace", "History", "load", "gradient_check", "best_of", "sweep",
+__all__ = ["Network", "Graph", "GraphWarning", "Trace", "History", "load", "gradient_check",
+           "best_of", "sweep",
            "TrainingDiverged",
            "SGD", "Momentum", "Nesterov", "Adagrad", "RMSProp", "Adam",
-           "optimizers", "schedules", "callbacks", "documents", "set_num_threads", "get_num_threads",
+           "optimizers", "schedules", "callbacks", "documents", "set_num_threads",
+           "get_num_threads",
            "__version__"]

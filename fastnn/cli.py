@@ -98,7 +98,8 @@ def build_parser():
         description="Feed-forward neural networks trained by backpropagation "
                     "(textbook loops compiled with numba).",
         epilog="Run 'fastnn COMMAND --help' for the options of a command. Quick start:\n"
-               "  fastnn train                      # trains on the MNIST sample shipped with fastnn\n"
+               "  fastnn train                      "
+               "# trains on the MNIST sample shipped with fastnn\n"
                "  fastnn train mnist --data DIR     # the full MNIST files in DIR",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"fastnn {_version()}")
@@ -118,7 +119,8 @@ def build_parser():
         epilog=f"data sets:\n{datasets}\n\ndefaults per data set (any option overrides them):\n"
                f"{defaults}\n\n"
                "MNIST and Fashion-MNIST are read from the four standard files\n"
-               "(train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz,\n"
+               "(train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, "
+               "t10k-images-idx3-ubyte.gz,\n"
                "t10k-labels-idx1-ubyte.gz) in --data or $FASTNN_DATA; nothing is downloaded.\n\n"
                "examples:\n"
                "  fastnn train\n"
@@ -130,7 +132,8 @@ def build_parser():
                        metavar="DATASET", help="one of: " + ", ".join(DATASETS) +
                        " (default: mnist-sample)")
     train.add_argument("--data", metavar="DIR",
-                       help="folder holding the MNIST / Fashion-MNIST files (default: $FASTNN_DATA)")
+                       help="folder holding the MNIST / Fashion-MNIST files "
+                            "(default: $FASTNN_DATA)")
     shape = train.add_argument_group("network")
     shape.add_argument("--hidden", type=_positive_int, nargs="+", metavar="N",
                        help="hidden layer sizes, e.g. --hidden 100 or --hidden 64 32 "
@@ -402,7 +405,8 @@ def run_train(args, out):
         from .plot import training_curves
         training_curves(history, args.plot, validation_label=curve_name,
                         title=f"{args.dataset}: {list(sizes)}, {options['activation']}, "
-                              f"{options['cost']}, {args.optimizer} lr={options['learning_rate']:g}")
+                              f"{options['cost']}, {args.optimizer} "
+                              f"lr={options['learning_rate']:g}")
         saved.append(f"training curves saved to {args.plot}")
 
     test = net.evaluate(X_test, y_test)
@@ -554,8 +558,8 @@ def _exit_on_interrupt_before_first_epoch(net):
                 return
             opt = net.optimizer
             if signal.SIGINT in data and (opt is None or opt.epochs <= start):
-                print(f"\nfastnn train: interrupted before the first epoch ended (while "
-                      f"compiling); nothing was saved", file=sys.stderr, flush=True)
+                print("\nfastnn train: interrupted before the first epoch ended (while "
+                      "compiling); nothing was saved", file=sys.stderr, flush=True)
                 os._exit(130)
 
     watcher = threading.Thread(target=watch, name="fastnn-interrupt", daemon=True)

@@ -34,7 +34,8 @@ def main(argv=None):
     data = load_mnist_sample()
     (X, _), (X_test, _) = data
     print(f"MNIST sample shipped with fastnn: {len(X)} training and {len(X_test)} test digits")
-    print(f"[784, 30, 10] sigmoid, quadratic cost, mini-batch 10, eta 3.0, {args.epochs} epochs, float64\n")
+    print(f"[784, 30, 10] sigmoid, quadratic cost, mini-batch 10, eta 3.0, {args.epochs} epochs, "
+          f"float64\n")
     results = {engine: run(engine, args.epochs, data) for engine in ("numpy", "numba")}
     print(f"{'engine':<8}{'test accuracy':>15}{'samples/s':>14}{'train s':>10}{'wall s':>9}")
     for engine, r in results.items():

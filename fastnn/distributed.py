@@ -191,7 +191,8 @@ def _chunk_best(results, greater_is_better):
     for k, r in enumerate(results):
         if isinstance(r, _Failure) or r[1] is None or not np.isfinite(r[1]):
             continue
-        if best is None or (r[1] > results[best][1] if greater_is_better else r[1] < results[best][1]):
+        if best is None or (r[1] > results[best][1] if greater_is_better
+                            else r[1] < results[best][1]):
             best = k
     return best
 
@@ -241,7 +242,8 @@ class DaskRunner:
         if chunk_size is not None and (isinstance(chunk_size, bool)
                                        or not isinstance(chunk_size, int) or chunk_size < 1):
             raise ValueError(f"chunk_size must be a positive integer or None, got {chunk_size!r}")
-        if isinstance(numba_threads, bool) or not isinstance(numba_threads, int) or numba_threads < 1:
+        if (isinstance(numba_threads, bool) or not isinstance(numba_threads, int)
+                or numba_threads < 1):
             raise ValueError(f"numba_threads must be a positive integer, got {numba_threads!r}")
         _check_open(client)
         self.client = client
@@ -271,7 +273,8 @@ class DaskRunner:
             except Exception as error:  # noqa: BLE001 - a lost worker, in one of many forms
                 _check_open(self.client)
                 if attempt == REGISTER_ATTEMPTS - 1:
-                    warnings.warn(f"fastnn: the workers' warm-up (worker plugin {self.plugin.name!r}) "
+                    warnings.warn(f"fastnn: the workers' warm-up "
+                                  f"(worker plugin {self.plugin.name!r}) "
                                   f"could not be registered ({type(error).__name__}: {error}); "
                                   f"going on without it: each task loads or compiles the "
                                   f"kernels it runs", RuntimeWarning, stacklevel=4)
@@ -291,7 +294,8 @@ class DaskRunner:
         # a task the scheduler holds is recomputed (see the module docstring: faults)
         shipped = self.client.submit(_identity, train_chunk, key=f"fastnn-job-{run}", pure=False)
         futures = [self.client.submit(_train_chunk, shipped, list(chunk), greater_is_better,
-                                      self.numba_threads, key=f"fastnn-restarts-{run}-{c}", pure=False)
+                                      self.numba_threads, key=f"fastnn-restarts-{run}-{c}",
+                                      pure=False)
                    for c, chunk in enumerate(chunk_sizes(n, self.n_threads(), self.chunk_size))]
         try:
             pairs = [pair for chunk in self.client.gather(futures) for pair in chunk]

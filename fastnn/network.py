@@ -24,7 +24,6 @@ import numpy as np
 from .core import costs, validation
 from .core.graph import as_graph, pruned
 from .core.structure import INITS, Layered, Topology
-from .core.structure import from_config as structure_from_config
 from .engine import ENGINE_NAMES, make_engine, rules
 from .io import model_file
 from .training.fit import fit as _fit
@@ -49,7 +48,8 @@ class Network:
         :math:`(a - y)^2`, so its gradients are half of that cost's), "cross_entropy"
         (sigmoid outputs) or "log_likelihood" (softmax outputs); see ``fastnn.core.costs``.
     init : str
-        "scaled_normal", "normal", "he", "xavier" or "zeros" (see ``fastnn.core.structure.Layered.initialise``).
+        "scaled_normal", "normal", "he", "xavier" or "zeros"
+        (see ``fastnn.core.structure.Layered.initialise``).
     dtype : str
         "float32" or "float64": every parameter and every computation stays in it.
     seed : int or None
@@ -161,7 +161,8 @@ class Network:
 
     @property
     def activation(self):
-        """Hidden-layer activation (layered networks; a graph's is ``topology.neuron_activations``)."""
+        """Hidden-layer activation (layered networks; a graph's is
+        ``topology.neuron_activations``)."""
         return self._layered("activation").activation
 
     @property
@@ -269,7 +270,8 @@ class Network:
             :math:`J + \\frac{\\lambda}{2n}\\sum w^2`, n the number of training samples; biases
             are not decayed.
         l1 : float
-            L1 penalty :math:`\\lambda_1`: adds :math:`\\frac{\\lambda_1}{n}\\sum |w|` (weights only).
+            L1 penalty :math:`\\lambda_1`: adds :math:`\\frac{\\lambda_1}{n}\\sum |w|`
+            (weights only).
         validation_data : (X_val, y_val) or None
             Evaluated after every epoch: ``History.val_loss`` and ``val_accuracy``.
         validation_fraction : float in (0, 1) or None
@@ -577,7 +579,8 @@ def _restore_training(net, record, v, s, path):
             continue  # an optimizer that never stepped: zero state
         if stored.shape != array.shape or stored.dtype != array.dtype:
             raise ValueError(f"{path!r}: optimizer state of shape {stored.shape} and dtype "
-                             f"{stored.dtype} does not fit a {spec['name']} optimizer of this network")
+                             f"{stored.dtype} does not fit a {spec['name']} optimizer of this "
+                             f"network")
         array[...] = stored
     opt.iterations, opt.epochs = int(spec["iterations"]), int(spec["epochs"])
     net.optimizer = opt

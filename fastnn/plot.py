@@ -230,7 +230,8 @@ def graph(net, path=None, *, title=None, labels=None, max_edges=20000, trace=Non
     if numbers is not None:
         default += f"; one example: C_x = {numbers['cost']:.4g}"
         if labelled < len(shown):
-            default += f"\n(w, \u2202C/\u2202w written on the {labelled} edges of largest |\u2202C/\u2202w|)"
+            default += (f"\n(w, \u2202C/\u2202w written on the {labelled} edges of largest "
+                        f"|\u2202C/\u2202w|)")
     ax.set_title(title or default)
     fig.tight_layout()
     if path is not None:
@@ -290,7 +291,8 @@ def _write_trace(ax, g, position, shown, numbers, edge_labels, inches):
         return (x0, y - h / 2, x0 + w, y + h / 2)
 
     def covered(a, b):
-        return max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+        width = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+        return width * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
 
     taken = []
     for i in list(g.neurons) + list(g.bias_neurons):

@@ -14,7 +14,6 @@ import numpy as np
 import pytest
 
 import fastnn
-from fastnn.engine import fast_drivers
 
 PACKAGE = Path(fastnn.__file__).resolve().parent
 
@@ -194,7 +193,10 @@ def pins_here():
     return record_pins.old_code_hashes(pins["revision"], PIN_CONFIGS)
 
 
-@pytest.mark.parametrize("key", sorted(next(iter(json.loads(PINS.read_text())["machines"].values()))))
+PIN_KEYS = sorted(next(iter(json.loads(PINS.read_text())["machines"].values())))
+
+
+@pytest.mark.parametrize("key", PIN_KEYS)
 def test_trained_weights_bit_identical_to_before_the_restructure(key, pins_here):
     index, engine, dtype = key.split("-", 1)[0], *key.split("-", 1)[1].rsplit("-", 1)
     theta = _trained_theta(int(index), engine, dtype)
@@ -296,18 +298,41 @@ def test_copies_have_their_own_views_and_train_on_alike(engine, how):
 
 # --- no surprise recompiles -------------------------------------------------------------------
 
-def _signature_count():
-    return sum(len(f.signatures) for f in (fast_drivers.predict, fast_drivers.evaluate,
-                                           fast_drivers.gradients, fast_drivers.train_epoch))
+@pytest.fixture
+def called_drivers(monkeypatch):
+    """The compiled entry points the numba engine calls, recorded as it calls them: every call
+    from the engine into compiled code goes through ``numba_engine._call``."""
+    from fastnn.engine import numba_engine
+    called, call = {}, numba_engine._call
+
+    def spy(driver, *args):
+        called[id(driver)] = driver
+        return call(driver, *args)
+
+    monkeypatch.setattr(numba_engine, "_call", spy)
+    return called
 
 
-def test_read_only_and_memory_mapped_inputs_run_the_compiled_kernels(tmp_path):
+def _signatures(functions):
+    """{function: its compiled signatures}, for the functions compiled so far."""
+    return {f"{f.py_func.__module__}.{f.py_func.__name__}": set(map(str, f.signatures))
+            for f in functions if f.signatures}
+
+
+def test_read_only_and_memory_mapped_inputs_run_the_compiled_kernels(tmp_path, called_drivers):
+    """Whatever the layout, byte order or writability of the inputs, fit, predict, evaluate
+    and gradients run the code the first fit compiled: no compiled function fastnn calls
+    gains a signature (a new one is a whole compilation, seconds, for every user)."""
     rng = np.random.default_rng(1)
     X, y = rng.standard_normal((64, 6)), rng.integers(0, 2, 64)
     net = fastnn.Network([6, 5, 2], seed=0)
-    net.fit(X, y)
+    for optimizer in ("sgd", "momentum"):  # the two training drivers: plain SGD, any rule
+        net.fit(X, y, optimizer=optimizer)
     expected = (net.predict(X), net.evaluate(X, y), net.gradients(X, y))
-    before = _signature_count()
+    drivers = list(called_drivers.values())
+    names = {f.py_func.__name__ for f in drivers}
+    assert {"train_epoch_sgd", "train_epoch_rule", "predict", "evaluate", "gradients"} <= names
+    before, everything = _signatures(drivers), _signatures(_compiled_functions())
     np.save(tmp_path / "X.npy", X)
     mapped = np.load(tmp_path / "X.npy", mmap_mode="r")
     frozen = X.copy()
@@ -323,8 +348,11 @@ def test_read_only_and_memory_mapped_inputs_run_the_compiled_kernels(tmp_path):
         for g, want in zip(sum(net.gradients(flavour, y_frozen), []), sum(expected[2], [])):
             np.testing.assert_array_equal(g, want)
     for flavour in flavours:
-        net.fit(flavour, y_frozen, epochs=1)
-    assert _signature_count() == before
+        for optimizer in ("sgd", "momentum"):
+            net.fit(flavour, y_frozen, epochs=1, optimizer=optimizer)
+    assert set(called_drivers.values()) == set(drivers)  # the same entry points, nothing else
+    assert _signatures(drivers) == before
+    assert _signatures(_compiled_functions()) == everything  # nor any function they call
 
 
 def _compiled_functions():

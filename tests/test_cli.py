@@ -59,12 +59,22 @@ def test_train_xor_quietly(capsys):
     assert err == ""
 
 
-@pytest.mark.skipif(not SHARED_MNIST.is_dir(), reason="../shared/data/mnist not present")
-def test_train_real_mnist_one_small_epoch(capsys):
-    status, out, err = run(capsys, "train", "mnist", "--data", str(SHARED_MNIST), "--hidden",
-                           "10", "--epochs", "1", "--validation-size", "55000", "--no-progress")
-    assert status == 0, err
-    assert "5,000 training, validation 55,000, 10,000 test" in out
+SAMPLE_MNIST = Path(fastnn.__file__).resolve().parent / "data" / "mnist-sample"
+"""The MNIST sample shipped with fastnn: MNIST's file names, so a ``--data`` folder too."""
+
+
+def test_train_mnist_from_a_data_folder_one_small_epoch(capsys):
+    """The shipped sample's folder (it holds MNIST's files: 5,000 and 1,000 digits), and real
+    MNIST from ../shared/data too when it is there."""
+    folders = [(SAMPLE_MNIST, "4500", "500 training, validation 4,500, 1,000 test")]
+    if SHARED_MNIST.is_dir():
+        folders.append((SHARED_MNIST, "55000", "5,000 training, validation 55,000, 10,000 test"))
+    for folder, validation, expected in folders:
+        status, out, err = run(capsys, "train", "mnist", "--data", str(folder), "--hidden",
+                               "10", "--epochs", "1", "--validation-size", validation,
+                               "--no-progress")
+        assert status == 0, err
+        assert expected in out
 
 
 def test_plot_option_writes_png(capsys, tmp_path):

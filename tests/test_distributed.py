@@ -74,7 +74,8 @@ def assert_same(a, b):
 
 
 def test_import_fastnn_never_imports_dask():
-    code = "import sys, fastnn; print(sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed')))"
+    code = ("import sys, fastnn; print(sorted(m for m in sys.modules "
+            "if m.split('.')[0] in ('dask', 'distributed')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 
@@ -93,8 +94,8 @@ def test_a_client_gives_the_local_result_bit_for_bit(client, threaded_client):
     assert_same(on_dask, local)
     # whatever the chunking: one restart per task, uneven chunks, everything in one task
     for size in (1, 5, 12):
-        assert_same(fastnn.best_of(12, make, XOR_X, XOR_Y, client=fd.DaskRunner(client, chunk_size=size),
-                                   **KWARGS), local)
+        runner = fd.DaskRunner(client, chunk_size=size)
+        assert_same(fastnn.best_of(12, make, XOR_X, XOR_Y, client=runner, **KWARGS), local)
     # and whatever the workers: one in-process worker with two threads
     assert_same(fastnn.best_of(12, make, XOR_X, XOR_Y, client=threaded_client, **KWARGS), local)
     assert len(set(local.scores)) > 1  # the restarts differ
@@ -177,7 +178,8 @@ def test_a_worker_killed_mid_run_costs_nothing(client):
     while victim is None and time.monotonic() < deadline:
         processing = client.processing()
         done = sum(1 for k in client.who_has() if "fastnn-restarts" in str(k))
-        busy = [w for w, keys in processing.items() if any("fastnn-restarts" in str(k) for k in keys)]
+        busy = [w for w, keys in processing.items()
+                if any("fastnn-restarts" in str(k) for k in keys)]
         if done >= 2 and busy:
             victim = busy[0]
         time.sleep(0.02)

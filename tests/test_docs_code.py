@@ -7,7 +7,6 @@ skipped; the reason is required and is shown on the page's source. Numbers a pag
 checked by ``assert`` lines in its blocks; figures that depend on the CPU say so in the text
 and are not asserted.
 """
-import os
 import re
 import textwrap
 from pathlib import Path
@@ -118,7 +117,8 @@ def test_the_parser_finds_marks_and_runs_blocks(tmp_path):
         """))
     blocks = code_blocks(page.read_text())
     assert [(b[0], b[1], b[3]) for b in blocks] == [
-        (2, "python", None), (6, "python", "needs a cluster"), (10, "python", None), (14, "bash", None)]
+        (2, "python", None), (6, "python", "needs a cluster"), (10, "python", None),
+        (14, "bash", None)]
     namespace = {}
     assert run_page(page, namespace) == (2, 1)
     assert namespace["x"] == 3

@@ -2,9 +2,11 @@
 import numba
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import fastnn
+
 from conftest import KERNEL_FORMS, OUTPUT_PAIRS, make_pair, random_problem
 
 
@@ -28,7 +30,8 @@ def test_three_epochs_same_trajectory_float64(kernels, rng):
 @settings(max_examples=3, deadline=None)
 @given(data=st.data())
 def test_engines_agree_on_random_networks(kernels, dtype, cost, output, data):
-    hidden = data.draw(st.sampled_from(["sigmoid", "tanh", "relu", "leaky_relu", "arctan", "identity"]))
+    hidden = data.draw(st.sampled_from(["sigmoid", "tanh", "relu", "leaky_relu", "arctan",
+                                        "identity"]))
     sizes = data.draw(st.lists(st.integers(1, 24), min_size=2, max_size=5))
     sizes[-1] = max(sizes[-1], 2) if output == "softmax" else sizes[-1]
     n = data.draw(st.integers(1, 40))

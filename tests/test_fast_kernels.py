@@ -5,15 +5,17 @@ import re
 import numba
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import fastnn
-from conftest import make_pair, random_problem
 from fastnn.core import activations
-from fastnn.engine import fast_drivers, kernels, rules
-from fastnn.training import optimizers
 from fastnn.core._numba import JIT
+from fastnn.engine import fast_drivers, kernels, rules
 from fastnn.engine import fast_kernels as fk
+from fastnn.training import optimizers
+
+from conftest import make_pair, random_problem
 
 DTYPES = [np.float32, np.float64]
 TOLERANCE = {np.float32: dict(rtol=1e-4, atol=1e-4), np.float64: dict(rtol=1e-11, atol=1e-11)}
@@ -140,7 +142,8 @@ def test_sgd_then_weighted_sum_equals_the_two_in_turn(dtype, driver, m, m_next, 
 def test_float32_tile_kernels_stay_float32():
     """No float64 arithmetic in the float32 specialisations
     of the hot kernels: each is recompiled without the cache (cached code carries no IR)."""
-    M, V, i, f, d = numba.float32[:, ::1], numba.float32[::1], numba.int64, numba.float32, numba.float64
+    M, V = numba.float32[:, ::1], numba.float32[::1]
+    i, f, d = numba.int64, numba.float32, numba.float64
     four = numba.types.UniTuple(f, 4)
     signatures = {
         fk.dot_2x4: (M, i, M, i), fk.dot_1x4: (M, i, M, i), fk.dot_1x1: (M, i, M, i),
@@ -192,7 +195,7 @@ def test_fast_engine_matches_numpy_engine(dtype, parallel_work, rng):
             optimizer = optimizers.get(name, 0.05).bind(net.n_parameters, net.dtype)
             update = optimizer.update(0.05, net.topology.penalised_mask(), l2=0.01, l1=0.002)
             Xc, Yc, mode = net._data(X, Y)
-            for epoch in range(2):
+            for _ in range(2):  # two epochs
                 net._engine.train_epoch(net._theta, Xc, Yc, np.arange(len(Xc))[::-1], 7, update,
                                         mode)
         for p_loop, p_ref in zip(loop.weights + loop.biases, ref.weights + ref.biases):
@@ -302,6 +305,6 @@ def test_second_input_buffer_only_for_training(rng):
     net.predict(X)
     net.evaluate(X, y)
     assert all(work.x_next.size == 0 for work in net._engine._buffers().workspaces.values())
-    net.fit(X, y, epochs=1, batch_size=40)   # same capacity as predict's chunk: rebuilt for training
+    net.fit(X, y, epochs=1, batch_size=40)  # predict's chunk's capacity: rebuilt for training
     assert net._engine._buffers().workspaces[40].x_next.shape == (40, 7)
     np.testing.assert_array_equal(net.predict(X), net.predict(X))

@@ -222,6 +222,7 @@ class Counting:
 
 def test_population_memory_estimate_is_within_2x_of_the_measured(monkeypatch):
     import tracemalloc
+
     from fastnn.training import memory
     X, y = problem(n=100, n_inputs=20)
     kwargs = dict(epochs=3, batch_size=10, learning_rate=0.1, optimizer="adam")

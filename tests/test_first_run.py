@@ -3,14 +3,21 @@
 Nothing here compiles from an empty cache (that is minutes of CPU on the shared machine; the
 benchmark report's cold-start section measures it in a fresh process): the announcement is
 tested on small functions compiled just for this test, and ``fastnn compile`` on the cache
-the rest of the suite fills.
+the rest of the suite fills (what it compiles, the suite would compile anyway).
 """
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 from numba import njit
 
 from fastnn import cli
 from fastnn.core._numba import will_compile
 from fastnn.engine import fast_drivers, graph_kernels, lanes, numba_engine, population
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_will_compile_knows_compiled_from_not_compiled():
@@ -47,14 +54,39 @@ def test_no_line_when_nothing_compiles(capsys):
     assert capsys.readouterr().err == ""
 
 
-def test_fastnn_compile_compiles_every_entry_point_the_engine_uses(capsys):
-    status = cli.main(["compile", "--dtype", "float64"])
+ENTRY_POINTS = (fast_drivers.train_epoch_sgd, fast_drivers.train_epoch_rule, fast_drivers.predict,
+                fast_drivers.evaluate, fast_drivers.gradients, population.train_population_sgd,
+                population.train_population, lanes.train_lanes, graph_kernels.train_epoch,
+                graph_kernels.predict, graph_kernels.evaluate, graph_kernels.gradients)
+
+AFTER_COMPILE = """
+import numba, sys
+from fastnn import precompile
+for dtype in ("float64", "float32"):
+    precompile.compile_dtype(dtype)
+compiled = set()
+for name, module in list(sys.modules.items()):
+    if name.split(".")[0] == "fastnn":
+        for value in vars(module).values():
+            if isinstance(value, numba.core.registry.CPUDispatcher) and value.stats.cache_misses:
+                compiled.add(f"{value.py_func.__module__}.{value.py_func.__name__}")
+print(sorted(compiled))
+"""
+
+
+def test_fastnn_compile_both_dtypes_leaves_nothing_for_the_next_process_to_compile(capsys):
+    """``fastnn compile --dtype both`` (two worker processes, then a pass in this one): every
+    engine entry point of both dtypes is compiled here, and a new process that runs every one
+    of them - as a user's first run would - loads them all from numba's cache: it compiles
+    nothing and says nothing about compiling."""
+    status = cli.main(["compile", "--dtype", "both"])
     out = capsys.readouterr().out
     assert status == 0
-    assert "compiled the numba engine for float64" in out
-    for driver in (fast_drivers.train_epoch_sgd, fast_drivers.train_epoch_rule,
-                   fast_drivers.predict, fast_drivers.evaluate, fast_drivers.gradients,
-                   population.train_population_sgd, population.train_population, lanes.train_lanes,
-                   graph_kernels.train_epoch, graph_kernels.predict, graph_kernels.evaluate,
-                   graph_kernels.gradients):
-        assert any(str(sig[0].dtype) == "float64" for sig in driver.signatures), driver.__name__
+    assert "compiled the numba engine for float64, float32 in" in out
+    for driver in ENTRY_POINTS:
+        dtypes = {str(sig[0].dtype) for sig in driver.signatures}
+        assert {"float64", "float32"} <= dtypes, driver.__name__
+    after = subprocess.run([sys.executable, "-c", AFTER_COMPILE], capture_output=True, text=True,
+                           check=True, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert after.stdout.strip() == "[]"
+    assert "compiling" not in after.stderr, after.stderr

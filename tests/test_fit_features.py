@@ -12,6 +12,7 @@ from fastnn.core import activations, costs
 from fastnn.engine import kernels, rules
 from fastnn.training import fit as training
 from fastnn.training import schedules
+
 from conftest import random_problem
 
 
@@ -34,7 +35,8 @@ def test_schedules_recorded_in_history(data):
         schedules.ExponentialDecay(0.5): [0.4, 0.2, 0.1, 0.05, 0.025],
         schedules.InverseTimeDecay(1.0): [0.4, 0.2, 0.4 / 3, 0.1, 0.08],
         schedules.Cosine(period=4, min_rate=0.1):  # 0.1 + 0.3 (1 + cos(pi min(t, 4) / 4)) / 2
-            [0.4, 0.1 + 0.15 * (1 + np.cos(np.pi / 4)), 0.25, 0.1 + 0.15 * (1 + np.cos(3 * np.pi / 4)), 0.1],
+            [0.4, 0.1 + 0.15 * (1 + np.cos(np.pi / 4)), 0.25,
+             0.1 + 0.15 * (1 + np.cos(3 * np.pi / 4)), 0.1],
         "constant": [0.4] * 5,
         (lambda t, base: base / (t + 1)): [0.4, 0.2, 0.4 / 3, 0.1, 0.08],
     }
@@ -121,7 +123,9 @@ def test_l2_shrinks_the_weights(data):
     plain, decayed = small_net(), small_net()
     plain.fit(X, y, epochs=20, learning_rate=0.5)
     decayed.fit(X, y, epochs=20, learning_rate=0.5, l2=5.0)
-    norm = lambda net: sum((w ** 2).sum() for w in net.weights)
+    def norm(net):
+        return sum((w ** 2).sum() for w in net.weights)
+
     assert norm(decayed) < 0.8 * norm(plain)
 
 
@@ -140,7 +144,9 @@ def test_validation_data_is_evaluated_every_epoch(data):
 def test_validation_fraction_is_deterministic_by_seed(data):
     X, y = data
     Y = np.eye(3)[y]
-    split = lambda seed: training.validation_split(small_net(seed=seed), X, Y, 0.25)[2]
+    def split(seed):
+        return training.validation_split(small_net(seed=seed), X, Y, 0.25)[2]
+
     np.testing.assert_array_equal(split(5), split(5))
     assert not np.array_equal(split(5), split(6))
     assert len(split(5)) == 15
@@ -150,7 +156,8 @@ def test_validation_fraction_is_deterministic_by_seed(data):
     assert h_a.val_loss == h_b.val_loss
     # a second fit of the same network splits alike (the split does not use the shuffling stream)
     X_train, Y_train, X_val, Y_val = training.validation_split(a, X, Y, 0.25)
-    assert a.fit(X, y, epochs=1, validation_fraction=0.25).val_loss[0] == a.evaluate(X_val, Y_val)["loss"]
+    history = a.fit(X, y, epochs=1, validation_fraction=0.25)
+    assert history.val_loss[0] == a.evaluate(X_val, Y_val)["loss"]
 
 
 def test_early_stopping_restores_the_best_weights(data):
@@ -226,9 +233,13 @@ def test_progress_bar_changes_nothing_but_the_screen(engine, data, monkeypatch):
 @pytest.mark.parametrize("engine", ["numba", "numpy"])
 def test_divergence_raises_and_keeps_the_last_finite_parameters(engine, rng):
     X, Y = rng.standard_normal((40, 3)) * 10, rng.standard_normal((40, 2)) * 10
-    make = lambda: fastnn.Network([3, 8, 2], activation="relu", output_activation="identity",
-                                  seed=2, engine=engine)
-    explode = lambda t, base: base if t < 2 else 1e6  # epoch 3 blows up
+    def make():
+        return fastnn.Network([3, 8, 2], activation="relu", output_activation="identity",
+                              seed=2, engine=engine)
+
+    def explode(t, base):
+        return base if t < 2 else 1e6  # epoch 3 blows up
+
     net, twin = make(), make()
     twin.fit(X, Y, epochs=2, learning_rate=1e-4, optimizer="momentum")
     with warnings.catch_warnings():
@@ -236,7 +247,8 @@ def test_divergence_raises_and_keeps_the_last_finite_parameters(engine, rng):
         with pytest.raises(fastnn.TrainingDiverged, match="epoch 3.*smaller learning rate") as info:
             net.fit(X, Y, epochs=5, learning_rate=1e-4, optimizer="momentum", schedule=explode)
     assert isinstance(info.value, FloatingPointError)
-    assert info.value.epoch == 3 and info.value.learning_rate == 1e6 and len(info.value.history) == 2
+    assert info.value.epoch == 3 and info.value.learning_rate == 1e6
+    assert len(info.value.history) == 2
     np.testing.assert_array_equal(net._theta, twin._theta)
     np.testing.assert_array_equal(net.optimizer.state["velocity"], twin.optimizer.state["velocity"])
     assert net.optimizer.iterations == twin.optimizer.iterations
@@ -262,7 +274,8 @@ def test_softmax_sigmoid_and_log_costs_do_not_overflow():
 
 @pytest.mark.parametrize("engine", ["numba", "numpy"])
 @pytest.mark.parametrize("optimizer", ["momentum", "adam"])
-def test_five_plus_five_epochs_equal_ten_also_through_save_and_load(engine, optimizer, data, tmp_path):
+def test_five_plus_five_epochs_equal_ten_also_through_save_and_load(engine, optimizer, data,
+                                                                    tmp_path):
     X, y = data
     kwargs = dict(optimizer=optimizer, learning_rate=0.05, schedule="exponential", l2=0.5,
                   batch_size=7)

@@ -6,6 +6,7 @@ import pytest
 
 import fastnn
 from fastnn.core import activations
+
 from conftest import OUTPUT_PAIRS, random_problem, use_kernels
 
 
@@ -71,7 +72,9 @@ def test_hand_worked_network():
     ∂C/∂w3 = a2·δ3, ∂C/∂b3 = δ3, ∂C/∂w2 = x·δ2, ∂C/∂b2 = δ2   (BP3, BP4)
     """
     x, y, w2, b2, w3, b3 = 0.5, 1.0, 0.3, -0.1, -0.7, 0.2
-    sigma = lambda s: 1 / (1 + np.exp(-s))
+    def sigma(s):
+        return 1 / (1 + np.exp(-s))
+
     a2 = sigma(w2 * x + b2)
     a3 = sigma(w3 * a2 + b3)
     d3 = (a3 - y) * a3 * (1 - a3)

@@ -117,7 +117,7 @@ def test_views_are_the_edge_and_bias_vectors_users_assign():
     net.biases = np.array([0.0, 2.0])
     np.testing.assert_allclose(net.predict(X), 1 / (1 + np.exp(-2.0)))
     with pytest.raises(AttributeError, match="layered networks only.*graph"):
-        net.sizes
+        _ = net.sizes
 
 
 # --- the same mathematics as the layered network ------------------------------------------
@@ -173,7 +173,8 @@ def test_gradient_check_softmax_and_mixed_outputs(rng):
     net = fastnn.Network(soft, cost="log_likelihood", seed=0)
     X, labels = rng.standard_normal((8, 3)), rng.integers(0, 3, 8)
     assert fastnn.gradient_check(net, X, labels) < 1e-6
-    mixed = Graph(g.edges, g.inputs, g.outputs, activations=dict(zip(g.outputs, ["sigmoid", "identity", "tanh"])))
+    mixed = Graph(g.edges, g.inputs, g.outputs,
+                  activations=dict(zip(g.outputs, ["sigmoid", "identity", "tanh"])))
     assert mixed.output_activation == "mixed"
     for engine in ("numba", "numpy"):
         net = fastnn.Network(mixed, seed=1, engine=engine)
@@ -223,7 +224,8 @@ def mixed_graph(rng, output):
     H, H2 = [next(ids) for _ in range(n_h)], [next(ids) for _ in range(n_h2)]
     sparse, outputs = [next(ids) for _ in range(n_sparse)], [next(ids) for _ in range(n_out)]
     edges = [(i, j) for j in H for i in inputs]
-    edges += [(i, j) for j in sparse for i in sorted(rng.choice(inputs, int(rng.integers(1, n_in + 1)), replace=False))]
+    edges += [(i, j) for j in sparse
+              for i in sorted(rng.choice(inputs, int(rng.integers(1, n_in + 1)), replace=False))]
     edges += [(i, j) for j in H2 for i in H]
     edges += [(i, j) for j in outputs[:4] for i in H2]
     edges += [(i, j) for j in outputs[4:] for i in H2 + sparse + [inputs[-1]]]
@@ -346,13 +348,24 @@ def test_prune_drops_the_smallest_weights_and_keeps_the_function(rng, layered):
 
 
 def test_graph_network_trains_with_validation_early_stopping_and_l1(rng):
+    """Random labels: the validation loss soon stops falling, training stops ``patience``
+    epochs after its lowest point and the network is given back the weights it had there."""
     g = Graph.sparse([8, 12, 3], 0.5, seed=0)
     X, labels = rng.standard_normal((60, 8)), rng.integers(0, 3, 60)
+    X_val, labels_val = rng.standard_normal((30, 8)), rng.integers(0, 3, 30)
     net = fastnn.Network(g, cost="quadratic", seed=0)
     history = net.fit(X, labels, epochs=30, batch_size=5, learning_rate=0.5, schedule="cosine",
-                      l1=0.1, early_stopping=True, patience=2)
-    assert history.stopped_epoch is None or history.best_epoch <= history.stopped_epoch
-    assert "penalty" in net.evaluate(X, labels)
+                      l1=0.1, validation_data=(X_val, labels_val), early_stopping=True,
+                      patience=2)
+    assert history.stopped_epoch is not None and history.stopped_epoch < 30
+    best = history.epoch.index(history.best_epoch)
+    assert history.val_loss[best] == min(history.val_loss)
+    assert history.val_loss.index(min(history.val_loss)) == best  # the first lowest
+    assert history.stopped_epoch == history.best_epoch + 2
+    assert len(history.epoch) == best + 3
+    scores = net.evaluate(X_val, labels_val)
+    assert scores["loss"] == pytest.approx(history.val_loss[best], rel=1e-12)
+    assert scores["penalty"] > 0
     with pytest.raises(fastnn.TrainingDiverged):
         fastnn.Network(Graph.sparse([8, 12, 1], 0.5, seed=0, activation="identity"),
                        seed=0).fit(X * 1e3, X[:, 0] * 1e3, epochs=3, learning_rate=10.0)

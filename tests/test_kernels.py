@@ -2,7 +2,8 @@
 import numba
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fastnn.core import activations, costs
 from fastnn.engine import kernels, rules
@@ -72,7 +73,8 @@ def test_sigmoid_and_log_costs_do_not_overflow():
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("cost,output", [(c, o) for c in costs.CODES for o in activations.OUTPUT_NAMES
+@pytest.mark.parametrize("cost,output", [(c, o) for c in costs.CODES
+                                         for o in activations.OUTPUT_NAMES
                                          if costs.REQUIRED_OUTPUT.get(c, o) == o])
 @settings(max_examples=10, deadline=None)
 @given(m=small, n=st.integers(1, 12), seed=seeds)

@@ -36,7 +36,8 @@ def test_governor_comes_back_to_the_parallel_plan_when_it_is_faster_again():
         p = g.choose()
         g.record(p, 100, 0.010 if p else 0.001)
     assert g.best is False
-    for n in range(2000):  # the load has gone: parallel twice as fast as serial
+    for n in range(2000):  # noqa: B007 (n is read after the loop)
+        # the load has gone: parallel twice as fast as serial
         p = g.choose()
         g.record(p, 100, 0.0005 if p else 0.001)
         if g.best:

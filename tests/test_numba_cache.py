@@ -5,12 +5,64 @@ from fastnn.core import _numba
 from fastnn.engine import drivers, kernels
 
 
+def _fastnn_dispatchers():
+    """Every numba dispatcher defined in a fastnn module, found by importing every module of
+    the package (those whose optional extra is missing are left out)."""
+    import importlib
+    import pkgutil
+
+    import numba
+
+    import fastnn
+    found = set()
+    for info in pkgutil.walk_packages(fastnn.__path__, "fastnn."):
+        if info.name == "fastnn.__main__":  # runs the command line
+            continue
+        try:
+            module = importlib.import_module(info.name)
+        except ImportError:
+            continue
+        for value in vars(module).values():
+            if isinstance(value, numba.core.registry.CPUDispatcher) \
+                    and value.py_func.__module__ == info.name:
+                found.add(os.path.relpath(value.py_func.__code__.co_filename, _numba._PACKAGE))
+    return found
+
+
 def test_compiled_functions_are_stamped_with_every_kernel_module():
+    """Every module that defines a compiled function is covered by the stamp, and the stamp
+    is the one fastnn's cached functions carry."""
+    covered = _numba._compiled_sources()
+    defining = _fastnn_dispatchers()
+    assert {"engine/kernels.py", "engine/drivers.py", "core/metrics.py"} <= defining
+    assert defining <= set(covered), defining - set(covered)
     for function in (kernels.weighted_sum, drivers.train_epoch):
         locator = function._cache._impl._locator
         assert type(locator).__name__.startswith("PackageWide")
-        own_file_stamp, package_digest = locator.get_source_stamp()
-        assert package_digest == _numba._compiled_sources_digest() == _numba._DIGEST
+        assert locator.get_source_stamp()[1] == _numba._DIGEST
+
+
+def test_the_stamp_changes_with_any_covered_module_and_only_with_them(tmp_path, monkeypatch):
+    """In a copy of the package: the stamp is that of the package's files (the same bytes, the
+    same stamp), any edit of a module with compiled code changes it, an edit elsewhere does
+    not."""
+    import shutil
+    copy = tmp_path / "fastnn"
+    shutil.copytree(_numba._PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(_numba, "_PACKAGE", str(copy))
+    assert _numba._compiled_sources_digest() == _numba._DIGEST
+    stamps = {_numba._DIGEST}
+    for relative in _numba._compiled_sources():
+        with open(copy / relative, "a") as file:
+            file.write("\n# an edit\n")
+        stamps.add(_numba._compiled_sources_digest())
+    assert len(stamps) == len(_numba._compiled_sources()) + 1  # a new stamp at every edit
+    edited = _numba._compiled_sources_digest()
+    uncompiled = next(path for path in sorted(copy.rglob("*.py"))
+                      if b"njit" not in path.read_bytes())
+    with open(uncompiled, "a") as file:
+        file.write("\n# an edit\n")
+    assert _numba._compiled_sources_digest() == edited
 
 
 def test_functions_outside_fastnn_keep_numba_default_locator(tmp_path):

@@ -9,6 +9,7 @@ import pytest
 import fastnn
 from fastnn.engine import rules
 from fastnn.training import optimizers
+
 from conftest import make_pair, random_problem
 
 RULES = list(optimizers.OPTIMIZERS)
@@ -42,7 +43,8 @@ def test_hand_computed_steps(engine):
     #           V = -0.095, W = 0.905 + 0.9*(-0.095) - 0.05 = 0.7695
     assert two_steps(optimizers.Nesterov, mu=0.9) == pytest.approx(0.7695, abs=1e-15)
     # Adagrad: G = 0.25, W = 1 - 0.1*0.5/0.5 = 0.9; G = 0.5, W = 0.9 - 0.05/sqrt(0.5)
-    assert two_steps(optimizers.Adagrad, eps=1e-12) == pytest.approx(0.9 - 0.05 / 0.5 ** 0.5, abs=1e-10)
+    assert two_steps(optimizers.Adagrad, eps=1e-12) == pytest.approx(0.9 - 0.05 / 0.5 ** 0.5,
+                                                                      abs=1e-10)
     # RMSProp, rho = 0.9: E = 0.1*0.25 = 0.025, W = 1 - 0.05/sqrt(0.025);
     #                     E = 0.9*0.025 + 0.025 = 0.0475, W -= 0.05/sqrt(0.0475)
     expected = 1 - 0.05 / 0.025 ** 0.5 - 0.05 / 0.0475 ** 0.5
@@ -71,8 +73,8 @@ def test_step_kernels_match_numpy_forms(name, dtype):
     theta = rng.standard_normal(n).astype(dtype)
     decay = (rng.random(n) < 0.8).astype(np.uint8)
     loops, refs = theta.copy(), theta.copy()
-    u_loop, u_ref = (optimizers.OPTIMIZERS[name](0.05).bind(n, dtype).update(0.05, decay, 0.01, 0.003)
-                     for _ in range(2))
+    u_loop, u_ref = (optimizers.OPTIMIZERS[name](0.05).bind(n, dtype)
+                     .update(0.05, decay, 0.01, 0.003) for _ in range(2))
     for _ in range(6):
         grad = rng.standard_normal(n).astype(dtype)
         rules.step(u_loop, loops, grad)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import fastnn
-from fastnn.training.population import train_together, train_candidates
+from fastnn.training.population import train_candidates, train_together
 
 RNG = np.random.default_rng(3)
 X = RNG.standard_normal((23, 3))
@@ -232,7 +232,8 @@ def test_population_histories_pickle_as_arrays_and_read_as_fit_s_lists():
     as_lists = pickle.dumps([{f: getattr(h, f) for f in h.fields} for h in histories])
     assert len(packed) < 0.8 * len(as_lists)
     alone, expected = fit_alone(1, "sgd", 0.1, 0.0, 10, 40, validation_data=(X[:9], Y_CLASS[:9]))
-    for history in (histories[0], pickle.loads(packed)[0], pickle.loads(pickle.dumps(histories[0]))):
+    for history in (histories[0], pickle.loads(packed)[0],
+                    pickle.loads(pickle.dumps(histories[0]))):
         for field in expected.fields:
             value = getattr(history, field)
             assert type(value) is list and value == getattr(expected, field) or field in (

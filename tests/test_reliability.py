@@ -1,9 +1,11 @@
 """Reliability (issue 16): hostile files and paths, pickled networks, divergence in float64.
 
-Every hostile file is built here, and reading it is held to time and memory bounds (tracemalloc
-counts NumPy's allocations too): a few-KB file claiming gigabytes must be refused in well under
-a second and a few MB. The tests run as root in CI; device and socket cases are built with
-``mknod`` / ``socket`` and skipped (with the reason) where the platform cannot build them.
+Every hostile file is built here, and reading it is held to a memory bound (tracemalloc
+counts NumPy's allocations too): a few-KB file claiming gigabytes must be refused within a few
+MB. How long the refusals take is measured by ``benchmarks/test_hostile_files.py`` (wall
+time depends on the machine and its load, so it is no unit test's business). The tests run as
+root in CI; device and socket cases are built with ``mknod`` / ``socket`` and skipped (with the
+reason) where the platform cannot build them.
 """
 import copy
 import gzip
@@ -27,22 +29,18 @@ import fastnn
 from fastnn.io import idx, model_file
 from fastnn.training import fit as fit_module
 
-SECONDS = 0.5
 MEGABYTES = 16
 
 
 @contextmanager
-def bounded(seconds=SECONDS, megabytes=MEGABYTES):
-    """The block runs within ``seconds`` and allocates at most ``megabytes`` at its peak."""
+def bounded(megabytes=MEGABYTES):
+    """The block allocates at most ``megabytes`` at its peak."""
     tracemalloc.start()
-    started = time.perf_counter()
     try:
         yield
     finally:
-        elapsed = time.perf_counter() - started
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
-    assert elapsed < seconds, f"took {elapsed:.3f} s"
     assert peak < megabytes * 2**20, f"peak {peak / 2**20:.1f} MB"
 
 
@@ -411,16 +409,34 @@ def _gzip_zeros(megabytes):
     return gzip.compress(bytes(megabytes << 20), compresslevel=9, mtime=0)
 
 
-def test_idx_gzip_bomb_is_rejected_after_the_declared_size(tmp_path):
-    """A 1 MB gzip file inflating to 1 GiB behind a header that declares 1 byte."""
+def test_idx_gzip_bomb_is_rejected_after_the_declared_size(tmp_path, monkeypatch):
+    """A 1 MB gzip file inflating to 1 GiB behind a header that declares 1 byte: refused after
+    inflating the header, the byte and one probe for trailing data, no further."""
     header = struct.pack(">BBBBi", 0, 0, 0x08, 1, 1) + b"\x07"
     block = _gzip_zeros(64)  # gzip members concatenate: 16 of them inflate to 1 GiB
     path = tmp_path / "bomb.gz"
     path.write_bytes(gzip.compress(header, mtime=0) + block * 16)
     assert path.stat().st_size < 1.2e6
+    inflated = []
+
+    class Counting(gzip.GzipFile):
+        """Counts the inflated bytes the reader takes."""
+        def read(self, size=-1):
+            data = super().read(size)
+            inflated.append(len(data))
+            return data
+
+        def readinto(self, buffer):
+            count = super().readinto(buffer)
+            inflated.append(count)
+            return count
+
+    monkeypatch.setattr(gzip, "GzipFile", Counting)
     with bounded(), pytest.raises(ValueError, match="trailing bytes") as info:
         idx.read_idx(path)
     assert str(path) in str(info.value)
+    # the header, the declared byte and the probe for trailing data: kilobytes, not a GiB
+    assert 0 < sum(inflated) <= len(header) + 2 * idx.TRAILING_PROBE
 
 
 def test_idx_header_claiming_more_than_the_file_can_hold_is_not_allocated(tmp_path):
@@ -442,7 +458,7 @@ def test_idx_header_claiming_more_than_the_file_can_hold_is_not_allocated(tmp_pa
 def test_idx_reads_large_valid_files_in_one_allocation(tmp_path):
     array = np.arange(3 << 20, dtype=np.uint8).reshape(3, 1024, 1024)
     path = idx.write_idx(tmp_path / "big.gz", array)
-    with bounded(seconds=5, megabytes=3 * 3 + 4):  # the result (3 MiB) twice, plus buffers
+    with bounded(megabytes=3 * 3 + 4):  # the result (3 MiB) twice, plus buffers
         back = idx.read_idx(path)
     np.testing.assert_array_equal(back, array)
 

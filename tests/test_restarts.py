@@ -39,8 +39,8 @@ def test_metrics_validation_data_and_shared_optimizer_instances():
     assert result.scores[result.best_index] == max(result.scores)
     assert adam.iterations == 0  # copied for each restart, never shared
     assert all(len(h.val_loss) == 20 for h in result.histories)
-    custom = fastnn.best_of(3, make, XOR_X, XOR_Y, epochs=5, metric=lambda net, X, y: net.weights[0][0, 0],
-                            greater_is_better=True)
+    custom = fastnn.best_of(3, make, XOR_X, XOR_Y, epochs=5,
+                            metric=lambda net, X, y: net.weights[0][0, 0], greater_is_better=True)
     assert custom.scores[custom.best_index] == max(custom.scores)
 
 

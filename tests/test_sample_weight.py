@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import fastnn
+
 from conftest import KERNEL_FORMS, make_pair, random_problem
 
 

@@ -20,7 +20,8 @@ def test_round_trip(tmp_path, rng, dtype):
     net.save(path)
     loaded = fastnn.load(path)
     assert repr(loaded) == repr(net)
-    assert (loaded.sizes, loaded.init, loaded.seed, loaded.dtype) == (net.sizes, net.init, net.seed, net.dtype)
+    assert ((loaded.sizes, loaded.init, loaded.seed, loaded.dtype)
+            == (net.sizes, net.init, net.seed, net.dtype))
     for a, b in zip(loaded.weights + loaded.biases, net.weights + net.biases):
         np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(loaded.predict(X), net.predict(X))

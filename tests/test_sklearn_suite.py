@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-
 sklearn = pytest.importorskip("sklearn", reason="scikit-learn not installed")
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,7 +45,8 @@ def _copied_suite(tmp_path):
     assert text.count(IMPORT) == 1, f"{source} no longer imports the estimators as {IMPORT!r}"
     (tmp_path / "conftest.py").write_text(CONFTEST)
     target = tmp_path / "test_mlp_fastnn.py"
-    target.write_text(text.replace(IMPORT, "from fastnn.sklearn import MLPClassifier, MLPRegressor"))
+    target.write_text(text.replace(IMPORT,
+                                   "from fastnn.sklearn import MLPClassifier, MLPRegressor"))
     return target
 
 

@@ -45,7 +45,8 @@ def test_predict_evaluate_gradients_match_numpy_and_dense(dtype):
     """Random shapes; CSR, CSC and COO input; both engines; sparse against dense input."""
     rng = np.random.default_rng(11 if dtype == "float64" else 12)
     for _ in range(3):
-        n, n_in, hidden, k = rng.integers(5, 300), rng.integers(1, 90), rng.integers(1, 20), rng.integers(2, 6)
+        n, n_in = rng.integers(5, 300), rng.integers(1, 90)
+        hidden, k = rng.integers(1, 20), rng.integers(2, 6)
         X, y = sparse_data(rng, n, n_in, rng.uniform(0.01, 0.3), k, empty_rows=min(3, n - 1))
         dense = X.toarray()
         results = {}
@@ -61,7 +62,8 @@ def test_predict_evaluate_gradients_match_numpy_and_dense(dtype):
         reference = results["numpy", "dense"]
         for key, (p, loss, g) in results.items():
             np.testing.assert_allclose(p, reference[0], **TOL[dtype], err_msg=str(key))
-            np.testing.assert_allclose(loss, reference[1], rtol=1e-5 if dtype == "float32" else 1e-9)
+            np.testing.assert_allclose(loss, reference[1],
+                                       rtol=1e-5 if dtype == "float32" else 1e-9)
             np.testing.assert_allclose(g, reference[2], rtol=TOL[dtype]["rtol"],
                                        atol=10 * TOL[dtype]["atol"], err_msg=str(key))
             assert p.dtype == np.dtype(dtype) and g.dtype == np.dtype(dtype)
@@ -117,7 +119,8 @@ def test_fit_equals_fit_on_dense_copy(dtype):
     for key, (theta, val_loss) in trained.items():
         np.testing.assert_allclose(theta, reference[0], rtol=50 * TOL[dtype]["rtol"],
                                    atol=50 * TOL[dtype]["atol"], err_msg=str(key))
-        np.testing.assert_allclose(val_loss, reference[1], rtol=1e-4 if dtype == "float32" else 1e-9)
+        np.testing.assert_allclose(val_loss, reference[1],
+                                   rtol=1e-4 if dtype == "float32" else 1e-9)
 
 
 @pytest.mark.parametrize("optimizer", ["sgd", "adam"])

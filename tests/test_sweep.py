@@ -59,8 +59,9 @@ def test_halving_continues_survivors_and_is_the_same_for_any_number_of_threads()
     # a survivor trained in rungs equals one trained for 9 epochs in one go (no refit, the
     # optimizer and generator carried over)
     best = one.best_network
+    first = one.table[[r["rank"] for r in one.table].index(1)]["candidate"]
     row = next(r for r in one.table if r["epochs"] == 9 and r["seed"] == best.seed
-               and r["candidate"] == one.table[[r["rank"] for r in one.table].index(1)]["candidate"])
+               and r["candidate"] == first)
     alone = make(row["seed"], hidden=row["hidden"])
     alone.fit(X, Y, epochs=9, batch_size=10, learning_rate=row["learning_rate"], l2=row["l2"])
     np.testing.assert_array_equal(best._theta, alone._theta)

@@ -2,5 +2,5 @@
 layout, views, fan-in, penalised weights, configuration: ``structure.Layered`` and
 ``graph.Graph``, which registers itself in ``structure.KINDS``), accuracy, argument
 validation. Imports nothing else of fastnn."""
-from . import compile_notice  # noqa: F401  (a line on stderr while fastnn compiles)
-from . import graph  # noqa: F401  (registers the "graph" kind)
+# imported for their effect: a line on stderr while fastnn compiles; the "graph" kind registered
+from . import compile_notice, graph  # noqa: F401

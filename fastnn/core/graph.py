@@ -227,7 +227,8 @@ class Graph(Topology):
             try:
                 source, target = edge
             except (TypeError, ValueError):
-                raise ValueError(f"edges[{n}] must be a (source, target) pair, got {edge!r}") from None
+                raise ValueError(f"edges[{n}] must be a (source, target) pair, "
+                                 f"got {edge!r}") from None
             source, target = _check_id(source, f"edges[{n}]"), _check_id(target, f"edges[{n}]")
             if target in inputs:
                 raise ValueError(f"edges[{n}] = ({source!r}, {target!r}) leads into input "
@@ -344,7 +345,8 @@ class Graph(Topology):
             self._bias_config = bias
         else:
             if isinstance(bias, (str, bytes)) or not hasattr(bias, "__iter__"):
-                raise ValueError(f"bias must be True, False or an iterable of neuron ids, got {bias!r}")
+                raise ValueError(f"bias must be True, False or an iterable of neuron ids, "
+                                 f"got {bias!r}")
             chosen, known = set(), set(self.neurons)
             for i in bias:
                 i = _check_id(i, "bias")
@@ -519,7 +521,8 @@ class Graph(Topology):
         from .validation import seed as check_seed
         from .validation import sizes as check_sizes
         sizes = check_sizes(sizes)
-        if isinstance(density, bool) or not isinstance(density, numbers.Real) or not 0 < density <= 1:
+        if (isinstance(density, bool) or not isinstance(density, numbers.Real)
+                or not 0 < density <= 1):
             raise ValueError(f"density must be a number in (0, 1], got {density!r}")
         rng = np.random.default_rng(check_seed(seed))
         masks = []
@@ -566,7 +569,8 @@ def pruned(graph, theta, fraction):
     reach no output any more (and their edges). The outputs are unchanged where the pruned
     weights are read as 0. The edges of bias neurons are biases: never pruned (nor counted
     in ``fraction``), kept while their target is; a bias neuron left without edges goes."""
-    if isinstance(fraction, bool) or not isinstance(fraction, numbers.Real) or not 0 <= fraction < 1:
+    if (isinstance(fraction, bool) or not isinstance(fraction, numbers.Real)
+            or not 0 <= fraction < 1):
         raise ValueError(f"fraction must be a number in [0, 1), got {fraction!r}")
     weights, biases = graph.views(theta)
     if not np.isfinite(weights).all():  # |NaN| sorts last: it would be kept, ahead of any weight
@@ -606,7 +610,8 @@ def pruned(graph, theta, fraction):
                         None if bias_neurons else [i for i in graph.has_bias if i in reaches],
                         bias_neurons or None)
     except ValueError as error:
-        raise ValueError(f"pruning {fraction:.0%} of the weights breaks the network: {error}") from None
+        raise ValueError(f"pruning {fraction:.0%} of the weights breaks the network: "
+                         f"{error}") from None
     new_theta = np.concatenate([weights[kept], [bias_value[i] for i in new.has_bias]])
     return new, new_theta.astype(theta.dtype)
 

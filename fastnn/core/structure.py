@@ -86,7 +86,8 @@ class Topology:
 def is_network(obj):
     """True for a fastnn Network (checked by what it has, so that the layers below
     ``fastnn.network`` need not import it): a structure object and a ``fit`` method."""
-    return isinstance(getattr(obj, "topology", None), Topology) and callable(getattr(obj, "fit", None))
+    return (isinstance(getattr(obj, "topology", None), Topology)
+            and callable(getattr(obj, "fit", None)))
 
 
 def check_activation(name, value, allowed):
@@ -152,14 +153,14 @@ class Layered(Topology):
         r"""Fill ``theta`` in place by ``scheme``, drawing from ``rng`` in float64, layer by
         layer (weights, then biases), with :math:`n_{in}` the fan-in of the layer's neurons.
 
-        ``scaled_normal``: :math:`w \sim N(0,1)/\sqrt{n_{in}}`; ``normal``: :math:`w, b \sim N(0,1)`;
-        ``he``: :math:`w \sim N(0,1)\sqrt{2/n_{in}}`; ``xavier``: Glorot and Bengio's uniform
-        :math:`w \sim U(\pm\sqrt{6/(n_{in}+n_{out})})` (scikit-learn's MLP uses
-        :math:`\sqrt{2}` times that bound for sigmoid layers, and draws its biases from it
-        too); ``zeros``: everything 0 (kept to show the symmetry problem: every hidden
-        neuron then computes and learns the same thing). Biases start at 0 except for
-        ``normal``. Draws are made in float64 and then cast, so a float32 and a float64
-        network built from one seed start from the same values.
+        ``scaled_normal``: :math:`w \sim N(0,1)/\sqrt{n_{in}}`; ``normal``:
+        :math:`w, b \sim N(0,1)`; ``he``: :math:`w \sim N(0,1)\sqrt{2/n_{in}}`; ``xavier``:
+        Glorot and Bengio's uniform :math:`w \sim U(\pm\sqrt{6/(n_{in}+n_{out})})`
+        (scikit-learn's MLP uses :math:`\sqrt{2}` times that bound for sigmoid layers, and
+        draws its biases from it too); ``zeros``: everything 0 (kept to show the symmetry
+        problem: every hidden neuron then computes and learns the same thing). Biases start
+        at 0 except for ``normal``. Draws are made in float64 and then cast, so a float32 and
+        a float64 network built from one seed start from the same values.
         """
         weights, biases = self.views(theta)
         for w, b in zip(weights, biases):

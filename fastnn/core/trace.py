@@ -174,7 +174,6 @@ def graph_trace(graph, theta, cost_name, x, y, result):
     inputs, outputs = set(graph.inputs), set(graph.outputs)
     s, a, delta = {}, {}, {}
     neurons = []
-    level_of = {i: q for q, level in enumerate(graph.levels) for i in level}
     for b_id in graph.bias_neurons:
         a[b_id] = 1.0
     for p, i in enumerate(graph.neurons):

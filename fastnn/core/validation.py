@@ -117,7 +117,8 @@ def float_dtype(value):
 def sizes(value):
     """Layer sizes: a sequence of at least two positive integers."""
     if isinstance(value, (str, bytes)) or not hasattr(value, "__len__"):
-        raise TypeError(f"sizes must be a sequence of layer sizes such as [784, 30, 10], got {value!r}")
+        raise TypeError(f"sizes must be a sequence of layer sizes such as [784, 30, 10], "
+                        f"got {value!r}")
     if len(value) < 2:
         raise ValueError(f"sizes needs at least 2 layers (input and output), got {list(value)!r}")
     for n in value:

@@ -19,7 +19,6 @@ import numpy as np
 from ..core import validation
 from ..io.idx import read_idx
 
-
 #: Environment variable naming the data folder when no ``path`` is given.
 DATA_ENV_VAR = "FASTNN_DATA"
 

@@ -1,7 +1,6 @@
 """Small synthetic problems: XOR, two spirals, a house-price style regression curve."""
 from __future__ import annotations
 
-
 import numpy as np
 
 from ..core import validation

@@ -13,6 +13,7 @@ from ..core.metrics import count_correct
 from . import rules
 from .kernels import backward_pass, forward_pass, layer_of, weight_total
 
+
 @njit(**JIT)
 def train_epoch(theta, grad, arch, work, X, Y, order, batch_size, update, accuracy_mode, weights):
     """One epoch of mini-batch training over the samples in ``order``.
@@ -39,7 +40,8 @@ def train_epoch(theta, grad, arch, work, X, Y, order, batch_size, update, accura
             a_in[x, :] = X[order[start + x]]
             y[x, :] = Y[order[start + x]]
         forward_pass(theta, arch, work, a_in, m)
-        weight_sum = float(m)  # divided at the call, as 1/m was (see fast_drivers.weigh_output_delta)
+        # divided at the call, as 1/m was (see fast_drivers.weigh_output_delta)
+        weight_sum = float(m)
         if weights.shape[0] > 0:
             weight_sum = 0.0
             for x in range(m):
@@ -50,7 +52,8 @@ def train_epoch(theta, grad, arch, work, X, Y, order, batch_size, update, accura
                       order, start)
         for x in range(m):
             loss += work.sample_cost[x]
-        correct += count_correct(accuracy_mode, layer_of(work.A, arch, work, arch.sizes.shape[0] - 1, m), y)
+        output = layer_of(work.A, arch, work, arch.sizes.shape[0] - 1, m)
+        correct += count_correct(accuracy_mode, output, y)
         if not np.isfinite(loss):
             break
         rules.step(update, theta, grad)
@@ -71,7 +74,8 @@ def predict(theta, arch, work, X, out):
 @njit(**JIT)
 def gradients(theta, grad, arch, work, X, Y, weights, rows):
     """Gradient of the mean cost over all rows of ``X`` into ``grad``; returns the summed cost
-    (weighted means and sums with ``weights``, ``rows`` = arange(n), as ``fast_drivers.gradients``)."""
+    (weighted means and sums with ``weights``, ``rows`` = arange(n), as
+    ``fast_drivers.gradients``)."""
     capacity = work.y.shape[0]
     n = X.shape[0]
     loss = 0.0

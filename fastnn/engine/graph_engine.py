@@ -194,7 +194,8 @@ class GraphNumpyEngine:
     def predict(self, theta, X):
         out = np.empty((X.shape[0], self.n_out), dtype=self.dtype)
         for start in range(0, X.shape[0], CHUNK):
-            out[start:start + CHUNK] = self._forward(theta, X[start:start + CHUNK])[1][:, -self.n_out:]
+            A = self._forward(theta, X[start:start + CHUNK])[1]
+            out[start:start + CHUNK] = A[:, -self.n_out:]
         return out
 
     def gradients(self, theta, X, Y):

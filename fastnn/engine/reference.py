@@ -138,6 +138,7 @@ class NumpyEngine:
         for start in range(0, X.shape[0], CHUNK):
             y = Y[start:start + CHUNK]
             s_list, a_list = self._forward(weights, biases, X[start:start + CHUNK])
-            loss += float(costs.NUMPY_COST[self.cost](s_list[-1], a_list[-1], y).sum(dtype=np.float64))
+            cost = costs.NUMPY_COST[self.cost](s_list[-1], a_list[-1], y)
+            loss += float(cost.sum(dtype=np.float64))
             correct += count_correct(accuracy_mode, a_list[-1], y)
         return loss, correct

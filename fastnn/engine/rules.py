@@ -9,13 +9,19 @@ the penalty (see below), :math:`\eta` the learning rate of the epoch:
 rule         per parameter i
 ===========  ===============================================================================
 SGD          :math:`\theta_i \leftarrow \theta_i - \eta g_i`
-Momentum     :math:`V_i \leftarrow \mu V_i - \eta g_i;\ \theta_i \leftarrow \theta_i + V_i` (doc 001)
-Nesterov     :math:`V_i \leftarrow \mu V_i - \eta g_i;\ \theta_i \leftarrow \theta_i + \mu V_i - \eta g_i`
-Adagrad      :math:`G_i \leftarrow G_i + g_i^2;\ \theta_i \leftarrow \theta_i - \eta g_i / (\sqrt{G_i} + \epsilon)`
-RMSProp      :math:`E_i \leftarrow \rho E_i + (1-\rho) g_i^2;\ \theta_i \leftarrow \theta_i - \eta g_i / (\sqrt{E_i} + \epsilon)`
-Adam         :math:`m_i \leftarrow \beta_1 m_i + (1-\beta_1) g_i;\ v_i \leftarrow \beta_2 v_i + (1-\beta_2) g_i^2;`
+Momentum     :math:`V_i \leftarrow \mu V_i - \eta g_i;\ \theta_i \leftarrow \theta_i + V_i`
+             (doc 001)
+Nesterov     :math:`V_i \leftarrow \mu V_i - \eta g_i;`
+             :math:`\theta_i \leftarrow \theta_i + \mu V_i - \eta g_i`
+Adagrad      :math:`G_i \leftarrow G_i + g_i^2;`
+             :math:`\theta_i \leftarrow \theta_i - \eta g_i / (\sqrt{G_i} + \epsilon)`
+RMSProp      :math:`E_i \leftarrow \rho E_i + (1-\rho) g_i^2;`
+             :math:`\theta_i \leftarrow \theta_i - \eta g_i / (\sqrt{E_i} + \epsilon)`
+Adam         :math:`m_i \leftarrow \beta_1 m_i + (1-\beta_1) g_i;`
+             :math:`v_i \leftarrow \beta_2 v_i + (1-\beta_2) g_i^2;`
              :math:`\theta_i \leftarrow \theta_i - \eta \hat m_i / (\sqrt{\hat v_i} + \epsilon)`,
-             :math:`\hat m_i = m_i / (1-\beta_1^t)`, :math:`\hat v_i = v_i / (1-\beta_2^t)`, t the step count
+             :math:`\hat m_i = m_i / (1-\beta_1^t)`, :math:`\hat v_i = v_i / (1-\beta_2^t)`,
+             t the step count
 ===========  ===============================================================================
 
 Nesterov is written in its look-ahead-free form (Bengio et al. 2013): with the gradient taken
@@ -68,8 +74,14 @@ uint8 like ``decay[i]``: one compiled form of ``penalised``)."""
 
 @njit(**EXACT_JIT)
 def penalised(theta_i, grad_i, decay_i, l2, l1):
-    r""":math:`g_i = \partial J/\partial\theta_i + \frac{\lambda}{n}\theta_i + \frac{\lambda_1}{n}\mathrm{sign}(\theta_i)`
-    for a weight (``decay_i`` = 1); the plain gradient for a bias."""
+    r"""The penalised gradient of a weight (``decay_i`` = 1),
+
+    .. math::
+
+        g_i = \partial J/\partial\theta_i + \frac{\lambda}{n}\theta_i
+        + \frac{\lambda_1}{n}\mathrm{sign}(\theta_i);
+
+    the plain gradient for a bias."""
     g = grad_i
     if decay_i:
         g += l2 * theta_i
@@ -126,7 +138,8 @@ def _sgd(u, theta, grad, lo, hi, penalise):
 
 @njit(**EXACT_JIT)
 def _momentum(u, theta, grad, lo, hi, penalise, nesterov):
-    r"""Momentum (doc 001): :math:`V_i \leftarrow \mu V_i - \eta g_i;\ \theta_i \leftarrow \theta_i + V_i`;
+    r"""Momentum (doc 001):
+    :math:`V_i \leftarrow \mu V_i - \eta g_i;\ \theta_i \leftarrow \theta_i + V_i`;
     Nesterov: :math:`\theta_i \leftarrow \theta_i + \mu V_i - \eta g_i` with the new V."""
     f = theta.dtype.type
     eta, mu, l2, l1 = f(u.learning_rate), f(u.mu), f(u.l2), f(u.l1)
@@ -144,7 +157,8 @@ def _momentum(u, theta, grad, lo, hi, penalise, nesterov):
 
 @njit(**EXACT_JIT)
 def _adagrad(u, theta, grad, lo, hi, penalise):
-    r""":math:`G_i \leftarrow G_i + g_i^2;\ \theta_i \leftarrow \theta_i - \eta g_i/(\sqrt{G_i}+\epsilon)`."""
+    r"""Adagrad: :math:`G_i \leftarrow G_i + g_i^2;`
+    :math:`\theta_i \leftarrow \theta_i - \eta g_i/(\sqrt{G_i}+\epsilon)`."""
     f = theta.dtype.type
     eta, eps, l2, l1 = f(u.learning_rate), f(u.eps), f(u.l2), f(u.l1)
     w, dw, G = theta[lo:hi], grad[lo:hi], u.s[lo:hi]
@@ -158,7 +172,8 @@ def _adagrad(u, theta, grad, lo, hi, penalise):
 
 @njit(**EXACT_JIT)
 def _rmsprop(u, theta, grad, lo, hi, penalise):
-    r""":math:`E_i \leftarrow \rho E_i + (1-\rho) g_i^2;\ \theta_i \leftarrow \theta_i - \eta g_i/(\sqrt{E_i}+\epsilon)`."""
+    r"""RMSProp: :math:`E_i \leftarrow \rho E_i + (1-\rho) g_i^2;`
+    :math:`\theta_i \leftarrow \theta_i - \eta g_i/(\sqrt{E_i}+\epsilon)`."""
     f = theta.dtype.type
     eta, rho, eps, l2, l1 = f(u.learning_rate), f(u.rho), f(u.eps), f(u.l2), f(u.l1)
     one_minus_rho = f(1.0 - u.rho)
@@ -173,7 +188,8 @@ def _rmsprop(u, theta, grad, lo, hi, penalise):
 
 @njit(**EXACT_JIT)
 def _adam(u, theta, grad, lo, hi, penalise):
-    r"""Adam with bias-corrected moments :math:`\hat m = m/(1-\beta_1^t)`, :math:`\hat v = v/(1-\beta_2^t)`."""
+    r"""Adam with bias-corrected moments :math:`\hat m = m/(1-\beta_1^t)`,
+    :math:`\hat v = v/(1-\beta_2^t)`."""
     f = theta.dtype.type
     t = u.t[0]
     eta, eps, l2, l1 = f(u.learning_rate), f(u.eps), f(u.l2), f(u.l1)

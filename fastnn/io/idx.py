@@ -67,10 +67,11 @@ def read_idx(path):
         If ``path`` does not exist.
     ValueError
         If ``path`` is not a regular file (a FIFO, device, directory or socket is refused
-        before anything is read from it), or the file is not valid IDX: corrupt or truncated gzip data, a magic number
-        not starting with two zero bytes, an unknown type code, zero dimensions, a
-        negative size, or a length that does not match the header exactly (truncated
-        data or trailing bytes). The message names the file and the problem.
+        before anything is read from it), or the file is not valid IDX: corrupt or
+        truncated gzip data, a magic number not starting with two zero bytes, an unknown
+        type code, zero dimensions, a negative size, or a length that does not match the
+        header exactly (truncated data or trailing bytes). The message names the file and
+        the problem.
 
     Notes
     -----

@@ -89,8 +89,8 @@ Where fastnn deliberately differs
   over the stored entries).
 """
 try:
-    import sklearn  # noqa: F401
     import scipy.optimize  # noqa: F401
+    import sklearn  # noqa: F401
 except ImportError as error:  # pragma: no cover - exercised only without scikit-learn
     raise ImportError("fastnn.sklearn needs scikit-learn: pip install 'fastnn[sklearn]' "
                       "(or pip install scikit-learn)") from error

@@ -1,6 +1,5 @@
 """``MLPClassifier`` and ``MLPRegressor``: scikit-learn's estimators over a ``fastnn.Network``
 (the mapping and the deliberate differences: the package docstring, ``fastnn.sklearn``)."""
-import numbers
 import warnings
 
 import numpy as np
@@ -114,7 +113,8 @@ class _BaseMLP(BaseEstimator):
 
     @property
     def intercepts_(self):
-        """``intercepts_[i]`` of shape (n_out,): views of ``network_.biases[i]`` (see ``coefs_``)."""
+        """``intercepts_[i]`` of shape (n_out,): views of ``network_.biases[i]``
+        (see ``coefs_``)."""
         try:
             return self.__dict__["_intercepts"]
         except KeyError:
@@ -271,8 +271,9 @@ class _BaseMLP(BaseEstimator):
             batch_size = min(200, n)
         else:
             if self.batch_size > n:
+                # scikit-learn's words, and like its warnings this one names this line
                 warnings.warn("Got `batch_size` less than 1 or larger than sample size. It is "
-                              "going to be clipped")
+                              "going to be clipped", stacklevel=1)
             batch_size = int(np.clip(self.batch_size, 1, n))
         weight_mean = 1.0 if weights is None else float(weights.mean())
         # scikit-learn adds alpha*w / (the batch's weight sum) to each batch's gradient;
@@ -292,7 +293,8 @@ class _BaseMLP(BaseEstimator):
             net._parameters()[...] = self._best_theta  # scikit-learn keeps the best epoch's
         if not incremental and not rule.stopped and self.n_iter_ == p["max_iter"]:
             warnings.warn(f"Stochastic Optimizer: Maximum iterations ({p['max_iter']}) reached "
-                          f"and the optimization hasn't converged yet.", ConvergenceWarning)
+                          f"and the optimization hasn't converged yet.", ConvergenceWarning,
+                          stacklevel=1)  # as scikit-learn's own
 
     def _loss_grad_lbfgs(self, packed, X, y, sample_weight=None, *buffers):
         """scikit-learn's private L-BFGS objective, with its packing (every ``coefs_`` raveled,

@@ -7,13 +7,14 @@ The objective is scikit-learn's: the (sample-weighted) mean cost plus the L2 ter
 .. math:: F(\theta) = \frac{\sum_x v_x C_x}{\sum_x v_x} + \frac{\alpha}{2 \sum_x v_x} \sum w^2,
 
 biases not penalised; its gradient is the engine's weighted mean gradient plus
-:math:`\alpha w / \sum_x v_x`. With ``loss="poisson"`` (regressor) the network's identity output is the log of the mean,
-:math:`\mu = e^{s^L}`, and :math:`C_x = \sum_j y_j\ln(y_j/\mu_j) - y_j + \mu_j`
-(scikit-learn's half Poisson deviance); its gradient comes from the same compiled loop
-with the quadratic cost's BP1 :math:`\delta^L = a - t` fed the targets
-:math:`t = s^L - (\mu - y)`, which make :math:`\delta^L = \mu - y`, the Poisson
-:math:`\partial C_x/\partial s^L`. ``max_iter``, ``max_fun`` and ``tol`` are L-BFGS-B's
-``maxiter``, ``maxfun`` and ``gtol``, as scikit-learn passes them.
+:math:`\alpha w / \sum_x v_x`. With ``loss="poisson"`` (regressor) the network's identity
+output is the log of the mean, :math:`\mu = e^{s^L}`, and
+:math:`C_x = \sum_j y_j\ln(y_j/\mu_j) - y_j + \mu_j` (scikit-learn's half Poisson
+deviance); its gradient comes from the same compiled loop with the quadratic cost's BP1
+:math:`\delta^L = a - t` fed the targets :math:`t = s^L - (\mu - y)`, which make
+:math:`\delta^L = \mu - y`, the Poisson :math:`\partial C_x/\partial s^L`. ``max_iter``,
+``max_fun`` and ``tol`` are L-BFGS-B's ``maxiter``, ``maxfun`` and ``gtol``, as scikit-learn
+passes them.
 """
 import warnings
 

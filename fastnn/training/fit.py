@@ -1,6 +1,8 @@
 r"""The epoch loop behind ``Network.fit``: optimizer, schedule, penalty, validation, early
-stopping, callbacks, progress and divergence, all in Python between calls of the compiled
-batch loop (``drivers.train_epoch``), where they cost nothing measurable.
+stopping, callbacks, progress and divergence, all in Python between calls of the engine's
+compiled batch loop (``engine.train_epoch``: on the numba engine ``fast_drivers.train_epoch_sgd``
+for plain SGD and ``fast_drivers.train_epoch_rule`` for the other rules), where they cost
+nothing measurable.
 
 Per epoch: the schedule sets the learning rate; the network's generator draws the visiting
 order; the engine runs every mini-batch (forward, BP1-BP4, one optimizer step each); the
@@ -105,7 +107,8 @@ def resolve_optimizer(net, optimizer, learning_rate):
         chosen = current if current is not None else optimizers.SGD(learning_rate)
     elif isinstance(optimizer, str):
         name = validation.choice("optimizer", optimizer, tuple(optimizers.OPTIMIZERS))
-        if current is not None and current.name == name and type(current) is optimizers.OPTIMIZERS[name]:
+        if (current is not None and current.name == name
+                and type(current) is optimizers.OPTIMIZERS[name]):
             chosen = current
         else:
             chosen = optimizers.OPTIMIZERS[name](learning_rate)
@@ -136,7 +139,8 @@ def validation_rows(net, n, fraction):
     n_val = int(round(fraction * n))
     if n_val < 1 or n_val >= n:
         raise ValueError(f"validation_fraction={fraction} of {n} samples leaves "
-                         f"{n_val} for validation and {n - n_val} for training; both need at least 1")
+                         f"{n_val} for validation and {n - n_val} for training; "
+                         f"both need at least 1")
     order = np.random.default_rng([split_seed(net), SPLIT_STREAM]).permutation(n)
     return np.sort(order[:n - n_val]), np.sort(order[n - n_val:])
 
@@ -189,8 +193,10 @@ def fit(net, X, y, epochs=1, batch_size=10, learning_rate=None, shuffle=True, op
     if validation_fraction is not None:
         if validation_data is not None:
             raise ValueError("give validation_data or validation_fraction, not both")
-        if isinstance(validation_fraction, bool) or not isinstance(validation_fraction, numbers.Real):
-            raise TypeError(f"validation_fraction must be a number in (0, 1), got {validation_fraction!r}")
+        if (isinstance(validation_fraction, bool)
+                or not isinstance(validation_fraction, numbers.Real)):
+            raise TypeError(f"validation_fraction must be a number in (0, 1), "
+                            f"got {validation_fraction!r}")
         if not 0 < validation_fraction < 1:
             raise ValueError(f"validation_fraction must lie in (0, 1), got {validation_fraction!r}")
     elif early_stopping and validation_data is None:

@@ -1,6 +1,9 @@
 r"""The gradient check of doc 001: backpropagation against central differences.
 
-.. math:: \frac{\partial J}{\partial \theta_i} \approx \frac{J(\theta + \epsilon e_i) - J(\theta - \epsilon e_i)}{2\epsilon}
+.. math::
+
+    \frac{\partial J}{\partial \theta_i} \approx
+    \frac{J(\theta + \epsilon e_i) - J(\theta - \epsilon e_i)}{2\epsilon}
 
 ``J`` is the mean cost, or with ``l2``/``l1`` the regularised cost
 :math:`J + \frac{\lambda}{2n}\sum w^2 + \frac{\lambda_1}{n}\sum |w|` that training minimises.
@@ -9,8 +12,7 @@ import numpy as np
 
 from ..core import validation
 from ..core.structure import is_network
-from ..engine import rules
-from ..engine import make_engine
+from ..engine import make_engine, rules
 
 RESOLUTION = 1e-3
 """Arrays are measured relative to at least this fraction of the whole gradient's norms."""
@@ -83,7 +85,8 @@ def gradient_check(net, X, Y, eps=1e-6, *, l2=0.0, l1=0.0, n=None):
     dW, db = net.gradients(X, Y, l2=l2, l1=l1, n=n) if (l2 or l1) else net.gradients(X, Y)
     numeric_W, numeric_b = net.topology.views(numerical_gradient(net, X, Y, eps, l2, l1, n))
     pairs = [(g.astype(np.float64), numeric)
-             for g, numeric in zip(_arrays(dW) + _arrays(db), _arrays(numeric_W) + _arrays(numeric_b))]
+             for g, numeric in zip(_arrays(dW) + _arrays(db),
+                                   _arrays(numeric_W) + _arrays(numeric_b))]
     floor = RESOLUTION * sum(np.linalg.norm(g) + np.linalg.norm(numeric) for g, numeric in pairs)
     worst = 0.0
     for g, numeric in pairs:

@@ -6,8 +6,16 @@ network (doc 001's advice). The per-weight update rules they select are compiled
 import numpy as np
 
 from ..core import validation
-from ..engine.rules import (ADAGRAD_RULE, ADAM_RULE, MOMENTUM_RULE, NESTEROV_RULE,
-                             RMSPROP_RULE, SGD_RULE, Update, mask_runs)
+from ..engine.rules import (
+    ADAGRAD_RULE,
+    ADAM_RULE,
+    MOMENTUM_RULE,
+    NESTEROV_RULE,
+    RMSPROP_RULE,
+    SGD_RULE,
+    Update,
+    mask_runs,
+)
 
 # --- the optimizer objects -----------------------------------------------------------------
 
@@ -106,13 +114,15 @@ def _unit_interval(name, value):
 
 
 class SGD(Optimizer):
-    r"""Stochastic gradient descent, :math:`\theta \leftarrow \theta - \eta\, \partial J/\partial\theta`."""
+    r"""Stochastic gradient descent,
+    :math:`\theta \leftarrow \theta - \eta\, \partial J/\partial\theta`."""
 
     name, rule, default_learning_rate = "sgd", SGD_RULE, 0.1
 
 
 class Momentum(Optimizer):
-    r"""Momentum exactly as doc 001 writes it: :math:`V = \mu V - \alpha\, \partial J/\partial W;\ W = W + V`."""
+    r"""Momentum exactly as doc 001 writes it:
+    :math:`V = \mu V - \alpha\, \partial J/\partial W;\ W = W + V`."""
 
     name, rule, default_learning_rate = "momentum", MOMENTUM_RULE, 0.01
     hyperparameters = ("mu",)
@@ -124,7 +134,8 @@ class Momentum(Optimizer):
 
 
 class Nesterov(Momentum):
-    r"""Nesterov's accelerated gradient: :math:`V = \mu V - \eta g;\ \theta = \theta + \mu V - \eta g`."""
+    r"""Nesterov's accelerated gradient:
+    :math:`V = \mu V - \eta g;\ \theta = \theta + \mu V - \eta g`."""
 
     name, rule = "nesterov", NESTEROV_RULE
 
@@ -142,7 +153,8 @@ class Adagrad(Optimizer):
 
 
 class RMSProp(Optimizer):
-    r"""RMSProp: :math:`E = \rho E + (1-\rho) g^2;\ \theta = \theta - \eta g / (\sqrt E + \epsilon)`."""
+    r"""RMSProp:
+    :math:`E = \rho E + (1-\rho) g^2;\ \theta = \theta - \eta g / (\sqrt E + \epsilon)`."""
 
     name, rule, default_learning_rate = "rmsprop", RMSPROP_RULE, 0.001
     hyperparameters = ("rho", "eps")

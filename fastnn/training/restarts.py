@@ -27,8 +27,8 @@ import numba
 import numpy as np
 
 from ..core import validation
-from ..core.structure import is_network
 from ..core.errors import TrainingDiverged
+from ..core.structure import is_network
 from ..engine import rules
 from . import memory, optimizers, population, runners
 
@@ -82,7 +82,8 @@ def best_of(n_restarts, make_network, X, y, *, seed=0, metric="loss", greater_is
     ----------
     n_restarts : int
     make_network : callable
-        ``make_network(seed) -> Network``, e.g. ``lambda seed: fastnn.Network([2, 3, 1], seed=seed)``.
+        ``make_network(seed) -> Network``, e.g.
+        ``lambda seed: fastnn.Network([2, 3, 1], seed=seed)``.
         Called with each restart's seed, which seeds initialisation and shuffling.
     X, y : training data, as for ``Network.fit``
     seed : int
@@ -135,7 +136,8 @@ def best_of(n_restarts, make_network, X, y, *, seed=0, metric="loss", greater_is
         for restart_seed in (seeds[i] for i in indices):
             net = make_network(restart_seed)
             if not is_network(net):
-                raise TypeError(f"make_network must return a fastnn.Network, got {type(net).__name__}")
+                raise TypeError(f"make_network must return a fastnn.Network, "
+                                f"got {type(net).__name__}")
             nets.append(net)
             if len(nets) == 1 and len(indices) > 1:  # memory before work: measured on the first
                 memory.check_population_memory(

@@ -39,7 +39,8 @@ def register(type_name, factory):
 
 def runner_for(client):
     """The runner that trains on ``client``."""
-    if callable(getattr(client, "map_restarts", None)) or callable(getattr(client, "map_chunks", None)):
+    if (callable(getattr(client, "map_restarts", None))
+            or callable(getattr(client, "map_chunks", None))):
         return client
     for cls in type(client).__mro__:
         factory = _FACTORIES.get(f"{cls.__module__}.{cls.__qualname__}")

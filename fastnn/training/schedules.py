@@ -16,7 +16,7 @@ name                :math:`\eta_t`                                              
 
 ``Cosine(period=None)`` anneals over the epochs the optimizer will have trained when the
 current ``fit`` call ends; give ``period`` explicitly when training is resumed in several calls.
-"""
+"""  # noqa: E501 (the table's rows cannot wrap: a row's math and class stay on one line)
 import math
 import numbers
 
@@ -58,7 +58,8 @@ class Constant(Schedule):
 
 
 class StepDecay(Schedule):
-    r""":math:`\eta_t = \eta_0 \gamma^{\lfloor t/s \rfloor}`: multiply by ``gamma`` every ``step_size`` epochs."""
+    r""":math:`\eta_t = \eta_0 \gamma^{\lfloor t/s \rfloor}`: multiply by ``gamma`` every
+    ``step_size`` epochs."""
 
     name = "step"
 

@@ -100,7 +100,8 @@ def _grid(params):
             raise TypeError(f"params[{name!r}] must be a list of values, got {values!r}")
         if len(list(values)) == 0:
             raise ValueError(f"params[{name!r}] is empty")
-    return [dict(zip(names, combo)) for combo in itertools.product(*(list(params[n]) for n in names))]
+    return [dict(zip(names, combo))
+            for combo in itertools.product(*(list(params[n]) for n in names))]
 
 
 def _folds(n, cv, seed):
@@ -377,7 +378,8 @@ def sweep(make_network, X, y, params, *, restarts=1, validation_data=None, cv=No
             raise TypeError(f"sweep(client=...) needs a runner with map_chunks(), "
                             f"got {type(runner).__name__}")
         job = dict(make_network=make_network, candidates=candidates, splits=splits,
-                   fit_kwargs=dict(fit_kwargs, progress=False), metric=metric, greater_is_better=greater_is_better)
+                   fit_kwargs=dict(fit_kwargs, progress=False), metric=metric,
+                   greater_is_better=greater_is_better)
         work = functools.partial(train_units, job)  # one object: shipped once per sweep
 
     def train_remote(active, n_epochs, final):
@@ -411,7 +413,8 @@ def sweep(make_network, X, y, params, *, restarts=1, validation_data=None, cv=No
     alive = list(range(len(candidates)))
     if schedule == "halving" and len(candidates) > 1:
         rungs = int(math.floor(math.log(len(candidates), HALVING_ETA))) + 1
-        budgets = [max(1, int(round(epochs / HALVING_ETA ** (rungs - 1 - k)))) for k in range(rungs)]
+        budgets = [max(1, int(round(epochs / HALVING_ETA ** (rungs - 1 - k))))
+                   for k in range(rungs)]
         budgets[-1] = epochs
         trained = 0
         for k, budget in enumerate(budgets):
