@@ -6,9 +6,10 @@ module calls every compiled entry point the engine uses (training with plain SGD
 with any other rule, prediction, evaluation, gradients; with ``plain`` also the plain
 per-equation drivers), the population kernels of ``best_of`` and ``sweep`` (plain SGD and
 any rule; the lanes of narrow networks and the per-network path of wider ones) and the graph
-engine's, through the public API on small networks, so that numba compiles exactly the argument types real use hits and
-stores them in its cache. One compile covers every network of that dtype and kind (sizes,
-activations, costs and accuracy modes are run-time values of the compiled code).
+engine's, through the public API on small networks, so that numba compiles exactly the
+argument types real use hits and stores them in its cache. One compile covers every network of
+that dtype and kind (sizes, activations, costs and accuracy modes are run-time values of the
+compiled code).
 
 With ``--dtype both`` the two dtypes compile in two processes at once (the machine's two
 cores); a final serial pass in this process then loads both from the cache and compiles

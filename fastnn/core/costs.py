@@ -1,4 +1,5 @@
-r"""Costs :math:`C_x` of one sample and their output deltas :math:`\delta^L = \partial C_x/\partial s^L` (BP1).
+r"""Costs :math:`C_x` of one sample and their output deltas
+:math:`\delta^L = \partial C_x/\partial s^L` (BP1).
 
 The network's cost is the mean over the samples given, :math:`J = \frac1m \sum_x C_x`.
 

@@ -1,4 +1,5 @@
-r"""``exp``, ``tanh``, ``log`` and ``log1p`` written for numba, so that loops calling them vectorise.
+r"""``exp``, ``tanh``, ``log`` and ``log1p`` written for numba, so that loops calling them
+vectorise.
 
 numba turns ``np.exp``, ``np.tanh`` and ``np.log`` into calls of the C library's scalar
 functions (no SVML on this numba), and a loop containing a call does not vectorise. These
@@ -235,7 +236,8 @@ _TANH_P2_F = np.float32(-5.37397155531e-2)
 _TANH_P3_F = np.float32(1.33314422036e-1)
 _TANH_P4_F = np.float32(-3.33332819422e-1)
 _TANH_SMALL_F = np.float32(0.625)
-_ZERO_F, _HALF_F, _ONE_F, _TWO_F = np.float32(0.0), np.float32(0.5), np.float32(1.0), np.float32(2.0)
+_ZERO_F, _HALF_F, _ONE_F, _TWO_F = (np.float32(0.0), np.float32(0.5), np.float32(1.0),
+                                    np.float32(2.0))
 
 
 @njit(**_INLINED)
@@ -343,8 +345,11 @@ def _public(name, for32, for64, doc):
 
 
 exp = _public("exp", _exp32, _exp64, "e**x of a float32 or float64 scalar, in its type.")
-log = _public("log", _log32, _log64, "Natural logarithm of a float32 or float64 scalar, in its type.")
-log1p = _public("log1p", _log1p32, _log1p64, "ln(1 + x) of a float32 or float64 scalar, in its type.")
-tanh = _public("tanh", _tanh32, _tanh64, "Hyperbolic tangent of a float32 or float64 scalar, in its type.")
+log = _public("log", _log32, _log64,
+              "Natural logarithm of a float32 or float64 scalar, in its type.")
+log1p = _public("log1p", _log1p32, _log1p64,
+                "ln(1 + x) of a float32 or float64 scalar, in its type.")
+tanh = _public("tanh", _tanh32, _tanh64,
+               "Hyperbolic tangent of a float32 or float64 scalar, in its type.")
 
 __all__ = ["exp", "log", "log1p", "tanh"]

@@ -179,12 +179,12 @@ def backward_pass(theta, grad, arch, plan, work, a_in, m, scale, accumulate):
 @njit(**GLUE_JIT)
 def backward_pass_sgd(theta, arch, plan, work, a_in, m, weight_sum, update, a_next):
     r"""``backward_pass`` with the SGD step of ``update`` fused into BP3/BP4 (1/``weight_sum``
-    times the sums over the batch: ``weight_sum`` is m, or the batch's summed sample weight): layer l's
-    weights are updated in place, block of rows by block of rows, right after BP2 has read
-    them; the gradient is never stored. When the next batch's inputs ``a_next`` are given
-    (``m_next = len(a_next) > 0``), its forward pass follows, the first layer's fused into
-    that layer's update (``fast_kernels.sgd_then_weighted_sum_group``); the other layers'
-    steps run the same kernel with no next rows (one kernel to compile, not two)."""
+    times the sums over the batch: ``weight_sum`` is m, or the batch's summed sample weight):
+    layer l's weights are updated in place, block of rows by block of rows, right after BP2
+    has read them; the gradient is never stored. When the next batch's inputs ``a_next`` are
+    given (``m_next = len(a_next) > 0``), its forward pass follows, the first layer's fused
+    into that layer's update (``fast_kernels.sgd_then_weighted_sum_group``); the other
+    layers' steps run the same kernel with no next rows (one kernel to compile, not two)."""
     scale = 1.0 / weight_sum  # the division here, as before sample weights: the same bits
     m_next = a_next.shape[0]
     if ordered(arch):  # every layer's step in order, then the next batch's forward pass
@@ -318,8 +318,8 @@ def train_epoch_sgd(theta, arch, plan, work, X, Y, order, batch_size, update, ac
     following = work.x_next
     for start in range(0, n, batch_size):
         m = min(batch_size, n - start)
-        loss, batch_correct, weight_sum = _batch_cost(arch, work, work.y[:m], m, accuracy_mode, loss,
-                                                 weights, order, start)
+        loss, batch_correct, weight_sum = _batch_cost(arch, work, work.y[:m], m, accuracy_mode,
+                                                      loss, weights, order, start)
         correct += batch_correct
         if not np.isfinite(loss):
             break
@@ -345,8 +345,8 @@ def train_epoch_rule(theta, grad, arch, plan, work, X, Y, order, batch_size, upd
     following = work.x_next
     for start in range(0, n, batch_size):
         m = min(batch_size, n - start)
-        loss, batch_correct, weight_sum = _batch_cost(arch, work, work.y[:m], m, accuracy_mode, loss,
-                                                 weights, order, start)
+        loss, batch_correct, weight_sum = _batch_cost(arch, work, work.y[:m], m, accuracy_mode,
+                                                      loss, weights, order, start)
         correct += batch_correct
         if not np.isfinite(loss):
             break

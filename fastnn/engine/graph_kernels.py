@@ -1,4 +1,5 @@
-r"""Compiled per-edge loops for feed-forward graphs (``fastnn.core.graph``), in document 003's form.
+r"""Compiled per-edge loops for feed-forward graphs (``fastnn.core.graph``), in document 003's
+form.
 
 Neurons are numbered by position ``p`` in topological order (inputs first, outputs last) and
 grouped into levels; a neuron depends only on lower levels. Batch buffers are neuron-major:
@@ -23,14 +24,14 @@ only its neurons' rows ``S[p]``, ``A[p]``, ``D[p]`` and the gradients of their i
 and biases (every edge has one target), so no two iterations write one element and the bits
 do not depend on the number of threads. Which levels run in parallel (``parallel_levels``)
 depends on their work, the thread count and, as in the layered engine, the measured cost of a
-parallel region; it changes only which thread computes a unit, never how. A *dense block* (a quad of twins whose sources are consecutive
-neurons and whose weights are consecutive in theta: four rows of a fully connected level pair)
-runs the dense engine's register-tiled loops instead of the per-edge ones, on its views of
-theta (``quad_forward_dense``, ``quad_gradients_dense``). The backward pass computes every
-delta first, then every gradient, so that plain SGD takes its step inside the gradient pass,
-on theta itself, as the layered engine does; every other rule is ``rules.step``, shared with
-the layered engine.
-"""
+parallel region; it changes only which thread computes a unit, never how. A *dense block* (a
+quad of twins whose sources are consecutive neurons and whose weights are consecutive in
+theta: four rows of a fully connected level pair) runs the dense engine's register-tiled loops
+instead of the per-edge ones, on its views of theta (``quad_forward_dense``,
+``quad_gradients_dense``). The backward pass computes every delta first, then every gradient,
+so that plain SGD takes its step inside the gradient pass, on theta itself, as the layered
+engine does; every other rule is ``rules.step``, shared with the layered engine.
+"""  # noqa: E501 (the equation table's rows cannot wrap)
 from collections import namedtuple
 
 import numpy as np
@@ -103,7 +104,8 @@ def make_workspace(n_neurons, n_outputs, capacity, dtype, dense=True):
     def rows():
         return np.zeros((capacity, n_outputs), dtype)
     AT = np.zeros((capacity, n_neurons) if dense else (0, 0), dtype)
-    return GraphWorkspace(np.zeros((n_neurons, capacity), dtype), np.zeros((n_neurons, capacity), dtype),
+    return GraphWorkspace(np.zeros((n_neurons, capacity), dtype),
+                          np.zeros((n_neurons, capacity), dtype),
                           np.zeros((n_neurons, capacity), dtype), rows(), rows(), rows(), rows(),
                           np.zeros(capacity, dtype), AT)
 
@@ -186,7 +188,8 @@ def quad_forward(theta, g, p, S, A, m):
     two edges at a time: each source row :math:`a_{src(e)}` is loaded once for four targets,
     :math:`s_{p+t, x} \mathrel{+}= w_{e_t} a_{src(e), x} + w_{e_t+1} a_{src(e+1), x}`."""
     s0, s1, s2, s3 = S[p], S[p + 1], S[p + 2], S[p + 3]
-    b0, b1, b2, b3 = _bias(theta, g, p), _bias(theta, g, p + 1), _bias(theta, g, p + 2), _bias(theta, g, p + 3)
+    b0, b1, b2, b3 = (_bias(theta, g, p), _bias(theta, g, p + 1), _bias(theta, g, p + 2),
+                      _bias(theta, g, p + 3))
     for x in range(m):
         s0[x] = b0
         s1[x] = b1
@@ -349,7 +352,8 @@ def quad_forward_dense(theta, g, p, S, A, AT, m):
     n, i0, w0, w1, w2, w3 = _dense_rows(g, p)
     v0, v1, v2 = theta[w0:w0 + n], theta[w1:w1 + n], theta[w2:w2 + n]
     v3 = theta[w3:w3 + n]
-    b0, b1, b2, b3 = _bias(theta, g, p), _bias(theta, g, p + 1), _bias(theta, g, p + 2), _bias(theta, g, p + 3)
+    b0, b1, b2, b3 = (_bias(theta, g, p), _bias(theta, g, p + 1), _bias(theta, g, p + 2),
+                      _bias(theta, g, p + 3))
     zero = typed(b0, 0.0)
     x = 0
     while x + 2 <= m:
@@ -402,9 +406,12 @@ def quad_gradients_dense(grad, g, p, AT, D, m, scale, accumulate):
     x = 0
     while x + 4 <= m:
         e00, e01, e02, e03 = scale * d0[x], scale * d1[x], scale * d2[x], scale * d3[x]
-        e10, e11, e12, e13 = scale * d0[x + 1], scale * d1[x + 1], scale * d2[x + 1], scale * d3[x + 1]
-        e20, e21, e22, e23 = scale * d0[x + 2], scale * d1[x + 2], scale * d2[x + 2], scale * d3[x + 2]
-        e30, e31, e32, e33 = scale * d0[x + 3], scale * d1[x + 3], scale * d2[x + 3], scale * d3[x + 3]
+        e10, e11, e12, e13 = (scale * d0[x + 1], scale * d1[x + 1], scale * d2[x + 1],
+                              scale * d3[x + 1])
+        e20, e21, e22, e23 = (scale * d0[x + 2], scale * d1[x + 2], scale * d2[x + 2],
+                              scale * d3[x + 2])
+        e30, e31, e32, e33 = (scale * d0[x + 3], scale * d1[x + 3], scale * d2[x + 3],
+                              scale * d3[x + 3])
         r0, r1 = AT[x, i0:i0 + n], AT[x + 1, i0:i0 + n]
         r2, r3 = AT[x + 2, i0:i0 + n], AT[x + 3, i0:i0 + n]
         for k in range(n):
@@ -493,7 +500,8 @@ def _deltas_level_parallel(theta, g, lo, hi, S, A, D, m):
 
 
 @njit(**PARALLEL_JIT)
-def _gradients_level_parallel(target, g, lo, hi, A, D, AT, m, scale, accumulate, decay, eta, l2, l1):
+def _gradients_level_parallel(target, g, lo, hi, A, D, AT, m, scale, accumulate, decay, eta,
+                              l2, l1):
     for u in prange(lo, hi):
         unit_gradients(target, g, u, A, D, AT, m, scale, accumulate, decay, eta, l2, l1)
 

@@ -1,8 +1,9 @@
 r"""The plain loop kernels: one compiled loop per equation of backpropagation, and the passes.
 
 Notation (documents' index form, rows of every batch array are samples ``x``):
-``s[x, j]`` weighted input, ``a[x, j]`` activation, ``delta[x, j]`` = :math:`\partial C_x/\partial s_j`,
-``w[j, k]`` joins neuron ``k`` of the previous layer to neuron ``j`` of this layer.
+``s[x, j]`` weighted input, ``a[x, j]`` activation, ``delta[x, j]`` =
+:math:`\partial C_x/\partial s_j`, ``w[j, k]`` joins neuron ``k`` of the previous layer to
+neuron ``j`` of this layer.
 
 ==========================  ===========================================================  ======================
 equation                    formula                                                      kernel
@@ -24,7 +25,7 @@ so results are bit-identical for any number of threads.
 ``forward_pass`` and ``backward_pass`` chain the kernels over the layers; the compiled loops
 over batches that call them are in ``drivers``. Per-layer arrays are views into flat
 buffers (``Workspace``), so the depth of the network never triggers a recompile.
-"""
+"""  # noqa: E501 (the equation table's rows cannot wrap)
 from collections import namedtuple
 
 import numpy as np
@@ -35,8 +36,8 @@ from ..core._numba import GLUE_JIT, JIT, PARALLEL_JIT, typed
 
 Architecture = namedtuple("Architecture", ["sizes", "w_off", "b_off", "codes", "cost"])
 """What the kernels need to know of a network: ``sizes``, parameter offsets ``w_off`` and
-``b_off`` (see ``fastnn.core.structure``, ``Topology.layout``), activation ``codes`` per layer (entry 0 unused) and
-the ``cost`` code."""
+``b_off`` (see ``fastnn.core.structure``, ``Topology.layout``), activation ``codes`` per
+layer (entry 0 unused) and the ``cost`` code."""
 
 Workspace = namedtuple("Workspace", ["a_off", "A", "S", "D", "y", "sample_cost", "x_next"])
 """Buffers for batches of up to ``capacity`` samples: ``A``, ``S``, ``D`` hold every layer's
@@ -78,7 +79,8 @@ def biases_of(theta, arch, l):
 
 @njit(**JIT)
 def layer_of(buffer, arch, work, l, m):
-    """Layer ``l``'s rows of a workspace buffer (``work.A``, ``work.S`` or ``work.D``), shape (m, sizes[l])."""
+    """Layer ``l``'s rows of a workspace buffer (``work.A``, ``work.S`` or ``work.D``), shape
+    (m, sizes[l])."""
     return _matrix(buffer, work.a_off[l], m, arch.sizes[l])
 
 
@@ -126,7 +128,8 @@ def output_delta(cost, output, s, a, y, delta, sample_cost):
 
 @njit(**PARALLEL_JIT)
 def backpropagate_delta(code, w_next, delta_next, s, a, delta):
-    r"""BP2 :math:`\delta_{xj} = f'(s_{xj}) \sum_k w^{next}_{kj} \delta^{next}_{xk}`; parallel over samples x.
+    r"""BP2 :math:`\delta_{xj} = f'(s_{xj}) \sum_k w^{next}_{kj} \delta^{next}_{xk}`; parallel
+    over samples x.
 
     The sum runs with ``k`` outermost so the innermost loop walks row ``k`` of ``w_next``
     with unit stride, accumulating into the sample's own row of ``delta``.

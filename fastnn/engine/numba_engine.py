@@ -451,7 +451,8 @@ class NumbaEngine:
 def _csr(X):
     """The arrays of a CSR matrix in the kernels' form (``sparse_kernels.Csr``); no copy for
     the matrices ``validation.sparse_inputs`` returns and the row selections of them."""
-    return sparse_kernels.Csr(np.ascontiguousarray(X.data), np.ascontiguousarray(X.indices, np.int64),
+    return sparse_kernels.Csr(np.ascontiguousarray(X.data),
+                              np.ascontiguousarray(X.indices, np.int64),
                               np.ascontiguousarray(X.indptr, np.int64))
 
 

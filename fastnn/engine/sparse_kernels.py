@@ -90,7 +90,8 @@ def sparse_weighted_sum_rows(x0, x1, code, wT, b, X, r0, s, a):
 
 @njit(**PARALLEL_JIT)
 def sparse_weighted_sum_parallel(code, wT, b, X, r0, s, a):
-    """``sparse_weighted_sum_rows`` in parallel over samples (a sample owns its rows of ``s``, ``a``)."""
+    """``sparse_weighted_sum_rows`` in parallel over samples (a sample owns its rows of ``s``,
+    ``a``)."""
     for x in prange(s.shape[0]):
         sparse_weighted_sum_rows(np.int64(x), np.int64(x + 1), code, wT, b, X, r0, s, a)
 
