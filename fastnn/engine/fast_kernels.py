@@ -124,7 +124,8 @@ def _store_activation(code, s, a, x, j, s_xj):
 @njit(**JIT)
 def weighted_sum_block(jb, code, w, b, a_prev, s, a, x0, x1):
     r"""Weighted sum and activation :math:`a_{xj} = f(\sum_k w_{jk} a^{prev}_{xk} + b_j)` for
-    the neurons j of block ``jb`` and samples ``x0 <= x < x1``, in 2 x 4 tiles (samples x neurons)."""
+    the neurons j of block ``jb`` and samples ``x0 <= x < x1``, in 2 x 4 tiles (samples x
+    neurons)."""
     n = w.shape[0]
     j = BLOCK * jb
     if j + BLOCK <= n:
@@ -157,7 +158,8 @@ def weighted_sum_group(g, per, code, w, b, a_prev, s, a):
 
 @njit(**PARALLEL_JIT)
 def weighted_sum_parallel(per, code, w, b, a_prev, s, a):
-    """``weighted_sum_group`` over every group of neurons, in parallel (a group owns its columns)."""
+    """``weighted_sum_group`` over every group of neurons, in parallel (a group owns its
+    columns)."""
     for g in prange(n_groups(w.shape[0], per)):
         weighted_sum_group(np.int64(g), per, code, w, b, a_prev, s, a)
 
@@ -209,7 +211,8 @@ def _store_delta(code, s, a, delta, x, j, total):
 def backpropagate_delta_block(jb, code, wT, delta_next, s, a, delta, x0, x1):
     r"""BP2 :math:`\delta_{xj} = f'(s_{xj}) \sum_k w^{next}_{kj} \delta^{next}_{xk}` for the
     neurons j of block ``jb`` and samples ``x0 <= x < x1``; ``wT[j, k]`` =
-    :math:`w^{next}_{kj}`, so the sum is a unit-stride tile over rows of ``delta_next`` and ``wT``."""
+    :math:`w^{next}_{kj}`, so the sum is a unit-stride tile over rows of ``delta_next`` and
+    ``wT``."""
     n = wT.shape[0]
     j = BLOCK * jb
     if j + BLOCK <= n:
@@ -302,8 +305,10 @@ def rank_update_block(jb, delta, a_prev, target, c, x0, x1):
     x = x0
     while x + 4 <= x1:
         _rank4_pass(target, j0, a_prev, x, x + 1, x + 2, x + 3,
-                    _scaled_deltas(delta, x, j0, c, TRUE), _scaled_deltas(delta, x + 1, j0, c, TRUE),
-                    _scaled_deltas(delta, x + 2, j0, c, TRUE), _scaled_deltas(delta, x + 3, j0, c, TRUE))
+                    _scaled_deltas(delta, x, j0, c, TRUE),
+                    _scaled_deltas(delta, x + 1, j0, c, TRUE),
+                    _scaled_deltas(delta, x + 2, j0, c, TRUE),
+                    _scaled_deltas(delta, x + 3, j0, c, TRUE))
         x += 4
     if x1 - x == 1:
         d0, d1, d2, d3 = _scaled_deltas(delta, x, j0, c, TRUE)
@@ -318,7 +323,8 @@ def rank_update_block(jb, delta, a_prev, target, c, x0, x1):
         # row with zero deltas (cheaper than two or three single-sample passes over the rows)
         x2, x3 = min(x + 2, x1 - 1), min(x + 3, x1 - 1)
         _rank4_pass(target, j0, a_prev, x, x + 1, x2, x3,
-                    _scaled_deltas(delta, x, j0, c, TRUE), _scaled_deltas(delta, x + 1, j0, c, TRUE),
+                    _scaled_deltas(delta, x, j0, c, TRUE),
+                    _scaled_deltas(delta, x + 1, j0, c, TRUE),
                     _scaled_deltas(delta, x2, j0, c, x + 2 < x1),
                     _scaled_deltas(delta, x3, j0, c, x + 3 < x1))
 
@@ -396,7 +402,8 @@ def weight_gradient_serial(per, delta, a_prev, gw, gb, scale, accumulate):
 @njit(**JIT)
 def sgd_block(jb, delta, a_prev, w, b, scale, eta, decay, l2, l1):
     r"""BP3/BP4 fused with the SGD update of the rows j of block ``jb``:
-    :math:`w_{jk} \leftarrow w_{jk} - \eta\,(\mathrm{scale}\sum_x \delta_{xj} a^{prev}_{xk} + p(w_{jk}))`,
+    :math:`w_{jk} \leftarrow w_{jk} -
+    \eta\,(\mathrm{scale}\sum_x \delta_{xj} a^{prev}_{xk} + p(w_{jk}))`,
     :math:`b_j \leftarrow b_j - \eta\,\mathrm{scale}\sum_x \delta_{xj}`, where :math:`p` is the
     penalty gradient of ``rules.penalised`` (weights only, and only when ``decay``),
     taken at the weights before the step. The gradient is never stored."""
@@ -438,8 +445,8 @@ def sgd_then_weighted_sum_parallel(per, delta, a_prev, w, b, scale, eta, decay, 
     """``sgd_then_weighted_sum_group`` over every group of rows, in parallel (a group owns
     its rows of ``w`` and ``b`` and its columns of ``s_next`` and ``act_next``)."""
     for g in prange(n_groups(w.shape[0], per)):
-        sgd_then_weighted_sum_group(np.int64(g), per, delta, a_prev, w, b, scale, eta, decay, l2, l1,
-                                    code, a_next, s_next, act_next)
+        sgd_then_weighted_sum_group(np.int64(g), per, delta, a_prev, w, b, scale, eta, decay,
+                                    l2, l1, code, a_next, s_next, act_next)
 
 
 @njit(**JIT)

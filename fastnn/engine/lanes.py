@@ -25,8 +25,7 @@ import numpy as np
 from numba import njit, prange
 
 from ..core import activations, costs, fastmath
-from ..core._numba import (FALSE, JIT, ONE, ORDERED_JIT, PARALLEL_JIT, SCALAR_JIT, TRUE, ZERO,
-                           typed)
+from ..core._numba import FALSE, JIT, ONE, ORDERED_JIT, PARALLEL_JIT, SCALAR_JIT, TRUE, ZERO, typed
 from ..core.metrics import ARGMAX_ACCURACY, THRESHOLD_ACCURACY
 from . import fast_kernels as fk
 from . import rules, simd
@@ -583,7 +582,6 @@ def train(trainer, thetas, V, S, T, rule, hyper, rates, l2, l1, decay, X, Y, ord
         nets[c, :len(group)] = group
     real = nets >= 0
     idx = np.where(real, nets, 0)
-    dtype = thetas.dtype
 
     def lanes(array, fill=0):
         """Per-network rows -> (C, ..., width), padding lanes filled."""

@@ -94,7 +94,8 @@ ROWS = 4
 """Running sums ``fma_rows4`` keeps in registers (one vector of lanes each)."""
 fma_rows4 = _fma_rows(ROWS)
 fma_rows1 = _fma_rows(1)
-fma_rows4.__doc__ = fma_rows1.__doc__ = r"""``fma_rows{4,1}(OUT, o, o_step, B, b, b_step, C, c, c_row, c_step, T, r0, accumulate)``:
-for i < 4 (or 1), ``OUT[o + i*o_step, r0:r0+VW]`` = (``OUT``'s value if ``accumulate`` else
-0) + sum over t < T in order of ``B[b + t*b_step, lanes] * C[c + i*c_row + t*c_step, lanes]``,
-one fused multiply-add per term (see the module docstring)."""
+fma_rows4.__doc__ = fma_rows1.__doc__ = r"""``fma_rows4`` and ``fma_rows1``, called as
+``(OUT, o, o_step, B, b, b_step, C, c, c_row, c_step, T, r0, accumulate)``: for i < 4 (or
+1), ``OUT[o + i*o_step, r0:r0+VW]`` = (``OUT``'s value if ``accumulate`` else 0) + the sum
+over t < T, in order, of ``B[b + t*b_step, lanes] * C[c + i*c_row + t*c_step, lanes]``, one
+fused multiply-add per term (see the module docstring)."""
