@@ -16,7 +16,7 @@ def _plain(OUT, o, o_step, B, b, b_step, C, c, c_row, c_step, T, rows, accumulat
     to one fused multiply-add like the ordered kernels' loops)."""
     for i in range(rows):
         for r in range(OUT.shape[1]):
-            s = OUT[o + i * o_step, r] if accumulate else OUT[0, 0] * 0
+            s = OUT[o + i * o_step, r] if accumulate else OUT.dtype.type(0)
             for t in range(T):
                 s += B[b + t * b_step, r] * C[c + i * c_row + t * c_step, r]
             OUT[o + i * o_step, r] = s
