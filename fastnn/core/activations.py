@@ -61,9 +61,10 @@ def f(code, s):
     return s  # IDENTITY
 
 
-@njit(**SCALAR_JIT)
+@njit(**dict(SCALAR_JIT, forceinline=True))
 def f_prime(code, s, a):
-    r"""Derivative :math:`f'(s)`, given both ``s`` and ``a = f(s)`` (elementwise codes only)."""
+    r"""Derivative :math:`f'(s)`, given both ``s`` and ``a = f(s)`` (elementwise codes only).
+    Strict and always inlined, like ``f``."""
     one = typed(s, 1.0)
     if code == SIGMOID:
         return a * (one - a)

@@ -129,6 +129,29 @@ def _activate(code, S, A, lo, hi):
                 A[q, r] = activations.f(code, S[q, r])
 
 
+@njit(**JIT)
+def _times_derivative(code, S, A, D, lo, hi):
+    """``D[q, r] *= activations.f_prime(code, S[q, r], A[q, r])`` for the rows ``lo <= q <
+    hi``, all lanes, one loop per code (as ``_activate``)."""
+    R = S.shape[1]
+    if code == activations.TANH:
+        for q in range(lo, hi):
+            for r in range(R):
+                D[q, r] *= activations.f_prime(activations.TANH, S[q, r], A[q, r])
+    elif code == activations.SIGMOID:
+        for q in range(lo, hi):
+            for r in range(R):
+                D[q, r] *= activations.f_prime(activations.SIGMOID, S[q, r], A[q, r])
+    elif code == activations.RELU:
+        for q in range(lo, hi):
+            for r in range(R):
+                D[q, r] *= activations.f_prime(activations.RELU, S[q, r], A[q, r])
+    else:
+        for q in range(lo, hi):
+            for r in range(R):
+                D[q, r] *= activations.f_prime(code, S[q, r], A[q, r])
+
+
 @njit(**SCALAR_JIT)
 def _sample_costs(arch, A, S, Yb, y_off, a_base, n, out, row):
     r"""Per lane, :math:`C_x` of one sample as ``costs.cost_of_sample`` computes it (the same
@@ -264,9 +287,7 @@ def _propagate(TH, arch, A, S, D, a_off, l, m):
             for r0 in range(0, R, vw):
                 simd.fma_rows1(D, dst + j, ONE, D, src, ONE, TH, w0 + j, ONE, n_prev, n, r0,
                                FALSE)
-        for j in range(n_prev):
-            for r in range(R):
-                D[dst + j, r] *= activations.f_prime(code, S[dst + j, r], A[dst + j, r])
+        _times_derivative(code, S, A, D, dst, dst + n_prev)
 
 
 @njit(**ORDERED_JIT)

@@ -65,24 +65,50 @@ def _fma_rows(rows):
 
             zero = ir.Constant(vty, [ir.Constant(fty, 0.0)] * width)
             keep = builder.icmp_unsigned("!=", accumulate, ir.Constant(accumulate.type, 0))
-            sums = []
+            out_at = []
+            starts = []
             for i in range(rows):
-                row = builder.add(o, builder.mul(o_step, ir.Constant(i64, i)))
-                slot = cgutils.alloca_once(builder, vty)
-                start = builder.load(vector_at(out_p, row), align=1)
-                builder.store(builder.select(keep, start, zero), slot)
-                sums.append((slot, row))
-            with cgutils.for_range(builder, T_) as loop:
-                t = loop.index
-                b_vec = builder.load(vector_at(b_p, builder.add(b, builder.mul(t, b_step))),
-                                     align=1)
-                c_t = builder.add(c, builder.mul(t, c_step))
-                for i, (slot, _) in enumerate(sums):
-                    c_at = builder.add(c_t, builder.mul(c_row, ir.Constant(i64, i)))
-                    c_vec = builder.load(vector_at(c_p, c_at), align=1)
-                    builder.store(builder.call(fma, [b_vec, c_vec, builder.load(slot)]), slot)
-            for slot, row in sums:
-                builder.store(builder.load(slot), vector_at(out_p, row), align=1)
+                at = vector_at(out_p, builder.add(o, builder.mul(o_step, ir.Constant(i64, i))))
+                out_at.append(at)
+                starts.append(builder.select(keep, builder.load(at, align=1), zero))
+            # the loop over t: one pointer into B and one per row of C, advanced by their
+            # strides (in vectors of lanes); the running sums are loop values (registers)
+            b_stride = builder.mul(b_step, lanes)
+            c_stride = builder.mul(c_step, lanes)
+            b_first = vector_at(b_p, b)
+            c_first = [vector_at(c_p, builder.add(c, builder.mul(c_row, ir.Constant(i64, i))))
+                       for i in range(rows)]
+            entry = builder.block
+            header = builder.append_basic_block("fma_rows.header")
+            body = builder.append_basic_block("fma_rows.body")
+            done = builder.append_basic_block("fma_rows.done")
+            builder.branch(header)
+            builder.position_at_end(header)
+            t = builder.phi(i64)
+            b_at = builder.phi(b_first.type)
+            c_at = [builder.phi(p.type) for p in c_first]
+            sums = [builder.phi(vty) for _ in range(rows)]
+            t.add_incoming(ir.Constant(i64, 0), entry)
+            b_at.add_incoming(b_first, entry)
+            for phi, first in zip(c_at + sums, c_first + starts):
+                phi.add_incoming(first, entry)
+            builder.cbranch(builder.icmp_signed("<", t, T_), body, done)
+            builder.position_at_end(body)
+            b_vec = builder.load(b_at, align=1)
+            new_sums = [builder.call(fma, [b_vec, builder.load(at, align=1), total])
+                        for at, total in zip(c_at, sums)]
+            t.add_incoming(builder.add(t, ir.Constant(i64, 1)), body)
+            b_at.add_incoming(builder.gep(b_at, [builder.sdiv(b_stride, ir.Constant(i64, width))]),
+                              body)
+            for phi in c_at:
+                phi.add_incoming(builder.gep(phi, [builder.sdiv(c_stride, ir.Constant(i64, width))]),
+                                 body)
+            for phi, value in zip(sums, new_sums):
+                phi.add_incoming(value, body)
+            builder.branch(header)
+            builder.position_at_end(done)
+            for at, total in zip(out_at, sums):
+                builder.store(total, at, align=1)
             return context.get_dummy_value()
 
         return sig, codegen
