@@ -123,6 +123,8 @@ def test_train_candidates_returns_plain_results():
 
 from fastnn.engine import lanes  # noqa: E402
 
+LANES_TRAIN = lanes.train
+
 LANE_CASES = [  # sizes, hidden activation, output, cost, batch size, dtype
     ([2, 2, 1], "sigmoid", "sigmoid", "quadratic", 4, "float64"),
     ([3, 17, 2], "tanh", "softmax", "log_likelihood", 7, "float32"),
@@ -136,9 +138,14 @@ LANE_CASES = [  # sizes, hidden activation, output, cost, batch size, dtype
 
 @pytest.mark.parametrize("optimizer", ["sgd", "nesterov", "adam", "rmsprop"])
 @pytest.mark.parametrize("case", LANE_CASES, ids=lambda c: "-".join(map(str, c[0])) + c[5][-2:])
-def test_lanes_are_bit_identical_to_fit_alone(case, optimizer):
+def test_lanes_are_bit_identical_to_fit_alone(case, optimizer, monkeypatch):
+    """Every width the lanes can take (up to 64, wider than they are chosen for: they are
+    forced here), both dtypes, every cost, rules with and without state, L2/L1."""
     sizes, hidden, output, cost, batch_size, dtype = case
     assert lanes.fits(sizes)
+    monkeypatch.setattr(lanes, "FASTEST_WIDTH", max(sizes))
+    calls = []
+    monkeypatch.setattr(lanes, "train", lambda *a: calls.append(1) or LANES_TRAIN(*a))
     rng = np.random.default_rng(sum(sizes))
     Xt = rng.standard_normal((19, sizes[0]))
     Yt = rng.standard_normal((19, sizes[-1])) if output == "identity" else \
@@ -158,6 +165,7 @@ def test_lanes_are_bit_identical_to_fit_alone(case, optimizer):
     nets = [build(s) for s in seeds]
     results = train_together(nets, Xt, Yt, epochs=3, batch_size=batch_size, optimizer=optimizer,
                              learning_rate=lrs, l2=l2s, l1=l1s, validation_data=val)
+    assert calls
     for i in (0, 1, 2, 68, 69):
         alone = build(seeds[i])
         expected = alone.fit(Xt, Yt, epochs=3, batch_size=batch_size, optimizer=optimizer,
@@ -216,6 +224,8 @@ def test_lanes_take_the_networks_fit_trains_in_order():
         arch = fastnn.Network(sizes)._engine.arch
         assert lanes.fits(sizes) == fast_drivers.ordered(arch) == (max(sizes) <= 64)
     assert fast_kernels.NARROW == 64
+    assert lanes.faster([2, 16, 16, 2], 16, 2) and not lanes.faster([2, 16, 16, 2], 15, 2)
+    assert not lanes.faster([20, 64, 64, 1], 256, 2)  # measured faster one at a time
 
 
 def test_population_histories_pickle_as_arrays_and_read_as_fit_s_lists():

@@ -49,11 +49,28 @@ def lane_count(networks, threads):
     return int(min(LANES, max(MIN_LANES, -(-per_thread // MIN_LANES) * MIN_LANES)))
 
 
-def fits(sizes, batch_size=None, dtype=None):
-    """True when a population of ``sizes`` takes the lanes: every layer at most
-    ``fast_kernels.NARROW`` wide (what ``fit`` trains with the ordered kernels), any batch
-    size and dtype."""
+def fits(sizes):
+    """True when the lanes can train networks of ``sizes`` bit-identical to ``fit``: every
+    layer at most ``fast_kernels.NARROW`` wide (what ``fit`` trains with the ordered kernels),
+    any batch size and dtype."""
     return max(int(s) for s in sizes) <= fk.NARROW
+
+
+FASTEST_WIDTH = 32
+"""Widest layer for which the lanes measured faster than one network at a time (which runs
+``fit``'s ordered kernels, vectorised over a layer's neurons, so it gains with the width).
+Measured 7 Dec 2026, AMD EPYC Zen 3, one thread, CPU time, best of 3, populations of 8 and
+64 (128) networks, per-network time / lanes time: [2,2,1] XOR 2.5-3.8; [2,16,16,2] SGD
+1.2-1.6 (0.67 for 2 networks); [10,24,24,2] Adam 1.1-1.5; [10,32,32,2] SGD 1.0-1.3;
+[20,64,64,1] Adam batch 64 0.73-0.93."""
+
+
+def faster(sizes, networks, threads):
+    """True when ``networks`` networks of ``sizes`` train faster in the lanes than one at a
+    time (``FASTEST_WIDTH``), with at least ``MIN_LANES`` of them per thread. Either path
+    gives the same bits; this only picks the faster."""
+    return (fits(sizes) and max(int(s) for s in sizes) <= FASTEST_WIDTH
+            and networks >= MIN_LANES * max(1, threads))
 
 
 @njit(**ORDERED_JIT)

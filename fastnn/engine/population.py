@@ -17,9 +17,10 @@ training are exactly those ``fit`` computes from the same seed, order and hyper-
 nothing: a network's arithmetic reads only its own rows and its chunk's scratch buffers.
 
 Networks are the unit of parallelism over cores; inside one network the fast kernels'
-tiles vectorise as in ``fit``. Networks whose every layer is at most
-``fast_kernels.NARROW`` wide take the network-minor path of ``lanes`` instead, where the
-loop over networks is the one that vectorises.
+tiles vectorise as in ``fit``. Populations of narrow networks (``lanes.faster``: every layer
+at most ``lanes.FASTEST_WIDTH`` wide, enough networks to fill a chunk per thread) take the
+network-minor path of ``lanes`` instead, where the loop over networks is the one that
+vectorises; both paths give each network ``fit``'s bits.
 
 ``POPULATIONS`` maps ``Topology.kind`` to the class that trains populations of that kind;
 a second structure kind registers its class there (its ``train`` has the same contract).
@@ -215,7 +216,7 @@ class LayeredPopulation:
         R, E = rates.shape
         n = orders.shape[2]
         batch_size = min(batch_size, n)
-        if lanes.fits(self.arch.sizes):
+        if lanes.faster(self.arch.sizes, len(members), numba.get_num_threads()):
             return lanes.train(self, thetas, V, S, T, rule, hyper, rates, l2, l1, decay, X, Y,
                               orders, batch_size, accuracy_mode, Xv, Yv, val_mode, members,
                               status)
