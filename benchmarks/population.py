@@ -367,16 +367,39 @@ def cores(threads):
     return ",".join(str(i) for i in range(threads))
 
 
+def busy_seconds():
+    """CPU seconds every process of the machine has run (user, nice, system, irq, softirq,
+    steal; from ``/proc/stat``), or None where there is none."""
+    try:
+        with open("/proc/stat") as file:
+            fields = [int(x) for x in file.readline().split()[1:9]]
+    except (OSError, ValueError):
+        return None
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
 def run_child(spec, threads):
-    """Run one runner in a fresh process pinned to cores 0..threads-1; its JSON result."""
+    """Run one runner in a fresh process pinned to cores 0..threads-1; its JSON result, with
+    ``others_cpu``: the share of the machine's cores that other processes used while it ran
+    (0 on a quiet machine; 0.5 on 2 cores is one core taken from it)."""
+    import resource
     from .batch_sweep import thread_env
     command = ["taskset", "-c", cores(threads), sys.executable, "-m", "benchmarks.population",
                "--child", json.dumps(spec)]
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    busy, tic = busy_seconds(), time.perf_counter()
     done = subprocess.run(command, env=thread_env(threads), cwd=ROOT, capture_output=True,
                           text=True)
+    wall = time.perf_counter() - tic
+    after, usage_after = busy_seconds(), resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         raise RuntimeError(f"{spec}: {done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    if busy is not None:
+        own = (usage_after.ru_utime - usage.ru_utime) + (usage_after.ru_stime - usage.ru_stime)
+        result["others_cpu"] = max(0.0, (after - busy - own) / (wall * (os.cpu_count() or 1)))
+    return result
 
 
 def _version(name):
@@ -470,7 +493,8 @@ def target_text(c):
 
 def print_table(report, runners):
     head = f"{'workload':<11}{'dtype':<8}" + "".join(f"{r + ' s':>13}" for r in runners) \
-        + f"{'ratio':>8}  {'target':<13}{'':<8}{'fastnn Msamples/s':>18}{'torch Msamples/s':>17}"
+        + f"{'ratio':>8}  {'target':<13}{'':<8}{'fastnn Msamples/s':>18}{'torch Msamples/s':>17}" \
+        + f"{'others CPU':>12}"
     print(head)
     for key, case in report["cases"].items():
         c = next(x for x in CASES if x.key == key)
@@ -486,7 +510,11 @@ def print_table(report, runners):
                 else f"{'-':>18}"
             peer = v.get("torch_runner")
             line += f"{row[peer]['samples_per_s'] / 1e6:17.2f}" if peer else f"{'-':>17}"
+            others = [row[r]["others_cpu"] for r in runners if "others_cpu" in row.get(r, {})]
+            line += f"{100 * max(others):11.0f}%" if others else f"{'-':>12}"
             print(line)
+    print("others CPU: the largest share of the cores other processes used during one of the "
+          "row's runs (0% = quiet)")
 
 
 def main(argv=None):
@@ -546,7 +574,8 @@ def main(argv=None):
                       f"{len(result['times'])} (warm-up {result['warm_up']:.2f} s)  "
                       f"{result['samples_per_s'] / 1e6:8.2f} Msamples/s  best loss "
                       f"{result['best_loss']:.4g}, median {result['median_loss']:.4g}"
-                      f"  load {before[0]:.2f}", flush=True)
+                      f"  load {before[0]:.2f}, others' CPU "
+                      f"{100 * result.get('others_cpu', float('nan')):.0f}%", flush=True)
             row["verdict"] = verdict(row, c)
             case["dtypes"][dtype] = row
         report["cases"][c.key] = case
