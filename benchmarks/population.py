@@ -551,6 +551,8 @@ def main(argv=None):
         print("GEMM ceiling (GFLOP/s, 2048^3, same cores): " + "; ".join(
             f"{d} " + ", ".join(f"{lib} {g:.0f}" for lib, g in figures.items())
             for d, figures in report["gemm_ceiling_gflops"].items()), flush=True)
+    out = Path(args.out) / ("population-quick.json" if args.quick else "population.json")
+    out.parent.mkdir(parents=True, exist_ok=True)
     for c in CASES:
         if c.key not in args.cases:
             continue
@@ -578,14 +580,13 @@ def main(argv=None):
                       f"{100 * result.get('others_cpu', float('nan')):.0f}%", flush=True)
             row["verdict"] = verdict(row, c)
             case["dtypes"][dtype] = row
-        report["cases"][c.key] = case
+            report["cases"][c.key] = case
+            out.write_text(json.dumps(report, indent=1))  # what is done survives an interruption
     report["load_after"] = load()
+    out.write_text(json.dumps(report, indent=1))
     print()
     print_table(report, runners)
     print(f"load (1, 5, 15 min) before {report['load_before']}, after {report['load_after']}")
-    out = Path(args.out) / ("population-quick.json" if args.quick else "population.json")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report, indent=1))
     print("->", out)
     return report
 
