@@ -384,6 +384,7 @@ def run_child(spec, threads):
     ``others_cpu``: the share of the machine's cores that other processes used while it ran
     (0 on a quiet machine; 0.5 on 2 cores is one core taken from it)."""
     import resource
+
     from .batch_sweep import thread_env
     command = ["taskset", "-c", cores(threads), sys.executable, "-m", "benchmarks.population",
                "--child", json.dumps(spec)]

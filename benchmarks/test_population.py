@@ -3,9 +3,9 @@ reduced sizes of ``population.quick`` (the full run, every runner in a fresh pro
 ``python -m benchmarks.population``). fastnn's population against the one-by-one fit loop on
 the same networks; after timing, one of the networks must equal that network trained the
 other way (bit for bit): a member of the population trained alone by ``fit``, a network of
-the one-by-one loop trained as a member of a population. Then the PyTorch peers: the stacked-``baddbmm`` and the
-``vmap`` ensembles must train the same networks (same losses), and the command line must run
-end to end.
+the one-by-one loop trained as a member of a population. Then the PyTorch peers: the
+stacked-``baddbmm`` and the ``vmap`` ensembles must train the same networks (same losses),
+and the command line must run end to end.
 
     pytest benchmarks/test_population.py --benchmark-only
 """

@@ -73,8 +73,9 @@ def _fma_rows(rows):
                 starts.append(builder.select(keep, builder.load(at, align=1), zero))
             # the loop over t: one pointer into B and one per row of C, advanced by their
             # strides (in vectors of lanes); the running sums are loop values (registers)
-            b_stride = builder.mul(b_step, lanes)
-            c_stride = builder.mul(c_step, lanes)
+            vector = ir.Constant(i64, width)  # strides in vectors of lanes
+            b_stride = builder.sdiv(builder.mul(b_step, lanes), vector)
+            c_stride = builder.sdiv(builder.mul(c_step, lanes), vector)
             b_first = vector_at(b_p, b)
             c_first = [vector_at(c_p, builder.add(c, builder.mul(c_row, ir.Constant(i64, i))))
                        for i in range(rows)]
@@ -98,11 +99,9 @@ def _fma_rows(rows):
             new_sums = [builder.call(fma, [b_vec, builder.load(at, align=1), total])
                         for at, total in zip(c_at, sums)]
             t.add_incoming(builder.add(t, ir.Constant(i64, 1)), body)
-            b_at.add_incoming(builder.gep(b_at, [builder.sdiv(b_stride, ir.Constant(i64, width))]),
-                              body)
+            b_at.add_incoming(builder.gep(b_at, [b_stride]), body)
             for phi in c_at:
-                phi.add_incoming(builder.gep(phi, [builder.sdiv(c_stride, ir.Constant(i64, width))]),
-                                 body)
+                phi.add_incoming(builder.gep(phi, [c_stride]), body)
             for phi, value in zip(sums, new_sums):
                 phi.add_incoming(value, body)
             builder.branch(header)
