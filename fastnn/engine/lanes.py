@@ -506,16 +506,18 @@ def _evaluate(TH, arch, A, Sw, Yb, a_off, Xv, Yv, mode, loss, correct, scratch):
 def train_lanes(TH, V, S, T, chunk_rule, hyper, rates, l2, l1, decay, arch, nets,
                 a_off, a_off_e, capacity, capacity_e, X, Y, orders, batch_size, mode, Xv, Yv,
                 val_mode, losses, corrects, val_losses, val_corrects, done, status):
-    r"""Train chunk ``c``'s lanes (``prange`` over chunks) for ``rates.shape[2]`` epochs.
+    r"""Train chunk ``c``'s lanes (``prange`` over chunks) for ``rates.shape[1]`` epochs.
 
     ``TH[c]`` (P, lanes) holds the parameters of networks ``nets[c]`` (-1: a padding lane),
     ``V[c]``, ``S[c]`` their optimizer state, ``T[c]`` their step counts; ``chunk_rule[c]``
-    the chunk's one rule; ``hyper``, ``rates``, ``l2``, ``l1`` per lane. Per epoch e and
-    lane: the epoch (``_epoch``), its summed cost into ``losses[c, e]`` and correct count
-    into ``corrects[c, e]``; then if the cost and every parameter are finite, ``done += 1``
-    and the validation pass, else the lane's parameters and state go back to the end of the
-    previous epoch and ``status`` is set (``population.DIVERGED_COST``/``DIVERGED_WEIGHT``),
-    and the lane is rolled back after every later epoch (it trains no further). Lanes with
+    the chunk's one rule; ``hyper``, ``l2``, ``l1`` per lane; ``rates`` (networks, epochs)
+    per network. Per epoch e and lane, network g = ``nets[c, r]``: the epoch (``_epoch``), its
+    summed cost into ``losses[g, e]`` and correct count into ``corrects[g, e]``; then if the
+    cost and every parameter are finite, ``done[g] += 1`` and the validation pass
+    (``val_losses[g, e]``, ``val_corrects[g, e]``), else the lane's parameters and state go
+    back to the end of the previous epoch and ``status`` is set (``population.DIVERGED_COST``
+    or ``DIVERGED_WEIGHT``), and the lane is rolled back after every later epoch (it trains
+    no further). Lanes with
     ``status != 0`` on entry are rolled back alike from the start.
     """
     for c in prange(TH.shape[0]):
@@ -530,7 +532,8 @@ def _train_chunk(c, TH, V, S, T, chunk_rule, hyper, rates, l2, l1, decay, arch, 
                  val_mode, losses, corrects, val_losses, val_corrects, done, status):
     """Chunk ``c`` of ``train_lanes``: all epochs of its lanes."""
     C, P, R = TH.shape
-    E = rates.shape[2]
+    E = rates.shape[1]
+    eta = np.ones(R, np.float64)
     dtype = TH.dtype
     units = 0
     for l in range(arch.sizes.shape[0]):
@@ -566,14 +569,17 @@ def _train_chunk(c, TH, V, S, T, chunk_rule, hyper, rates, l2, l1, decay, arch, 
         v_before[:] = VC
         s_before[:] = SC
         t_before[:] = TT
-        _epoch(TC, G, VC, SC, TT, rule, hyper[c], rates[c, :, e], l2[c], l1[c], decay,
+        for r in range(R):
+            if nets[c, r] >= 0:
+                eta[r] = rates[nets[c, r], e]
+        _epoch(TC, G, VC, SC, TT, rule, hyper[c], eta, l2[c], l1[c], decay,
                arch, A, Sw, D, Yb, a_off, X, Y, orders, nets[c], e, batch_size, mode, loss,
                correct, scratch, K)
         for r in range(lanes):
             g = nets[c, r]
             if status[g] == 0:
-                losses[c, r, e] = loss[r]
-                corrects[c, r, e] = correct[r]
+                losses[g, e] = loss[r]
+                corrects[g, e] = correct[r]
                 bad = 0
                 if not np.isfinite(loss[r]):
                     bad = DIVERGED_COST
@@ -583,7 +589,7 @@ def _train_chunk(c, TH, V, S, T, chunk_rule, hyper, rates, l2, l1, decay, arch, 
                             bad = DIVERGED_WEIGHT
                             break
                 if bad == 0:
-                    done[c, r] += 1
+                    done[g] += 1
                     continue
                 status[g] = bad
             for q in range(P):
@@ -597,8 +603,8 @@ def _train_chunk(c, TH, V, S, T, chunk_rule, hyper, rates, l2, l1, decay, arch, 
             _evaluate(TC, arch, Ae, Se, Ye, a_off_e, Xv, Yv, val_mode, v_loss, v_correct,
                       scratch)
             for r in range(lanes):
-                val_losses[c, r, e] = v_loss[r]
-                val_corrects[c, r, e] = v_correct[r]
+                val_losses[nets[c, r], e] = v_loss[r]
+                val_corrects[nets[c, r], e] = v_correct[r]
 
 
 def train(trainer, thetas, V, S, T, rule, hyper, rates, l2, l1, decay, X, Y, orders,
@@ -630,7 +636,6 @@ def train(trainer, thetas, V, S, T, rule, hyper, rates, l2, l1, decay, X, Y, ord
     TL = np.ascontiguousarray(np.where(real, T[idx, 0], 0))
     chunk_rule = np.array([rule[group[0]] for group in chunks], np.int64)
     hyper_l = np.ascontiguousarray(np.where(real[..., None], hyper[idx], 0.0))
-    rates_l = np.ascontiguousarray(np.where(real[..., None], rates[idx], 1.0))
     l2_l = np.ascontiguousarray(np.where(real, l2[idx], 0.0))
     l1_l = np.ascontiguousarray(np.where(real, l1[idx], 0.0))
     sizes = trainer.arch.sizes
@@ -639,25 +644,17 @@ def train(trainer, thetas, V, S, T, rule, hyper, rates, l2, l1, decay, X, Y, ord
     capacity_e = max(1, min(256, Xv.shape[0]))
     a_off = np.concatenate([[0], np.cumsum(sizes[:-1])]).astype(np.int64) * capacity
     a_off_e = np.concatenate([[0], np.cumsum(sizes[:-1])]).astype(np.int64) * capacity_e
-    losses_l = np.zeros((C, width, E))
-    corrects_l = np.zeros((C, width, E), np.int64)
-    val_losses_l = np.zeros((C, width, E))
-    val_corrects_l = np.zeros((C, width, E), np.int64)
-    done_l = np.zeros((C, width), np.int64)
+    losses, corrects = np.zeros((R, E)), np.zeros((R, E), np.int64)
+    val_losses, val_corrects = np.zeros((R, E)), np.zeros((R, E), np.int64)
+    done = np.zeros(R, np.int64)
     with np.errstate(over="ignore", invalid="ignore"):
-        train_lanes(TH, VL, SL, TL, chunk_rule, hyper_l, rates_l, l2_l, l1_l, decay,
-                    trainer.arch, nets, a_off, a_off_e,
-                    capacity, capacity_e, X, Y, orders, capacity, accuracy_mode, Xv, Yv,
-                    val_mode, losses_l, corrects_l, val_losses_l, val_corrects_l, done_l,
-                    status)
+        train_lanes(TH, VL, SL, TL, chunk_rule, hyper_l, np.ascontiguousarray(rates), l2_l,
+                    l1_l, decay, trainer.arch, nets, a_off, a_off_e, capacity, capacity_e, X, Y,
+                    orders, capacity, accuracy_mode, Xv, Yv, val_mode, losses, corrects,
+                    val_losses, val_corrects, done, status)
     g = nets[real]
     thetas[g] = np.moveaxis(TH, -1, 1)[real]
     V[g] = np.moveaxis(VL, -1, 1)[real]
     S[g] = np.moveaxis(SL, -1, 1)[real]
     T[g, 0] = TL[real]
-    out = [np.zeros((R, E)), np.zeros((R, E), np.int64), np.zeros((R, E)),
-           np.zeros((R, E), np.int64), np.zeros(R, np.int64)]
-    for target, source in zip(out, (losses_l, corrects_l, val_losses_l, val_corrects_l,
-                                    done_l)):
-        target[g] = source[real]
-    return tuple(out)
+    return losses, corrects, val_losses, val_corrects, done
