@@ -133,8 +133,9 @@ PIN_CONFIGS = [
 PINS = Path(__file__).parent / "data" / "pins_before_restructure.json"
 """sha256 of the trained parameters of each configuration, recorded by running this very
 training on the code of the file's ``revision`` (first the code before the move into
-subpackages, commit 3945774; since the loop engine's own exp/tanh/log (``core/fastmath``), the
-commit that brought them in: a deliberate change of the math is a new baseline), for both engines
+subpackages, commit 3945774; now the population issue's final kernels: fastnn's own
+exp/tanh/log and the ordered kernels of narrow networks, deliberate changes of the arithmetic,
+each a new baseline for the restructure to keep), for both engines
 (the loop engine with its fast and its plain kernels) and both dtypes, per kind of machine
 (``tools/record_pins.py``): the bits depend on the CPU's instruction set (numba compiles for
 the host CPU; NumPy and OpenBLAS pick SIMD kernels at run time)."""

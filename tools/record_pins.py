@@ -3,11 +3,10 @@
     python tools/record_pins.py [REV] [--print]
 
 Unpacks the package of ``REV`` (default: the ``revision`` of the pins file, the baseline the
-test compares with; 3945774, the last commit before the move into subpackages, until the loop
-engine got its own exp/tanh/log) with ``git archive`` into a temporary folder, trains every
-pinned configuration there (both engines, the loop engine's fast and plain kernels, both
-dtypes) and adds the hashes to ``tests/data/pins_before_restructure.json`` under this
-machine's fingerprint.
+test compares with: the last commit of the population issue's kernels) with ``git archive``
+into a temporary folder, trains every pinned configuration there (both engines, the loop
+engine's fast and plain kernels, both dtypes) and adds the hashes to
+``tests/data/pins_before_restructure.json`` under this machine's fingerprint.
 
 Why per machine: the bits of a trained network depend on the CPU's instruction set, not only
 on the code. numba compiles for the host CPU (vector width decides how a ``reassoc``
