@@ -270,3 +270,24 @@ def test_a_history_pickled_before_array_columns_still_loads():
     history = fastnn.History.__new__(fastnn.History)
     history.__setstate__(state)
     assert history.loss == [1.5, 2.5] and history.epoch == [1, 2] and history.best_epoch == 2
+
+
+def test_the_memory_estimate_counts_every_lane_s_scratch():
+    """On the lanes a chunk holds one network's workspace per lane: with full batches of
+    4,000 rows that is ~5 MB a network, ~160 MB for a chunk of 32. A 100 MB limit that the
+    per-network estimate (8 chunks of one network) would pass must refuse it."""
+    from fastnn.engine import population as engine_population
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((4000, 8)), rng.integers(0, 2, 4000)
+    nets = [fastnn.Network([8, 32, 2], output_activation="softmax", cost="log_likelihood",
+                           seed=s) for s in range(64)]
+    trainer = engine_population.make_population(nets[0].topology, "log_likelihood", "float64")
+    threads = numba.get_num_threads()
+    one, chunks = trainer.scratch(4000, 256, 0, 64, threads)
+    single = engine_population.scratch_bytes(nets[0].topology, np.float64, 4000, 256, 0)
+    width = lanes.lane_count(64, threads)
+    assert (one, chunks) == (width * single, -(-64 // width))
+    assert 8 * single < 100 * 2**20 < chunks * one
+    with pytest.raises(MemoryError):
+        train_together(nets, X, y, epochs=1, batch_size=4000, learning_rate=0.1,
+                       memory_limit=100 * 2**20)

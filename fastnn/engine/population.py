@@ -200,9 +200,17 @@ class LayeredPopulation:
         self.dtype = np.dtype(dtype)
         self.widths = fast_drivers.group_width(lay.sizes, 1)
 
-    def chunk_bytes(self, batch_size, n_val, n_state):
-        """See ``scratch_bytes``."""
-        return scratch_bytes(self.topology, self.dtype, batch_size, n_val, n_state)
+    def scratch(self, batch_size, n_val, n_state, networks, threads, chunks=None):
+        """``(bytes, chunks)``: the scratch of one chunk (``scratch_bytes``) and how many
+        chunks hold theirs at once, for ``networks`` networks on ``threads`` threads. On the
+        lanes (``lanes.faster``) a chunk holds one network's scratch per lane, and the chunks
+        of the threads allocate theirs at once; one network at a time, ``chunks`` (default
+        four per thread) chunks of one network each."""
+        one = scratch_bytes(self.topology, self.dtype, batch_size, n_val, n_state)
+        if lanes.faster(self.arch.sizes, networks, threads):
+            width = lanes.lane_count(networks, threads)
+            return one * width, min(threads, -(-networks // width))
+        return one, min(chunks or 4 * threads, networks)
 
     def train(self, thetas, V, S, T, rule, hyper, rates, l2, l1, decay, X, Y, orders,
               batch_size, accuracy_mode, Xv, Yv, val_mode, members, status, chunks=None):

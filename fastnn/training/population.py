@@ -235,20 +235,18 @@ def train_together(nets, X, y, epochs=1, batch_size=10, learning_rate=None, shuf
     per_call = max(1, min(epochs, ORDERS_BYTES // max(1, 8 * n * R)))
     if progress:
         per_call = max(1, min(per_call, -(-epochs // 20)))
-    n_chunks = chunks if chunks is not None else None
-    chunk_bytes = trainer.chunk_bytes(min(batch_size, n), min(256, Xv.shape[0]), n_state)
     from numba import get_num_threads
-    threads = get_num_threads()
-    est_chunks = n_chunks or 4 * threads
+    chunk_bytes, est_chunks = trainer.scratch(min(batch_size, n), min(256, Xv.shape[0]),
+                                              n_state, R, get_num_threads(), chunks)
     total, per_network = population_bytes(R, P, n_state, first.dtype.itemsize, per_call, n,
-                                          chunk_bytes, min(est_chunks, R))
+                                          chunk_bytes, est_chunks)
     limit = memory_limit
     if limit is None:
         available = available_memory()
         limit = None if available is None else int(MEMORY_FRACTION * available)
     group = R
     if limit is not None and total > limit:
-        room = limit - min(est_chunks, R) * chunk_bytes
+        room = limit - est_chunks * chunk_bytes
         group = int(room // per_network) if room > 0 else 0
         if group < 1:
             raise MemoryError(f"a population of {R} networks of {P:,} parameters needs about "
