@@ -40,14 +40,17 @@ def compile_dtype(dtype, plain=False):
         net.predict(X)
         net.evaluate(X, y)
         net.gradients(X, y)
+    import numba
+
     from .core.graph import Graph
-    from .engine import fast_kernels
+    from .engine import fast_kernels, lanes
     from .training.restarts import best_of
     y_bit = (y > 1).reshape(-1, 1).astype(dtype)
+    lane_population = lanes.MIN_LANES * numba.get_num_threads()  # enough to take the lanes
     for optimizer in ("sgd", "momentum"):  # population kernels: plain SGD, and any rule
-        for hidden in (6, fast_kernels.NARROW + 1):  # the lanes, and one network at a time
-            best_of(2, lambda seed, h=hidden: Network([8, h, 4], dtype=dtype, seed=seed), X, y,
-                    n_jobs=1, epochs=1, batch_size=5, optimizer=optimizer,
+        for hidden, restarts in ((6, lane_population), (fast_kernels.NARROW + 1, 2)):
+            best_of(restarts, lambda seed, h=hidden: Network([8, h, 4], dtype=dtype, seed=seed),
+                    X, y, n_jobs=1, epochs=1, batch_size=5, optimizer=optimizer,
                     validation_data=(X, y))
         graph = Network(Graph([(1, 3), (2, 3), (1, 4), (3, 4)], [1, 2], [4], bias=[3, 4]),
                         dtype=dtype, seed=0)
