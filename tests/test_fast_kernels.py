@@ -234,6 +234,7 @@ def test_parallel_layers_by_work_size():
     assert list(fast_drivers.parallel_layers([784, 30, 10], 10, 2)) == [0, 1, 0]
     assert not fast_drivers.parallel_layers([784, 30, 10], 1, 2).any()   # per-sample SGD
     assert not fast_drivers.parallel_layers([784, 1024, 1024, 10], 128, 1).any()
+    assert not fast_drivers.parallel_layers([64, 64, 64], 1000, 2).any()  # ordered: serial
 
 
 def test_group_width_gives_every_thread_an_equal_share():

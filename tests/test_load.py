@@ -66,14 +66,14 @@ def test_an_epoch_in_segments_on_either_plan_gives_the_bits_of_one_call(monkeypa
     y = rng.integers(0, 5, 203)
 
     def train(segmented):
-        net = fastnn.Network([40, 24, 5], dtype=dtype, seed=4)
+        net = fastnn.Network([40, 70, 5], dtype=dtype, seed=4)  # > 64 wide: the tiled kernels
         if segmented:
             net._engine.parallel_work = 0  # every layer may run in parallel
             # two batches a segment in training, 50 rows in predict
             monkeypatch.setattr(load, "segment_rows", lambda batch, work, least=1:
                                 2 * batch if batch < 100 else 50)
-            flips = iter(range(10**6))
-            monkeypatch.setattr(load.Governor, "choose", lambda self: next(flips) % 2 == 0)
+            monkeypatch.setattr(load.Governor, "choose",
+                                lambda self: choices.append(1) or len(choices) % 2 == 1)
         else:
             net._engine.parallel_work = 10**15  # everything serial: one call
         history = net.fit(X, y, epochs=2, batch_size=7, learning_rate=0.5, optimizer=optimizer)
@@ -82,6 +82,7 @@ def test_an_epoch_in_segments_on_either_plan_gives_the_bits_of_one_call(monkeypa
         monkeypatch.undo()
         return net._parameters().copy(), history.loss, out, scores
 
+    choices = []
     if numba.config.NUMBA_NUM_THREADS < 2:
         pytest.skip("needs two threads")
     before = fastnn.get_num_threads()  # an earlier test may have left one
@@ -90,6 +91,7 @@ def test_an_epoch_in_segments_on_either_plan_gives_the_bits_of_one_call(monkeypa
         whole, segmented = train(False), train(True)
     finally:
         fastnn.set_num_threads(before)
+    assert len(choices) > 10  # the segmented run did alternate plans
     assert np.array_equal(whole[0], segmented[0])
     assert whole[1] == segmented[1]
     assert np.array_equal(whole[2], segmented[2])

@@ -9,6 +9,9 @@ back, update), same results up to rounding, with four differences:
 * BP2 reads a transposed copy of the weights (``Plan.wT``), made just before it, so its
   tile kernel walks memory with unit stride, serial or parallel alike (layers under
   ``DIRECT_BP2`` weights skip the copy and use the direct loop, whatever the plan);
+* a network whose every layer is at most ``fast_kernels.NARROW`` wide runs the ordered
+  kernels instead (``ordered``): every sum in the order of its index, on the calling thread,
+  the order the population lanes reproduce bit for bit;
 * with plain SGD (``rules.SGD_RULE``, L1/L2 penalty included) the update is fused into
   BP3/BP4: each block of weight rows is updated in place as its gradient is summed, and the
   gradient is never stored. Every other rule gets the gradient in ``grad`` and then its own
@@ -69,9 +72,10 @@ def group_width(sizes, threads):
 
 
 def parallel_layers(sizes, m, threads, threshold=PARALLEL_WORK):
-    """The ``Plan.parallel`` flags for batches of ``m`` samples on ``threads`` threads."""
+    """The ``Plan.parallel`` flags for batches of ``m`` samples on ``threads`` threads (none
+    for a network the ordered kernels train: they run on the calling thread)."""
     flags = np.zeros(len(sizes), dtype=np.uint8)
-    if threads > 1:
+    if threads > 1 and max(int(s) for s in sizes) > fk.NARROW:
         for l in range(1, len(sizes)):
             flags[l] = m * int(sizes[l]) * int(sizes[l - 1]) >= threshold
     return flags
