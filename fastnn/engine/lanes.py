@@ -18,7 +18,9 @@ flags, and calls the same strict helpers (``costs``, ``activations.f_prime``, ``
 its parameters after training are exactly those ``fit`` computes from the same seed, order
 and hyper-parameters (``tests/test_population.py``), on any machine, at any width up to
 ``NARROW``, for both dtypes. The costs' and the rules' arithmetic is strict (no fastmath);
-the lane forms of it here are compiled strict too (``SCALAR_JIT``).
+the lane forms of it here are compiled strict too (``SCALAR_JIT``, ``rules.EXACT_JIT``). The
+weighted sums, BP2 and BP3/BP4 keep their running sums in registers, one vector of lanes at
+a time, through ``simd.fma_rows`` (one ``llvm.fma`` per term, in order).
 """
 import numba
 import numpy as np
