@@ -10,10 +10,11 @@ A few-KB file claiming gigabytes is expected to be refused in well under ``SECON
 extra_info of each row says whether it was); a large valid file is read for comparison.
 """
 import gzip
-import io
 import json
 import struct
+import sys
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,28 +22,13 @@ import pytest
 import fastnn
 from fastnn.io import idx
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from test_reliability import _npy, _npy_header_only, _npz  # noqa: E402 - the tests' builders
+
 SECONDS = 0.5
 """The bound the refusals are held to (the mean of the timed rounds), reported per row."""
 
 
-def _npy(array):
-    buffer = io.BytesIO()
-    np.save(buffer, np.asarray(array), allow_pickle=False)
-    return buffer.getvalue()
-
-
-def _npy_header_only(shape, dtype="<f8", data=b""):
-    buffer = io.BytesIO()
-    np.lib.format.write_array_header_1_0(
-        buffer, {"descr": dtype, "fortran_order": False, "shape": shape})
-    return buffer.getvalue() + data
-
-
-def _npz(path, members, compression=zipfile.ZIP_STORED):
-    with zipfile.ZipFile(path, "w", compression) as archive:
-        for name, data in members.items():
-            archive.writestr(name + ".npy", data)
-    return path
 
 
 @pytest.fixture(scope="module")
