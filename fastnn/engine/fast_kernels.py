@@ -37,7 +37,7 @@ import numpy as np
 from numba import njit, prange
 
 from ..core import activations, fastmath
-from ..core._numba import GLUE_JIT, JIT, ORDERED_JIT, PARALLEL_JIT, SCALAR_JIT, TRUE, ZERO, typed
+from ..core._numba import JIT, ORDERED_JIT, PARALLEL_JIT, SCALAR_JIT, TRUE, ZERO, typed
 from . import rules
 
 BLOCK = 4
@@ -269,15 +269,6 @@ def backpropagate_delta_direct(code, w_next, delta_next, s, a, delta):
     transposed copy to pay (``fast_drivers.DIRECT_BP2``): per sample, the k-loop outermost so
     the inner loop walks row k of ``w_next`` with unit stride (``kernels.backpropagate_delta``'s
     loop, serial). Chosen by the layer's shape only, so it never depends on the threads."""
-    _delta_rows(code, w_next, delta_next, s, a, delta)
-
-
-@njit(**GLUE_JIT)
-def _delta_rows(code, w_next, delta_next, s, a, delta):
-    r"""The loop of ``backpropagate_delta_direct`` and ``backpropagate_delta_ordered``:
-    per sample x, :math:`\delta_{xj} = (\sum_k w^{next}_{kj} \delta^{next}_{xk})\, f'(s_{xj})`
-    with k outermost. Inlined into each (numba IR inlining): it is compiled with its caller's
-    fastmath flags, so one loop serves both."""
     for x in range(s.shape[0]):
         for j in range(s.shape[1]):
             delta[x, j] = 0
@@ -513,8 +504,16 @@ def weighted_sum_ordered(code, w, wT, b, a_prev, s, a):
 def backpropagate_delta_ordered(code, w_next, delta_next, s, a, delta):
     r"""BP2 :math:`\delta_{xj} = (\sum_k w^{next}_{kj} \delta^{next}_{xk})\, f'(s_{xj})`, the
     sum over k in order from zero, vectorised over j (row k of ``w_next`` has unit stride):
-    ``backpropagate_delta_direct``'s loop (``_delta_rows``), compiled without ``reassoc``."""
-    _delta_rows(code, w_next, delta_next, s, a, delta)
+    ``backpropagate_delta_direct``'s loop, with its order guaranteed."""
+    for x in range(s.shape[0]):
+        for j in range(s.shape[1]):
+            delta[x, j] = 0
+        for k in range(w_next.shape[0]):
+            d_k = delta_next[x, k]
+            for j in range(s.shape[1]):
+                delta[x, j] += w_next[k, j] * d_k
+        for j in range(s.shape[1]):
+            delta[x, j] *= activations.f_prime(code, s[x, j], a[x, j])
 
 
 @njit(**ORDERED_JIT)

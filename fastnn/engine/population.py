@@ -25,8 +25,6 @@ vectorises; both paths give each network ``fit``'s bits.
 ``POPULATIONS`` maps ``Topology.kind`` to the class that trains populations of that kind;
 a second structure kind registers its class there (its ``train`` has the same contract).
 """
-import threading
-
 import numba
 import numpy as np
 from numba import njit, prange
@@ -34,11 +32,6 @@ from numba import njit, prange
 from ..core import activations, costs
 from ..core._numba import GLUE_JIT, PARALLEL_JIT
 from . import fast_drivers, kernels, lanes, rules
-
-_ONE_POPULATION_AT_A_TIME = threading.Lock()
-"""Population kernels (parallel regions) run one at a time in a process: two threads of one
-process (an in-process Dask worker with two threads) launching them at once crashed the
-process (SIGSEGV in ``train_population``, numba's omp layer, seen once in the Dask tests)."""
 
 EVAL_CHUNK = 256
 """Rows per chunk of the validation pass: ``numba_engine.CHUNK``, as ``Network.evaluate``
@@ -232,10 +225,9 @@ class LayeredPopulation:
         n = orders.shape[2]
         batch_size = min(batch_size, n)
         if lanes.faster(self.arch.sizes, len(members), numba.get_num_threads()):
-            with _ONE_POPULATION_AT_A_TIME:
-                return lanes.train(self, thetas, V, S, T, rule, hyper, rates, l2, l1, decay, X, Y,
-                                  orders, batch_size, accuracy_mode, Xv, Yv, val_mode, members,
-                                  status)
+            return lanes.train(self, thetas, V, S, T, rule, hyper, rates, l2, l1, decay, X, Y,
+                              orders, batch_size, accuracy_mode, Xv, Yv, val_mode, members,
+                              status)
         if chunks is None:
             chunks = 4 * numba.get_num_threads()
         chunks = max(1, min(chunks, len(members)))
@@ -260,7 +252,7 @@ class LayeredPopulation:
         members = np.asarray(members, np.int64)
         sgd_only = bool((rule[members] == rules.SGD_RULE).all())
         kernel = train_population_sgd if sgd_only else train_population
-        with np.errstate(over="ignore", invalid="ignore"), _ONE_POPULATION_AT_A_TIME:
+        with np.errstate(over="ignore", invalid="ignore"):
             kernel(thetas, V, S, T, rule, hyper, rates, l2, l1, decay, rules.mask_runs(decay),
                    self.arch, self.widths, members, bounds, A, Sw, D, Yb, C, Xn, a_off, Ae, Se,
                    De, Ye, Ce, a_off_e, wT, grad, before, v_before, s_before, X, Y, orders,
