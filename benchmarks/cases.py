@@ -93,10 +93,10 @@ class FastnnRunner:
 
     def __init__(self, c, engine="numba", fast=True, seed=1):
         self.case = c
+        if engine == "numba" and not fast:
+            engine = "numba-plain"
         self.net = fastnn.Network(c.sizes, activation=c.activation, output_activation=c.output,
                                   cost=c.cost, dtype=c.dtype, seed=seed, engine=engine)
-        if engine == "numba":
-            self.net._engine.fast = fast
 
     def warm_up(self, X, labels):
         """Compile (numba) and touch every buffer once, outside any timing."""

@@ -149,9 +149,9 @@ def build_parser():
     shape.add_argument("--init", choices=names["init"], help="weight initialisation")
     shape.add_argument("--dtype", choices=["float64", "float32"], default="float64",
                        help="floating-point type of weights and arithmetic (default: float64)")
-    shape.add_argument("--engine", choices=["numba", "numpy"], default="numba",
-                       help="numba: compiled loop kernels; numpy: the vectorised reference "
-                            "(default: numba)")
+    shape.add_argument("--engine", choices=["numba", "numba-plain", "numpy"], default="numba",
+                       help="numba: compiled loop kernels; numba-plain: the plain per-equation "
+                            "loop kernels; numpy: the vectorised reference (default: numba)")
     training = train.add_argument_group("training")
     training.add_argument("--optimizer", choices=names["optimizer"], default="sgd",
                           help="update rule (default: sgd)")
@@ -191,7 +191,7 @@ def build_parser():
                           metavar="DATASET", help="data set whose test split to use "
                           "(default: mnist-sample)")
     evaluate.add_argument("--data", metavar="DIR", help="folder of the MNIST files")
-    evaluate.add_argument("--engine", choices=["numba", "numpy"],
+    evaluate.add_argument("--engine", choices=["numba", "numba-plain", "numpy"],
                           help="engine to evaluate with (default: the saved one)")
     evaluate.add_argument("--seed", type=_nonnegative_int, default=0,
                           help="seed of the toy data sets' test points (default: 0)")
@@ -220,7 +220,7 @@ def _add_compile_command(commands):
     command.add_argument("--dtype", choices=["float32", "float64", "both"], default="both",
                          help="which dtype's code to compile (default: both)")
     command.add_argument("--plain", action="store_true",
-                         help="also the plain per-equation kernels (NumbaEngine.fast = False)")
+                         help="also the plain per-equation kernels (engine='numba-plain')")
     command.set_defaults(run=run_compile)
 
 

@@ -55,7 +55,9 @@ class Network:
     seed : int or None
         Seed of the generator used for initialisation and shuffling.
     engine : str
-        "numba" (compiled loop kernels) or "numpy" (vectorised reference).
+        "numba" (compiled loop kernels, tiled and fused), "numba-plain" (the plain
+        per-equation loop kernels, one loop per equation; layered networks) or "numpy"
+        (vectorised reference). Chosen once: the network keeps its engine.
 
     Attributes
     ----------
@@ -215,7 +217,7 @@ class Network:
     def _inputs(self, X, name="X", sparse=False):
         """``validation.inputs`` for this network; scipy sparse ``X`` (a CSR array, see
         ``validation.sparse_inputs``) only where ``sparse`` and for a layered network."""
-        if sparse and validation.is_sparse(X) and not isinstance(self.topology, Layered):
+        if sparse and validation.is_sparse(X) and not self._engine.sparse_input:
             raise TypeError(f"{name} is a scipy sparse matrix, but sparse input is supported "
                             f"for layered networks only; this network is a "
                             f"{self.topology.kind}: pass {name}.toarray()")
@@ -387,14 +389,12 @@ class Network:
         if sample_weight is None:
             grad, _ = self._engine.gradients(theta, X, Y)
         else:
-            if not isinstance(self.topology, Layered):
+            if not self._engine.sample_weights:
                 raise ValueError("sample_weight is supported for layered networks only")
             grad, _ = self._engine.gradients(
                 theta, X, Y, validation.sample_weights(sample_weight, X.shape[0], self.dtype))
         if l2 or l1:
-            add = (rules.add_penalty_gradient if self.engine == "numba"
-                   else rules.numpy_add_penalty_gradient)
-            add(theta, grad, self._weight_mask(), l2 / n, l1 / n)
+            self._engine.add_penalty_gradient(theta, grad, self._weight_mask(), l2 / n, l1 / n)
         return self.topology.views(grad)
 
     def trace(self, x, y):

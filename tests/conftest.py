@@ -29,19 +29,16 @@ def random_problem(rng, sizes, cost, output, n_samples, dtype=np.float64):
 
 
 KERNEL_FORMS = ("fast", "plain")
-"""The loop engine's two kernel forms: the tiled, fused kernels (the default) and the plain
-per-equation kernels (``fastnn.engine.drivers``), both held to the NumPy engine."""
+"""The loop engine's two kernel forms: the tiled, fused kernels (``engine="numba"``) and the
+plain per-equation kernels (``engine="numba-plain"``), both held to the NumPy engine."""
 
-
-def use_kernels(net, form):
-    """Make ``net``'s loop engine run the ``form`` kernels ("fast" or "plain")."""
-    net._engine.fast = form == "fast"
-    return net
+LOOP_ENGINES = {"fast": "numba", "plain": "numba-plain"}
+"""The ``Network(engine=...)`` name of each kernel form."""
 
 
 def make_pair(sizes, kernels="fast", **kwargs):
     """The same network twice: the loop engine (running ``kernels``) and the NumPy engine."""
-    return (use_kernels(fastnn.Network(sizes, engine="numba", **kwargs), kernels),
+    return (fastnn.Network(sizes, engine=LOOP_ENGINES[kernels], **kwargs),
             fastnn.Network(sizes, engine="numpy", **kwargs))
 
 

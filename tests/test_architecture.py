@@ -156,9 +156,7 @@ def _trained_theta(index, engine, dtype):
     X, y = rng.standard_normal((90, 6)), rng.integers(0, 3, 90)
     net = fastnn.Network(c["sizes"], activation=c["activation"],
                          output_activation=c["output_activation"], cost=c["cost"], dtype=dtype,
-                         seed=7 + index, engine=engine[:5])
-    if engine == "numba-plain":
-        net._engine.fast = False
+                         seed=7 + index, engine=engine)
     net.fit(X, y % c["sizes"][-1], epochs=3, batch_size=c["batch"], learning_rate=c["lr"],
             optimizer=c["optimizer"], l2=c["l2"], l1=c["l1"])
     return np.concatenate([np.concatenate([w.ravel(), b]) for w, b in zip(net.weights, net.biases)])

@@ -7,10 +7,10 @@ import pytest
 import fastnn
 from fastnn.core import activations
 
-from conftest import OUTPUT_PAIRS, random_problem, use_kernels
+from conftest import OUTPUT_PAIRS, random_problem
 
 
-@pytest.mark.parametrize("engine", ["numba-fast", "numba-plain", "numpy"])
+@pytest.mark.parametrize("engine", ["numba", "numba-plain", "numpy"])
 @pytest.mark.parametrize("hidden", activations.HIDDEN_NAMES)
 @pytest.mark.parametrize("cost,output", OUTPUT_PAIRS)
 def test_gradient_check_every_activation_and_cost(engine, hidden, cost, output):
@@ -19,9 +19,7 @@ def test_gradient_check_every_activation_and_cost(engine, hidden, cost, output):
     sizes = [int(rng.integers(2, 6))] + [int(n) for n in rng.integers(2, 6, depth)] \
         + [int(rng.integers(2, 5))]
     net = fastnn.Network(sizes, activation=hidden, output_activation=output, cost=cost,
-                         init="normal", seed=int(rng.integers(1000)), engine=engine[:5])
-    if engine.startswith("numba"):
-        use_kernels(net, engine[6:])
+                         init="normal", seed=int(rng.integers(1000)), engine=engine)
     X, Y = random_problem(rng, sizes, cost, output, n_samples=7)
     error = fastnn.gradient_check(net, X, Y)
     assert error < 1e-6, (sizes, error)

@@ -1,6 +1,6 @@
 r"""The engines for feed-forward graphs (``fastnn.core.graph.Graph``), with the interface of
-``NumbaEngine``/``NumpyEngine``: ``warm_up``, ``train_epoch``, ``predict``, ``gradients``,
-``evaluate``, all on the flat parameter vector ``theta``.
+every engine (``interface.Engine``), all on the flat parameter vector ``theta``. Neither takes
+sample weights or sparse input (their capability attributes say so).
 
 ``GraphNumbaEngine`` runs the compiled per-edge loops of ``graph_kernels``; its buffers
 belong to the calling thread (``threading.local``). ``GraphNumpyEngine`` is the reference
@@ -17,6 +17,7 @@ import numpy as np
 from ..core import activations, costs
 from ..core.metrics import numpy_count_correct as count_correct
 from . import fast_drivers, graph_kernels, rules
+from .interface import refuse_weights
 from .numba_engine import parallel_work
 
 CHUNK = 256
@@ -38,6 +39,11 @@ class GraphNumbaEngine:
     from which a level runs in parallel; None derives it from the parallel-region cost
     measured at first use (``numba_engine.parallel_work``), an int fixes it (tests)."""
 
+    name = "numba"
+    compiled = True
+    sample_weights = False
+    sparse_input = False
+    population = False
     parallel_work = None
 
     def __init__(self, topology, cost, dtype):
@@ -76,12 +82,18 @@ class GraphNumbaEngine:
         return found, graph_kernels.parallel_levels(
             self.arch, capacity, threads, fast_drivers.PARALLEL_WORK if work is None else work)
 
-    def warm_up(self, theta, X, Y, batch_size, update, accuracy_mode):
+    def warm_up(self, theta, X, Y, batch_size, update, accuracy_mode, weights=None):
         """Compile (or load from cache) the training loop on one sample and copies."""
         self.train_epoch(theta.copy(), X, Y, np.zeros(1, dtype=np.int64),
-                         min(batch_size, X.shape[0]), rules.scratch_copy(update), accuracy_mode)
+                         min(batch_size, X.shape[0]), rules.scratch_copy(update), accuracy_mode,
+                         weights)
 
-    def train_epoch(self, theta, X, Y, order, batch_size, update, accuracy_mode):
+    def add_penalty_gradient(self, theta, grad, decay, l2, l1):
+        """``rules.add_penalty_gradient``: the function the compiled update rules apply."""
+        rules.add_penalty_gradient(theta, grad, decay, l2, l1)
+
+    def train_epoch(self, theta, X, Y, order, batch_size, update, accuracy_mode, weights=None):
+        refuse_weights(self, weights)
         batch_size = min(batch_size, len(order))
         work, par = self._workspace(batch_size)
         loss, correct = graph_kernels.train_epoch(theta, self.grad, self.arch, par, work, X, Y,
@@ -94,7 +106,8 @@ class GraphNumbaEngine:
         graph_kernels.predict(theta, self.arch, par, work, X, out)
         return out
 
-    def gradients(self, theta, X, Y):
+    def gradients(self, theta, X, Y, weights=None):
+        refuse_weights(self, weights)
         grad = np.empty_like(theta)
         work, par = self._workspace(min(CHUNK, X.shape[0]))
         loss = graph_kernels.gradients(theta, grad, self.arch, par, work, X, Y)
@@ -117,7 +130,14 @@ class GraphNumbaEngine:
 class GraphNumpyEngine:
     """Vectorised over samples, neuron by neuron over the graph: the reference."""
 
+    name = "numpy"
+    compiled = False
+    sample_weights = False
+    sparse_input = False
+    population = False
+
     def __init__(self, topology, cost, dtype):
+        self.n_parameters = topology.n_parameters
         self.g = topology.arrays
         self.n_edges = topology.n_edges
         self.N = len(topology.neurons)
@@ -174,10 +194,15 @@ class GraphNumpyEngine:
             deltas.append(D)
         return grad, sample_cost
 
-    def warm_up(self, theta, X, Y, batch_size, update, accuracy_mode):
+    def warm_up(self, theta, X, Y, batch_size, update, accuracy_mode, weights=None):
         """Nothing to compile."""
 
-    def train_epoch(self, theta, X, Y, order, batch_size, update, accuracy_mode):
+    def add_penalty_gradient(self, theta, grad, decay, l2, l1):
+        """``rules.numpy_add_penalty_gradient``: the NumPy rules' own penalty gradient."""
+        rules.numpy_add_penalty_gradient(theta, grad, decay, l2, l1)
+
+    def train_epoch(self, theta, X, Y, order, batch_size, update, accuracy_mode, weights=None):
+        refuse_weights(self, weights)
         loss, correct = 0.0, 0
         for start in range(0, len(order), batch_size):
             batch = order[start:start + batch_size]
@@ -198,7 +223,8 @@ class GraphNumpyEngine:
             out[start:start + CHUNK] = A[:, -self.n_out:]
         return out
 
-    def gradients(self, theta, X, Y):
+    def gradients(self, theta, X, Y, weights=None):
+        refuse_weights(self, weights)
         grad = np.zeros_like(theta)
         loss = 0.0
         for start in range(0, X.shape[0], CHUNK):

@@ -1,14 +1,16 @@
-"""The loop engine behind ``Network(engine="numba")`` for layered networks.
+"""The loop engines behind ``Network(engine="numba")`` and ``engine="numba-plain"`` for
+layered networks (the ``fastnn.engine.interface.Engine`` interface).
 
-``NumbaEngine`` hands contiguous arrays to the compiled drivers: by default the tiled, fused
-kernels of ``fast_drivers``, or the plain per-equation kernels of ``drivers``. It takes the
-flat parameter vector ``theta`` (layout: ``fastnn.core.structure``) and updates it in place;
-it knows nothing of shuffling, epochs or validation, which the fit loop does once for every
-engine.
+``NumbaEngine`` runs the tiled, fused kernels of ``fast_drivers``; ``PlainNumbaEngine`` the
+plain per-equation kernels of ``drivers`` (the readable form, kept as the oracle). Which one a
+network has is decided once, when it is built. Both hand contiguous arrays to their drivers,
+take the flat parameter vector ``theta`` (layout: ``fastnn.core.structure``) and update it in
+place; they know nothing of shuffling, epochs or validation, which the fit loop does once for
+every engine.
 
 A scipy sparse ``X`` (the canonical CSR form of ``validation.sparse_inputs``) runs the
-drivers of ``sparse_kernels`` instead, with either setting of ``fast``: the first layer
-over stored entries on a transposed copy of its weights, the layers above as usual.
+drivers of ``sparse_kernels`` (``SparseNumbaEngine``, built with either engine): the first
+layer over stored entries on a transposed copy of its weights, the layers above as usual.
 
 Buffers (workspaces, the gradient, the transposed weights of BP2) belong to the calling
 thread (``threading.local``): any number of threads may predict, evaluate or take gradients
@@ -113,18 +115,19 @@ def _call(driver, what, dtype, *args):
     return driver(*args)
 
 
-class NumbaEngine:
-    """Runs the compiled loop kernels; keeps its gradient buffer and workspaces between calls.
+class _LoopEngine:
+    """What the loop engines share: the network's ``kernels.Architecture``, this thread's
+    buffers (workspaces by capacity, the gradient, plans, load governors), the penalty's
+    gradient and the one-sample trace. Subclasses say which drivers run."""
 
-    ``fast`` (default True) selects the tiled, fused kernels of ``fast_drivers``; False runs
-    the plain per-equation kernels of ``drivers`` (the readable form, kept as the oracle).
-    ``parallel_work`` is the work size (multiply-adds per layer and batch) from which a layer
-    runs in parallel; None (the default) derives it from the parallel-region cost measured at
-    first use (``parallel_work()``), an int fixes it (the tests force either path).
-    """
-
-    fast = True
+    compiled = True
+    sample_weights = True
+    sparse_input = True
+    population = False
     parallel_work = None
+    """Multiply-adds per layer and batch from which a layer runs in parallel; None derives
+    it from the parallel-region cost measured at first use (``parallel_work()``), an int
+    fixes it (the tests force either path). Decides who computes, never a value."""
 
     def __init__(self, topology, cost, dtype):
         lay = topology.layout
@@ -194,6 +197,224 @@ class NumbaEngine:
         array of the dtype for none (one compiled form either way)."""
         return np.empty(0, dtype=self.dtype) if weights is None else weights
 
+    def warm_up(self, theta, X, Y, batch_size, update, accuracy_mode, weights=None):
+        """Compile (or load from cache) the training loop on one sample and copies of
+        ``theta`` and the optimizer state, so that the first epoch's timing measures
+        training, not compilation."""
+        self.train_epoch(theta.copy(), X, Y, np.zeros(1, dtype=np.int64),
+                         min(batch_size, X.shape[0]), rules.scratch_copy(update),
+                         accuracy_mode, weights)
+
+    def add_penalty_gradient(self, theta, grad, decay, l2, l1):
+        """``rules.add_penalty_gradient``: the function the compiled update rules apply."""
+        rules.add_penalty_gradient(theta, grad, decay, l2, l1)
+
+    def trace(self, theta, x, y):
+        """One sample (``x``, ``y`` of shape (1, n)) through the compiled gradient driver
+        (``gradients``): ``(grad, cost, s, a, delta)``, the last three lists with one row per
+        layer (index 0 the input; ``s[0]``, ``delta[0]`` None) read from the workspace the
+        driver computed them in; nothing is recomputed here."""
+        grad, loss = self.gradients(theta, x, y)
+        work = self._workspace(1)
+        sizes, off = self.arch.sizes, work.a_off
+
+        def rows(buffer):
+            return [buffer[off[l]:off[l] + sizes[l]].copy() for l in range(1, len(sizes))]
+
+        return (grad, loss, [None] + rows(work.S), [x[0].copy()] + rows(work.A),
+                [None] + rows(work.D))
+
+
+class NumbaEngine(_LoopEngine):
+    """``engine="numba"``: the tiled, fused kernels of ``fast_drivers`` (a CSR ``X`` runs
+    ``SparseNumbaEngine``). A layer runs in parallel where its work pays for the parallel
+    region (``_plan``); when some layer would, a long call runs as segments, each on the
+    plan that measures faster now (``load.run_segments``): the same bits either way."""
+
+    name = "numba"
+    population = True
+
+    def __init__(self, topology, cost, dtype):
+        super().__init__(topology, cost, dtype)
+        self.sparse = SparseNumbaEngine(self)
+
+    def train_epoch(self, theta, X, Y, order, batch_size, update, accuracy_mode, weights=None):
+        """One epoch (or a run of whole batches of one) over ``order``: plain SGD on
+        ``train_epoch_sgd``, whose code holds no other rule's; any other rule on
+        ``train_epoch_rule``. ``weights``: each batch's gradient is then its weighted mean
+        (``fast_drivers.weigh_output_delta``)."""
+        if is_sparse(X):
+            return self.sparse.train_epoch(theta, X, Y, order, batch_size, update,
+                                           accuracy_mode, weights)
+        batch_size = min(batch_size, len(order))
+        weights = self._weights(weights)
+        sgd = update.rule == rules.SGD_RULE
+        driver = fast_drivers.train_epoch_sgd if sgd else fast_drivers.train_epoch_rule
+        head = () if sgd else (self.grad,)
+        work = self._workspace(batch_size, True)
+        plan = self._plan(batch_size)
+        tail = (update, accuracy_mode, weights)
+        if not plan.parallel.any():
+            loss, correct = _call(driver, "training loop", self.dtype, theta, *head, self.arch,
+                                  plan, work, X, Y, order, batch_size, *tail, 0.0)
+            return float(loss), int(correct)
+        serial = self._serial(plan)
+        total = [0.0, 0]
+
+        def segment(start, stop, parallel):
+            loss, correct = _call(driver, "training loop", self.dtype, theta, *head, self.arch,
+                                  plan if parallel else serial, work, X, Y, order[start:stop],
+                                  batch_size, *tail, total[0])
+            total[0], total[1] = float(loss), total[1] + int(correct)
+            return np.isfinite(total[0])
+
+        rows = load.segment_rows(batch_size, 3 * self._multiply_adds)  # forward, BP2, BP4
+        load.run_segments(self._governor(("train", batch_size)), len(order), rows, segment,
+                          batch_size)
+        return total[0], total[1]
+
+    def _serial(self, plan):
+        """``plan`` with every layer on the calling thread (same widths: the same bits)."""
+        return plan._replace(parallel=np.zeros_like(plan.parallel))
+
+    @property
+    def _multiply_adds(self):
+        """Multiply-adds of one sample's weighted sums (the unit ``load`` sizes segments in)."""
+        sizes = self.arch.sizes
+        return int(np.sum(sizes[1:] * sizes[:-1]))
+
+    def _governor(self, key):
+        """This thread's ``load.Governor`` for one kind of call (kept across calls: a fit of
+        one epoch at a time keeps what earlier calls measured)."""
+        local = self._buffers()
+        if not hasattr(local, "governors"):
+            local.governors = {}
+        governor = local.governors.get(key)
+        if governor is None:
+            if len(local.governors) >= 16:
+                local.governors.clear()
+            governor = local.governors[key] = load.Governor()
+        return governor
+
+    def predict(self, theta, X):
+        if is_sparse(X):
+            return self.sparse.predict(theta, X)
+        out = np.empty((X.shape[0], int(self.arch.sizes[-1])), dtype=self.dtype)
+        m = min(PREDICT_CHUNK, X.shape[0])
+        plan, work = self._plan(m), self._workspace(m)
+        if not plan.parallel.any():
+            _call(fast_drivers.predict, "prediction", self.dtype, theta, self.arch, plan,
+                  work, X, out)
+            return out
+        serial = self._serial(plan)
+
+        def segment(start, stop, parallel):
+            _call(fast_drivers.predict, "prediction", self.dtype, theta, self.arch,
+                  plan if parallel else serial, work, X[start:stop], out[start:stop])
+
+        rows = load.segment_rows(m, self._multiply_adds)
+        load.run_segments(self._governor(("predict", m)), X.shape[0], rows, segment, m)
+        return out
+
+    def gradients(self, theta, X, Y, weights=None):
+        """Gradient of the mean cost (weighted mean with ``weights``) and the summed cost."""
+        if is_sparse(X):
+            return self.sparse.gradients(theta, X, Y, weights)
+        grad = np.empty_like(theta)
+        m = min(CHUNK, X.shape[0])
+        rows = _NO_ROWS if weights is None else np.arange(X.shape[0], dtype=np.int64)
+        loss = _call(fast_drivers.gradients, "gradients", self.dtype, theta, grad, self.arch,
+                     self._plan(m), self._workspace(m), X, Y, self._weights(weights), rows)
+        return grad, float(loss)
+
+    def evaluate(self, theta, X, Y, accuracy_mode):
+        if is_sparse(X):
+            return self.sparse.evaluate(theta, X, Y, accuracy_mode)
+        m = min(CHUNK, X.shape[0])
+        plan, work = self._plan(m), self._workspace(m)
+        serial = self._serial(plan)
+        total = [0.0, 0]
+
+        def segment(start, stop, parallel):
+            loss, correct = _call(fast_drivers.evaluate, "evaluation", self.dtype, theta,
+                                  self.arch, plan if parallel else serial, work,
+                                  X[start:stop], Y[start:stop], accuracy_mode, total[0])
+            total[0], total[1] = float(loss), total[1] + int(correct)
+
+        rows = (load.segment_rows(m, self._multiply_adds) if plan.parallel.any()
+                else X.shape[0])
+        load.run_segments(self._governor(("evaluate", m)), X.shape[0], rows, segment, m)
+        return total[0], total[1]
+
+
+class PlainNumbaEngine(_LoopEngine):
+    """``engine="numba-plain"``: the plain per-equation kernels of ``drivers``, one loop per
+    equation as the documents write it, on the calling thread's buffers; the readable form
+    the fast kernels are held to (a CSR ``X`` runs ``SparseNumbaEngine``)."""
+
+    name = "numba-plain"
+
+    def __init__(self, topology, cost, dtype):
+        super().__init__(topology, cost, dtype)
+        self.sparse = SparseNumbaEngine(self)
+
+    def train_epoch(self, theta, X, Y, order, batch_size, update, accuracy_mode, weights=None):
+        """One epoch (or a run of whole batches of one) over ``order``: ``drivers.train_epoch``."""
+        if is_sparse(X):
+            return self.sparse.train_epoch(theta, X, Y, order, batch_size, update,
+                                           accuracy_mode, weights)
+        batch_size = min(batch_size, len(order))
+        loss, correct = _call(drivers.train_epoch, "plain training loop", self.dtype, theta,
+                              self.grad, self.arch, self._workspace(batch_size), X, Y, order,
+                              batch_size, update, accuracy_mode, self._weights(weights))
+        return float(loss), int(correct)
+
+    def predict(self, theta, X):
+        if is_sparse(X):
+            return self.sparse.predict(theta, X)
+        out = np.empty((X.shape[0], int(self.arch.sizes[-1])), dtype=self.dtype)
+        _call(drivers.predict, "plain prediction", self.dtype, theta, self.arch,
+              self._workspace(min(CHUNK, X.shape[0])), X, out)
+        return out
+
+    def gradients(self, theta, X, Y, weights=None):
+        """Gradient of the mean cost (weighted mean with ``weights``) and the summed cost."""
+        if is_sparse(X):
+            return self.sparse.gradients(theta, X, Y, weights)
+        grad = np.empty_like(theta)
+        m = min(CHUNK, X.shape[0])
+        rows = _NO_ROWS if weights is None else np.arange(X.shape[0], dtype=np.int64)
+        loss = _call(drivers.gradients, "plain gradients", self.dtype, theta, grad, self.arch,
+                     self._workspace(m), X, Y, self._weights(weights), rows)
+        return grad, float(loss)
+
+    def evaluate(self, theta, X, Y, accuracy_mode):
+        if is_sparse(X):
+            return self.sparse.evaluate(theta, X, Y, accuracy_mode)
+        loss, correct = _call(drivers.evaluate, "plain evaluation", self.dtype, theta,
+                              self.arch, self._workspace(min(CHUNK, X.shape[0])), X, Y,
+                              accuracy_mode)
+        return float(loss), int(correct)
+
+
+class SparseNumbaEngine(_LoopEngine):
+    """The loop engines' drivers for a CSR ``X`` (``sparse_kernels``): the first layer over
+    stored entries on a transposed copy of its weights, the layers above as usual. Built by
+    the dense engine it serves (``owner``), whose name and ``parallel_work`` it takes."""
+
+    def __init__(self, owner):
+        self.arch, self.dtype, self.n_parameters = owner.arch, owner.dtype, owner.n_parameters
+        self.owner = owner
+        self._local = threading.local()
+
+    @property
+    def name(self):
+        return self.owner.name
+
+    @property
+    def parallel_work(self):
+        return self.owner.parallel_work
+
     def _sparse_workspace(self, capacity):
         """This thread's buffers for ``capacity`` rows of sparse input: a workspace without
         the dense input layer (``A``, ``S``, ``D`` start at layer 1)."""
@@ -255,10 +476,11 @@ class NumbaEngine:
         lo = int(self.arch.w_off[1])
         return lo, lo + n_in * n_out, n_out, n_in
 
-    def _train_sparse(self, theta, X, Y, order, batch_size, update, accuracy_mode, weights):
-        """``train_epoch`` on a CSR ``X``: the parameters, the gradient and the optimizer's
-        state are moved into the transposed layout of ``sparse_kernels`` for the call (the
-        update rules are elementwise: the same arithmetic on every parameter) and back."""
+    def train_epoch(self, theta, X, Y, order, batch_size, update, accuracy_mode, weights=None):
+        """One epoch on a CSR ``X``: the parameters, the gradient and the optimizer's state
+        are moved into the transposed layout of ``sparse_kernels`` for the call (the update
+        rules are elementwise: the same arithmetic on every parameter) and back."""
+        batch_size = min(batch_size, len(order))
         theta_T = self._transposed("sparse_theta", theta)
         grad_T = self._transposed("sparse_grad")
         state = [self._transposed(name, array) if array.shape[0] else array
@@ -269,7 +491,7 @@ class NumbaEngine:
                                   self._sparse_workspace(batch_size),
                                   self._sparse_batch(X, batch_size), _csr(X), Y, order,
                                   batch_size, update._replace(v=state[0], s=state[1]),
-                                  accuracy_mode, weights)
+                                  accuracy_mode, self._weights(weights))
         finally:
             self._from_transposed(theta_T, theta)
             for array, transposed in zip((update.v, update.s), state):
@@ -277,175 +499,36 @@ class NumbaEngine:
                     self._from_transposed(transposed, array)
         return float(loss), int(correct)
 
-    def warm_up(self, theta, X, Y, batch_size, update, accuracy_mode, weights=None):
-        """Compile (or load from cache) the training loop on one sample and copies of
-        ``theta`` and the optimizer state, so that the first epoch's timing measures
-        training, not compilation."""
-        self.train_epoch(theta.copy(), X, Y, np.zeros(1, dtype=np.int64),
-                         min(batch_size, X.shape[0]), rules.scratch_copy(update),
-                         accuracy_mode, weights)
-
-    def train_epoch(self, theta, X, Y, order, batch_size, update, accuracy_mode, weights=None):
-        """One epoch (or a run of whole batches of one) over ``order``; ``update`` is an
-        ``rules.Update`` whose state arrays and step counter are updated in place.
-        ``weights``: one weight per row of ``X`` (each batch's gradient is then its weighted
-        mean, ``fast_drivers.weigh_output_delta``), or None."""
-        batch_size = min(batch_size, len(order))
-        weights = self._weights(weights)
-        if is_sparse(X):
-            return self._train_sparse(theta, X, Y, order, batch_size, update, accuracy_mode,
-                                      weights)
-        if self.fast:
-            return self._train_fast(theta, X, Y, order, batch_size, update, accuracy_mode,
-                                    weights)
-        loss, correct = _call(drivers.train_epoch, "plain training loop", self.dtype, theta,
-                              self.grad, self.arch, self._workspace(batch_size), X, Y, order,
-                              batch_size, update, accuracy_mode, weights)
-        return float(loss), int(correct)
-
-    def _train_fast(self, theta, X, Y, order, batch_size, update, accuracy_mode, weights):
-        """``train_epoch`` on the fast drivers (plain SGD: ``train_epoch_sgd``, whose code holds
-        no other rule's; else ``train_epoch_rule``). When some layer would run in parallel,
-        the epoch runs as segments, each on the plan that measures faster now
-        (``load.run_segments``): the same bits either way."""
-        sgd = update.rule == rules.SGD_RULE
-        driver = fast_drivers.train_epoch_sgd if sgd else fast_drivers.train_epoch_rule
-        head = () if sgd else (self.grad,)
-        work = self._workspace(batch_size, True)
-        plan = self._plan(batch_size)
-        tail = (update, accuracy_mode, weights)
-        if not plan.parallel.any():
-            loss, correct = _call(driver, "training loop", self.dtype, theta, *head, self.arch,
-                                  plan, work, X, Y, order, batch_size, *tail, 0.0)
-            return float(loss), int(correct)
-        serial = self._serial(plan)
-        total = [0.0, 0]
-
-        def segment(start, stop, parallel):
-            loss, correct = _call(driver, "training loop", self.dtype, theta, *head, self.arch,
-                                  plan if parallel else serial, work, X, Y, order[start:stop],
-                                  batch_size, *tail, total[0])
-            total[0], total[1] = float(loss), total[1] + int(correct)
-            return np.isfinite(total[0])
-
-        rows = load.segment_rows(batch_size, 3 * self._multiply_adds)  # forward, BP2, BP4
-        load.run_segments(self._governor(("train", batch_size)), len(order), rows, segment,
-                          batch_size)
-        return total[0], total[1]
-
-    def _serial(self, plan):
-        """``plan`` with every layer on the calling thread (same widths: the same bits)."""
-        return plan._replace(parallel=np.zeros_like(plan.parallel))
-
-    @property
-    def _multiply_adds(self):
-        """Multiply-adds of one sample's weighted sums (the unit ``load`` sizes segments in)."""
-        sizes = self.arch.sizes
-        return int(np.sum(sizes[1:] * sizes[:-1]))
-
-    def _governor(self, key):
-        """This thread's ``load.Governor`` for one kind of call (kept across calls: a fit of
-        one epoch at a time keeps what earlier calls measured)."""
-        local = self._buffers()
-        if not hasattr(local, "governors"):
-            local.governors = {}
-        governor = local.governors.get(key)
-        if governor is None:
-            if len(local.governors) >= 16:
-                local.governors.clear()
-            governor = local.governors[key] = load.Governor()
-        return governor
-
     def predict(self, theta, X):
         out = np.empty((X.shape[0], int(self.arch.sizes[-1])), dtype=self.dtype)
-        m = min(PREDICT_CHUNK if self.fast else CHUNK, X.shape[0])
-        if is_sparse(X):
-            m = min(CHUNK, X.shape[0])
-            _call(sparse_kernels.predict, "sparse prediction", self.dtype,
-                  self._transposed("sparse_theta", theta), self.arch,
-                  self._plan(m, X), self._sparse_workspace(m), _csr(X), out)
-        elif self.fast:
-            plan, work = self._plan(m), self._workspace(m)
-            if not plan.parallel.any():
-                _call(fast_drivers.predict, "prediction", self.dtype, theta, self.arch, plan,
-                      work, X, out)
-                return out
-            serial = self._serial(plan)
-
-            def segment(start, stop, parallel):
-                _call(fast_drivers.predict, "prediction", self.dtype, theta, self.arch,
-                      plan if parallel else serial, work, X[start:stop], out[start:stop])
-
-            rows = load.segment_rows(m, self._multiply_adds)
-            load.run_segments(self._governor(("predict", m)), X.shape[0], rows, segment, m)
-        else:
-            _call(drivers.predict, "plain prediction", self.dtype, theta, self.arch,
-                  self._workspace(m), X, out)
+        m = min(CHUNK, X.shape[0])
+        _call(sparse_kernels.predict, "sparse prediction", self.dtype,
+              self._transposed("sparse_theta", theta), self.arch,
+              self._plan(m, X), self._sparse_workspace(m), _csr(X), out)
         return out
 
     def gradients(self, theta, X, Y, weights=None):
-        """Gradient of the mean cost (weighted mean with ``weights``) and the summed cost."""
         grad = np.empty_like(theta)
         m = min(CHUNK, X.shape[0])
         rows = _NO_ROWS if weights is None else np.arange(X.shape[0], dtype=np.int64)
-        weights = self._weights(weights)
-        if is_sparse(X):
-            grad_T = self._transposed("sparse_grad")
-            loss = _call(sparse_kernels.gradients, "sparse gradients", self.dtype,
-                         self._transposed("sparse_theta", theta), grad_T, self.arch,
-                         self._plan(m, X), self._sparse_workspace(m), _csr(X), Y,
-                         weights, rows)
-            self._from_transposed(grad_T, grad)
-        elif self.fast:
-            loss = _call(fast_drivers.gradients, "gradients", self.dtype, theta, grad, self.arch,
-                         self._plan(m), self._workspace(m), X, Y, weights, rows)
-        else:
-            loss = _call(drivers.gradients, "plain gradients", self.dtype, theta, grad, self.arch,
-                         self._workspace(m), X, Y, weights, rows)
+        grad_T = self._transposed("sparse_grad")
+        loss = _call(sparse_kernels.gradients, "sparse gradients", self.dtype,
+                     self._transposed("sparse_theta", theta), grad_T, self.arch,
+                     self._plan(m, X), self._sparse_workspace(m), _csr(X), Y,
+                     self._weights(weights), rows)
+        self._from_transposed(grad_T, grad)
         return grad, float(loss)
-
-    def trace(self, theta, x, y):
-        """One sample (``x``, ``y`` of shape (1, n)) through the compiled gradient driver
-        (``gradients``): ``(grad, cost, s, a, delta)``, the last three lists with one row per
-        layer (index 0 the input; ``s[0]``, ``delta[0]`` None) read from the workspace the
-        driver computed them in; nothing is recomputed here."""
-        grad, loss = self.gradients(theta, x, y)
-        work = self._workspace(1)
-        sizes, off = self.arch.sizes, work.a_off
-
-        def rows(buffer):
-            return [buffer[off[l]:off[l] + sizes[l]].copy() for l in range(1, len(sizes))]
-
-        return (grad, loss, [None] + rows(work.S), [x[0].copy()] + rows(work.A),
-                [None] + rows(work.D))
 
     def evaluate(self, theta, X, Y, accuracy_mode):
         m = min(CHUNK, X.shape[0])
-        if is_sparse(X):
-            loss, correct = _call(sparse_kernels.evaluate, "sparse evaluation", self.dtype,
-                                  self._transposed("sparse_theta", theta), self.arch,
-                                  self._plan(m, X), self._sparse_workspace(m),
-                                  _csr(X), Y, accuracy_mode)
-        elif self.fast:
-            plan, work = self._plan(m), self._workspace(m)
-            serial = self._serial(plan)
-            total = [0.0, 0]
-
-            def segment(start, stop, parallel):
-                loss, correct = _call(fast_drivers.evaluate, "evaluation", self.dtype, theta,
-                                      self.arch, plan if parallel else serial, work,
-                                      X[start:stop], Y[start:stop], accuracy_mode, total[0])
-                total[0], total[1] = float(loss), total[1] + int(correct)
-
-            rows = (load.segment_rows(m, self._multiply_adds) if plan.parallel.any()
-                    else X.shape[0])
-            load.run_segments(self._governor(("evaluate", m)), X.shape[0], rows, segment, m)
-            return total[0], total[1]
-        else:
-            loss, correct = _call(drivers.evaluate, "plain evaluation", self.dtype, theta,
-                                  self.arch, self._workspace(m), X, Y, accuracy_mode)
+        loss, correct = _call(sparse_kernels.evaluate, "sparse evaluation", self.dtype,
+                              self._transposed("sparse_theta", theta), self.arch,
+                              self._plan(m, X), self._sparse_workspace(m),
+                              _csr(X), Y, accuracy_mode)
         return float(loss), int(correct)
 
+    def trace(self, theta, x, y):
+        raise TypeError("trace takes one dense example")
 
 
 def _csr(X):

@@ -3,8 +3,8 @@ r"""The NumPy engine: vectorised reference for the loop kernels, written to be r
 Rows are samples. For a batch ``x`` of shape (m, n_in), layer by layer:
 ``s = a_prev @ w.T + b``, ``a = f(s)``; then BP1 ``delta = dC/da * f'(s)`` at the output,
 BP2 ``delta_prev = (delta @ w) * f'(s_prev)``, BP3 ``gb = delta.mean(0)``, BP4
-``gw = delta.T @ a_prev / m``. Same interface as ``engines.NumbaEngine``; the tests hold the
-loop kernels to this engine.
+``gw = delta.T @ a_prev / m``. Same interface as the loop engines (``interface.Engine``); the
+tests hold the loop kernels to this engine.
 """
 import numpy as np
 
@@ -20,9 +20,16 @@ CHUNK = 1024
 class NumpyEngine:
     """Vectorised forward pass, backpropagation and SGD over the views of ``theta``."""
 
+    name = "numpy"
+    compiled = False
+    sample_weights = True
+    sparse_input = True
+    population = False
+
     def __init__(self, topology, cost, dtype):
         activation_names = topology.layer_activations
         self.layout = topology.layout
+        self.n_parameters = topology.n_parameters
         self.activations = [activations.NUMPY[name] for name in activation_names]
         self.output = activation_names[-1]
         self.cost = cost
@@ -60,6 +67,10 @@ class NumpyEngine:
 
     def warm_up(self, theta, X, Y, batch_size, update, accuracy_mode, weights=None):
         """Nothing to compile."""
+
+    def add_penalty_gradient(self, theta, grad, decay, l2, l1):
+        """``rules.numpy_add_penalty_gradient``: the NumPy rules' own penalty gradient."""
+        rules.numpy_add_penalty_gradient(theta, grad, decay, l2, l1)
 
     def train_epoch(self, theta, X, Y, order, batch_size, update, accuracy_mode, weights=None):
         """One epoch of mini-batch training with the rule ``update`` (``rules.numpy_step``);

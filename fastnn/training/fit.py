@@ -205,7 +205,7 @@ def fit(net, X, y, epochs=1, batch_size=10, learning_rate=None, shuffle=True, op
     weights = None
     if sample_weight is not None:
         weights = validation.sample_weights(sample_weight, X.shape[0], net.dtype)
-        if net.topology.kind != "layered":
+        if not net._engine.sample_weights:
             raise ValueError(f"sample_weight is supported for layered networks only; this "
                              f"network is a {net.topology.kind}")
     Xv = Yv = None
@@ -227,8 +227,7 @@ def fit(net, X, y, epochs=1, batch_size=10, learning_rate=None, shuffle=True, op
     engine = net._engine
     horizon = opt.epochs + epochs
     update = opt.update(opt.learning_rate, net._weight_mask(), l2 / n, l1 / n)
-    extra = {} if weights is None else {"weights": weights}  # graph engines take none
-    engine.warm_up(theta, X, Y, batch_size, update, accuracy_mode, **extra)
+    engine.warm_up(theta, X, Y, batch_size, update, accuracy_mode, weights)
     net._penalty = (l2, l1, n)
     history = History()
     bar = Progress(progress, n, horizon, first_epoch=opt.epochs + 1)
@@ -263,7 +262,7 @@ def fit(net, X, y, epochs=1, batch_size=10, learning_rate=None, shuffle=True, op
                 with np.errstate(over="ignore", invalid="ignore"):  # divergence is raised below
                     part_loss, part_correct = engine.train_epoch(
                         theta, X, Y, order[start:start + chunk], batch_size, update, accuracy_mode,
-                        **extra)
+                        weights)
                 seconds += time.perf_counter() - tic
                 loss += part_loss
                 correct += part_correct

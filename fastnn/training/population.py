@@ -78,8 +78,8 @@ def population_bytes(n_networks, n_parameters, n_state, itemsize, epochs_per_cal
 
 def supports(nets, fit_kwargs, X=None):
     """True when ``train_together`` can train ``nets`` with ``fit_kwargs`` on ``X``: fit
-    arguments it knows, one structure, cost and dtype, the numba engine, a population trainer
-    for the kind, dense X and validation X (scipy sparse input is ``fit``'s alone: such
+    arguments it knows, one structure, cost and dtype, an engine whose ``population``
+    capability says the population engine reproduces it, a population trainer for the kind, dense X and validation X (scipy sparse input is ``fit``'s alone: such
     networks are fitted one at a time)."""
     if not nets or not set(fit_kwargs) <= POPULATION_FIT_ARGS:
         return False
@@ -90,7 +90,7 @@ def supports(nets, fit_kwargs, X=None):
     if not all(is_network(net) for net in nets):
         return False
     if any(net.topology != first.topology or net.cost != first.cost or net.dtype != first.dtype
-           or net.engine != "numba" or not getattr(net._engine, "fast", False) for net in nets):
+           or not net._engine.population for net in nets):
         return False
     return make_population(first.topology, first.cost, first.dtype) is not None
 
