@@ -79,8 +79,9 @@ def population_bytes(n_networks, n_parameters, n_state, itemsize, epochs_per_cal
 def supports(nets, fit_kwargs, X=None):
     """True when ``train_together`` can train ``nets`` with ``fit_kwargs`` on ``X``: fit
     arguments it knows, one structure, cost and dtype, an engine whose ``population``
-    capability says the population engine reproduces it, a population trainer for the kind, dense X and validation X (scipy sparse input is ``fit``'s alone: such
-    networks are fitted one at a time)."""
+    capability says the population engine reproduces it, a population trainer for the kind,
+    dense X and validation X (scipy sparse input is ``fit``'s alone: such networks are
+    fitted one at a time)."""
     if not nets or not set(fit_kwargs) <= POPULATION_FIT_ARGS:
         return False
     validation_X = (fit_kwargs.get("validation_data") or (None,))[0]
