@@ -3,14 +3,18 @@
 ``train_epoch``, ``predict``, ``gradients`` and ``evaluate`` chain ``kernels.forward_pass``
 and ``kernels.backward_pass`` over the batches of an epoch (or chunks of a data set), over
 workspaces the engine allocated once (``kernels.make_workspace``): no allocation per batch.
+``predict``, ``gradients`` and ``evaluate`` walk the rows in chunks with ``chunks.over_chunks``.
 """
+from collections import namedtuple
+
 import numpy as np
 from numba import njit
 
 from ..core import costs
-from ..core._numba import FALSE, JIT, ZERO
+from ..core._numba import FALSE, GLUE_JIT, JIT, ZERO
 from ..core.metrics import count_correct
 from . import rules
+from .chunks import over_chunks, step_of
 from .kernels import backward_pass, forward_pass, layer_of, weight_total
 
 
@@ -60,15 +64,57 @@ def train_epoch(theta, grad, arch, work, X, Y, order, batch_size, update, accura
     return loss, correct
 
 
+PredictJob = namedtuple("PredictJob", "theta arch work X out")
+GradientsJob = namedtuple("GradientsJob", "theta grad arch work X Y weights rows scale")
+EvaluateJob = namedtuple("EvaluateJob", "theta arch work X Y accuracy_mode")
+"""The arrays of one ``predict``, ``gradients`` or ``evaluate`` call, walked in chunks of the
+workspace's capacity by ``chunks.over_chunks`` (their steps below)."""
+
+
+@step_of(PredictJob)
+@njit(**GLUE_JIT)
+def _predict_rows(job, start, m, total):
+    """Forward pass of rows ``start .. start+m``; their output activations into ``out``."""
+    forward_pass(job.theta, job.arch, job.work, job.X[start:start + m], m)
+    L = job.arch.sizes.shape[0] - 1
+    job.out[start:start + m] = layer_of(job.work.A, job.arch, job.work, L, m)
+    return total
+
+
+@step_of(GradientsJob)
+@njit(**GLUE_JIT)
+def _gradient_rows(job, start, m, loss):
+    """Forward and backward pass of rows ``start .. start+m``, their gradient (times
+    ``scale``) added to ``grad`` (written by the first chunk); ``loss`` plus their costs."""
+    work = job.work
+    forward_pass(job.theta, job.arch, work, job.X[start:start + m], m)
+    backward_pass(job.theta, job.grad, job.arch, work, job.X[start:start + m],
+                  job.Y[start:start + m], m, job.scale, start > 0, job.weights, job.rows, start)
+    for x in range(m):
+        loss += work.sample_cost[x]
+    return loss
+
+
+@step_of(EvaluateJob)
+@njit(**GLUE_JIT)
+def _evaluate_rows(job, start, m, total):
+    """Forward pass of rows ``start .. start+m``; (summed cost, correct count) plus theirs."""
+    loss, correct = total
+    arch, work = job.arch, job.work
+    forward_pass(job.theta, arch, work, job.X[start:start + m], m)
+    L = arch.sizes.shape[0] - 1
+    s = layer_of(work.S, arch, work, L, m)
+    a = layer_of(work.A, arch, work, L, m)
+    for x in range(m):
+        loss += costs.cost_of_sample(arch.cost, s[x], a[x], job.Y[start + x])
+    correct += count_correct(job.accuracy_mode, a, job.Y[start:start + m])
+    return loss, correct
+
+
 @njit(**JIT)
 def predict(theta, arch, work, X, out):
     """Output activations of every row of ``X`` into ``out``, in chunks of the workspace size."""
-    capacity = work.y.shape[0]
-    L = arch.sizes.shape[0] - 1
-    for start in range(0, X.shape[0], capacity):
-        m = min(capacity, X.shape[0] - start)
-        forward_pass(theta, arch, work, X[start:start + m], m)
-        out[start:start + m] = layer_of(work.A, arch, work, L, m)
+    over_chunks(PredictJob(theta, arch, work, X, out), X.shape[0], work.y.shape[0], ZERO)
 
 
 @njit(**JIT)
@@ -76,33 +122,13 @@ def gradients(theta, grad, arch, work, X, Y, weights, rows):
     """Gradient of the mean cost over all rows of ``X`` into ``grad``; returns the summed cost
     (weighted means and sums with ``weights``, ``rows`` = arange(n), as
     ``fast_drivers.gradients``)."""
-    capacity = work.y.shape[0]
     n = X.shape[0]
-    loss = 0.0
-    weight_sum = weight_total(weights, n)
-    for start in range(0, n, capacity):
-        m = min(capacity, n - start)
-        forward_pass(theta, arch, work, X[start:start + m], m)
-        backward_pass(theta, grad, arch, work, X[start:start + m], Y[start:start + m], m,
-                      1.0 / weight_sum, start > 0, weights, rows, start)
-        for x in range(m):
-            loss += work.sample_cost[x]
-    return loss
+    job = GradientsJob(theta, grad, arch, work, X, Y, weights, rows, 1.0 / weight_total(weights, n))
+    return over_chunks(job, n, work.y.shape[0], 0.0)
 
 
 @njit(**JIT)
 def evaluate(theta, arch, work, X, Y, accuracy_mode):
     """Summed cost and number of correct predictions over all rows of ``X``."""
-    capacity = work.y.shape[0]
-    L = arch.sizes.shape[0] - 1
-    loss = 0.0
-    correct = 0
-    for start in range(0, X.shape[0], capacity):
-        m = min(capacity, X.shape[0] - start)
-        forward_pass(theta, arch, work, X[start:start + m], m)
-        s = layer_of(work.S, arch, work, L, m)
-        a = layer_of(work.A, arch, work, L, m)
-        for x in range(m):
-            loss += costs.cost_of_sample(arch.cost, s[x], a[x], Y[start + x])
-        correct += count_correct(accuracy_mode, a, Y[start:start + m])
-    return loss, correct
+    return over_chunks(EvaluateJob(theta, arch, work, X, Y, accuracy_mode), X.shape[0],
+                       work.y.shape[0], (0.0, 0))

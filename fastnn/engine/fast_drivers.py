@@ -31,6 +31,7 @@ from ..core._numba import FALSE, GLUE_JIT, JIT, ONE, ZERO
 from ..core.metrics import count_correct
 from . import fast_kernels as fk
 from . import rules
+from .chunks import over_chunks, step_of
 from .kernels import _matrix, biases_of, layer_of, weight_total, weights_of
 
 Plan = namedtuple("Plan", ["parallel", "width", "wT"])
@@ -365,15 +366,61 @@ def train_epoch_rule(theta, grad, arch, plan, work, X, Y, order, batch_size, upd
     return loss, correct
 
 
+PredictJob = namedtuple("PredictJob", "theta arch plan work X out")
+GradientsJob = namedtuple("GradientsJob", "theta grad arch plan work X Y weights rows scale")
+EvaluateJob = namedtuple("EvaluateJob", "theta arch plan work X Y accuracy_mode")
+"""The arrays of one ``predict``, ``gradients`` or ``evaluate`` call, walked in chunks of the
+workspace's capacity by ``chunks.over_chunks`` (their steps below)."""
+
+
+@step_of(PredictJob)
+@njit(**GLUE_JIT)
+def _predict_rows(job, start, m, total):
+    """Forward pass of rows ``start .. start+m``; their output activations into ``out``."""
+    forward_pass(job.theta, job.arch, job.plan, job.work, job.X[start:start + m], m)
+    L = job.arch.sizes.shape[0] - 1
+    job.out[start:start + m] = layer_of(job.work.A, job.arch, job.work, L, m)
+    return total
+
+
+@step_of(GradientsJob)
+@njit(**GLUE_JIT)
+def _gradient_rows(job, start, m, loss):
+    """Forward pass, BP1 (weighted), BP2-BP4 of rows ``start .. start+m``, their gradient
+    (times ``scale``) added to ``grad`` (written by the first chunk); ``loss`` plus their
+    costs, one by one."""
+    arch, work = job.arch, job.work
+    forward_pass(job.theta, arch, job.plan, work, job.X[start:start + m], m)
+    output_delta(arch, work, job.Y[start:start + m], m)
+    weigh_output_delta(arch, work, job.weights, job.rows, start, m)
+    backward_pass(job.theta, job.grad, arch, job.plan, work, job.X[start:start + m], m,
+                  job.scale, start > 0)
+    for x in range(m):
+        loss = fk.add(loss, work.sample_cost[x])
+    return loss
+
+
+@step_of(EvaluateJob)
+@njit(**GLUE_JIT)
+def _evaluate_rows(job, start, m, total):
+    """Forward pass of rows ``start .. start+m``; (summed cost, correct count) plus theirs,
+    the costs added one by one."""
+    loss, correct = total
+    arch, work = job.arch, job.work
+    forward_pass(job.theta, arch, job.plan, work, job.X[start:start + m], m)
+    L = arch.sizes.shape[0] - 1
+    s = layer_of(work.S, arch, work, L, m)
+    a = layer_of(work.A, arch, work, L, m)
+    for x in range(m):
+        loss = fk.add(loss, costs.cost_of_sample(arch.cost, s[x], a[x], job.Y[start + x]))
+    correct += count_correct(job.accuracy_mode, a, job.Y[start:start + m])
+    return loss, correct
+
+
 @njit(**JIT)
 def predict(theta, arch, plan, work, X, out):
     """Output activations of every row of ``X`` into ``out``, in chunks of the workspace size."""
-    capacity = work.y.shape[0]
-    L = arch.sizes.shape[0] - 1
-    for start in range(0, X.shape[0], capacity):
-        m = min(capacity, X.shape[0] - start)
-        forward_pass(theta, arch, plan, work, X[start:start + m], m)
-        out[start:start + m] = layer_of(work.A, arch, work, L, m)
+    over_chunks(PredictJob(theta, arch, plan, work, X, out), X.shape[0], work.y.shape[0], ZERO)
 
 
 @njit(**JIT)
@@ -381,35 +428,15 @@ def gradients(theta, grad, arch, plan, work, X, Y, weights, rows):
     r"""Gradient of the mean cost over all rows of ``X`` into ``grad``; returns the summed cost.
     With sample weights :math:`v` (``weights``, one per row, ``rows`` = arange(n)): the
     weighted mean :math:`\sum_x v_x \nabla C_x / \sum_x v_x` and the weighted sum of costs."""
-    capacity = work.y.shape[0]
     n = X.shape[0]
-    loss = 0.0
-    weight_sum = weight_total(weights, n)
-    for start in range(0, n, capacity):
-        m = min(capacity, n - start)
-        forward_pass(theta, arch, plan, work, X[start:start + m], m)
-        output_delta(arch, work, Y[start:start + m], m)
-        weigh_output_delta(arch, work, weights, rows, start, m)
-        backward_pass(theta, grad, arch, plan, work, X[start:start + m], m, 1.0 / weight_sum,
-                      start > 0)
-        for x in range(m):
-            loss = fk.add(loss, work.sample_cost[x])
-    return loss
+    job = GradientsJob(theta, grad, arch, plan, work, X, Y, weights, rows,
+                       1.0 / weight_total(weights, n))
+    return over_chunks(job, n, work.y.shape[0], 0.0)
 
 
 @njit(**JIT)
 def evaluate(theta, arch, plan, work, X, Y, accuracy_mode, loss):
     """Summed cost and number of correct predictions over all rows of ``X``; the costs are
     added one by one to ``loss`` (0.0, or the cost of the rows before, as for ``train_epoch``)."""
-    capacity = work.y.shape[0]
-    L = arch.sizes.shape[0] - 1
-    correct = 0
-    for start in range(0, X.shape[0], capacity):
-        m = min(capacity, X.shape[0] - start)
-        forward_pass(theta, arch, plan, work, X[start:start + m], m)
-        s = layer_of(work.S, arch, work, L, m)
-        a = layer_of(work.A, arch, work, L, m)
-        for x in range(m):
-            loss = fk.add(loss, costs.cost_of_sample(arch.cost, s[x], a[x], Y[start + x]))
-        correct += count_correct(accuracy_mode, a, Y[start:start + m])
-    return loss, correct
+    return over_chunks(EvaluateJob(theta, arch, plan, work, X, Y, accuracy_mode), X.shape[0],
+                       work.y.shape[0], (loss, 0))

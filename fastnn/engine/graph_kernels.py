@@ -41,6 +41,7 @@ from ..core import activations, costs, fastmath
 from ..core._numba import FALSE, GLUE_JIT, JIT, PARALLEL_JIT, TRUE, typed
 from ..core.metrics import count_correct
 from . import rules
+from .chunks import over_chunks, step_of
 
 GraphArch = namedtuple("GraphArch", [
     "n_inputs", "level_ptr", "in_ptr", "in_src", "in_edge", "out_ptr", "out_dst", "out_edge",
@@ -649,53 +650,76 @@ def train_epoch(theta, grad, g, par, work, X, Y, order, batch_size, update, accu
     return loss, correct
 
 
+PredictJob = namedtuple("PredictJob", "theta g par work X rows out")
+GradientsJob = namedtuple("GradientsJob", "theta grad g par work X Y rows scale")
+EvaluateJob = namedtuple("EvaluateJob", "theta g par work X Y rows accuracy_mode")
+"""The arrays of one ``predict``, ``gradients`` or ``evaluate`` call (``rows`` = arange(n)),
+walked in chunks of the workspace's capacity by ``chunks.over_chunks`` (their steps below)."""
+
+
+@step_of(PredictJob)
+@njit(**GLUE_JIT)
+def _predict_rows(job, start, m, total):
+    """Forward pass of rows ``start .. start+m``; their output activations into ``out``."""
+    g, work = job.g, job.work
+    _load(g, work, job.X, job.rows, start, m)
+    forward(job.theta, g, job.par, work, m)
+    o0 = work.S.shape[0] - g.n_outputs
+    for x in range(m):
+        for j in range(g.n_outputs):
+            job.out[start + x, j] = work.A[o0 + j, x]
+    return total
+
+
+@step_of(GradientsJob)
+@njit(**GLUE_JIT)
+def _gradient_rows(job, start, m, loss):
+    """Forward and backward pass of rows ``start .. start+m``, their gradient (times
+    ``scale``) added to ``grad`` (written by the first chunk); ``loss`` plus their costs."""
+    g, work = job.g, job.work
+    _load(g, work, job.X, job.rows, start, m)
+    _load_targets(work, job.Y, job.rows, start, m)
+    forward(job.theta, g, job.par, work, m)
+    backward(job.theta, job.grad, g, job.par, work, work.y, m, job.scale, start > 0)
+    for x in range(m):
+        loss += work.sample_cost[x]
+    return loss
+
+
+@step_of(EvaluateJob)
+@njit(**GLUE_JIT)
+def _evaluate_rows(job, start, m, total):
+    """Forward pass and output costs of rows ``start .. start+m``; (summed cost, correct
+    count) plus theirs."""
+    loss, correct = total
+    g, work = job.g, job.work
+    _load(g, work, job.X, job.rows, start, m)
+    _load_targets(work, job.Y, job.rows, start, m)
+    forward(job.theta, g, job.par, work, m)
+    output_stage(g, work, work.y, m, FALSE)
+    for x in range(m):
+        loss += work.sample_cost[x]
+    correct += count_correct(job.accuracy_mode, work.a_out[:m], work.y[:m])
+    return loss, correct
+
+
 @njit(**JIT)
 def predict(theta, g, par, work, X, out):
     """Output activations of every row of ``X`` into ``out`` (n, n_outputs)."""
-    capacity = work.S.shape[1]
-    rows = np.arange(X.shape[0])
-    o0 = work.S.shape[0] - g.n_outputs
-    for start in range(0, X.shape[0], capacity):
-        m = min(capacity, X.shape[0] - start)
-        _load(g, work, X, rows, start, m)
-        forward(theta, g, par, work, m)
-        for x in range(m):
-            for j in range(g.n_outputs):
-                out[start + x, j] = work.A[o0 + j, x]
+    job = PredictJob(theta, g, par, work, X, np.arange(X.shape[0]), out)
+    over_chunks(job, X.shape[0], work.S.shape[1], 0)
 
 
 @njit(**JIT)
 def gradients(theta, grad, g, par, work, X, Y):
     """Gradient of the mean cost over all rows into ``grad``; returns the summed cost."""
-    capacity = work.S.shape[1]
     n = X.shape[0]
-    rows = np.arange(n)
-    loss = 0.0
-    for start in range(0, n, capacity):
-        m = min(capacity, n - start)
-        _load(g, work, X, rows, start, m)
-        _load_targets(work, Y, rows, start, m)
-        forward(theta, g, par, work, m)
-        backward(theta, grad, g, par, work, work.y, m, 1.0 / n, start > 0)
-        for x in range(m):
-            loss += work.sample_cost[x]
-    return loss
+    job = GradientsJob(theta, grad, g, par, work, X, Y, np.arange(n), 1.0 / n)
+    return over_chunks(job, n, work.S.shape[1], 0.0)
 
 
 @njit(**JIT)
 def evaluate(theta, g, par, work, X, Y, accuracy_mode):
     """Summed cost and number of correct predictions over all rows."""
-    capacity = work.S.shape[1]
-    rows = np.arange(X.shape[0])
-    loss = 0.0
-    correct = 0
-    for start in range(0, X.shape[0], capacity):
-        m = min(capacity, X.shape[0] - start)
-        _load(g, work, X, rows, start, m)
-        _load_targets(work, Y, rows, start, m)
-        forward(theta, g, par, work, m)
-        output_stage(g, work, work.y, m, FALSE)
-        for x in range(m):
-            loss += work.sample_cost[x]
-        correct += count_correct(accuracy_mode, work.a_out[:m], work.y[:m])
-    return loss, correct
+    job = EvaluateJob(theta, g, par, work, X, Y, np.arange(X.shape[0]), accuracy_mode)
+    return over_chunks(job, X.shape[0], work.S.shape[1], (0.0, 0))

@@ -55,6 +55,7 @@ from ..core.metrics import count_correct
 from . import fast_drivers as fd
 from . import fast_kernels as fk
 from . import rules
+from .chunks import over_chunks, step_of
 from .kernels import _matrix, biases_of, layer_of, weight_total, weights_of
 
 Csr = namedtuple("Csr", ["data", "indices", "indptr"])
@@ -261,52 +262,75 @@ def train_epoch(theta, grad, arch, plan, work, batch, X, Y, order, batch_size, u
     return loss, correct
 
 
+PredictJob = namedtuple("PredictJob", "theta arch plan work X out")
+GradientsJob = namedtuple("GradientsJob", "theta grad arch plan work X Y weights rows scale")
+EvaluateJob = namedtuple("EvaluateJob", "theta arch plan work X Y accuracy_mode")
+"""The arrays of one ``predict``, ``gradients`` or ``evaluate`` call on a CSR ``X``, walked
+in chunks of the workspace's capacity by ``chunks.over_chunks`` (their steps below)."""
+
+
+@step_of(PredictJob)
+@njit(**GLUE_JIT)
+def _predict_rows(job, start, m, total):
+    """Forward pass of rows ``start .. start+m``; their output activations into ``out``."""
+    forward_pass(job.theta, job.arch, job.plan, job.work, job.X, start, start + m)
+    L = job.arch.sizes.shape[0] - 1
+    job.out[start:start + m] = layer_of(job.work.A, job.arch, job.work, L, m)
+    return total
+
+
+@step_of(GradientsJob)
+@njit(**GLUE_JIT)
+def _gradient_rows(job, start, m, loss):
+    """Forward pass, BP1 (weighted), BP2-BP4 of rows ``start .. start+m``, their gradient
+    (times ``scale``) added to ``grad`` (written by the first chunk); ``loss`` plus their
+    costs."""
+    arch, work = job.arch, job.work
+    forward_pass(job.theta, arch, job.plan, work, job.X, start, start + m)
+    fd.output_delta(arch, work, job.Y[start:start + m], m)
+    fd.weigh_output_delta(arch, work, job.weights, job.rows, start, m)
+    backward_pass(job.theta, job.grad, arch, job.plan, work, job.X, start, start + m,
+                  job.scale, start > 0)
+    for x in range(m):
+        loss += work.sample_cost[x]
+    return loss
+
+
+@step_of(EvaluateJob)
+@njit(**GLUE_JIT)
+def _evaluate_rows(job, start, m, total):
+    """Forward pass of rows ``start .. start+m``; (summed cost, correct count) plus theirs."""
+    loss, correct = total
+    arch, work = job.arch, job.work
+    forward_pass(job.theta, arch, job.plan, work, job.X, start, start + m)
+    L = arch.sizes.shape[0] - 1
+    s = layer_of(work.S, arch, work, L, m)
+    a = layer_of(work.A, arch, work, L, m)
+    for x in range(m):
+        loss += costs.cost_of_sample(arch.cost, s[x], a[x], job.Y[start + x])
+    correct += count_correct(job.accuracy_mode, a, job.Y[start:start + m])
+    return loss, correct
+
+
 @njit(**JIT)
 def predict(theta, arch, plan, work, X, out):
     """Output activations of every row of ``X`` into ``out``, in chunks of the workspace size."""
-    capacity = work.y.shape[0]
-    n = X.indptr.shape[0] - 1
-    L = arch.sizes.shape[0] - 1
-    for start in range(0, n, capacity):
-        m = min(capacity, n - start)
-        forward_pass(theta, arch, plan, work, X, start, start + m)
-        out[start:start + m] = layer_of(work.A, arch, work, L, m)
+    over_chunks(PredictJob(theta, arch, plan, work, X, out), X.indptr.shape[0] - 1,
+                work.y.shape[0], ONE)
 
 
 @njit(**JIT)
 def gradients(theta, grad, arch, plan, work, X, Y, weights, rows):
     """Gradient of the mean cost over all rows of ``X`` into ``grad`` (the weighted mean with
     ``weights``, as ``fast_drivers.gradients``); returns the summed (weighted) cost."""
-    capacity = work.y.shape[0]
     n = X.indptr.shape[0] - 1
-    loss = 0.0
-    weight_sum = weight_total(weights, n)
-    for start in range(0, n, capacity):
-        m = min(capacity, n - start)
-        forward_pass(theta, arch, plan, work, X, start, start + m)
-        fd.output_delta(arch, work, Y[start:start + m], m)
-        fd.weigh_output_delta(arch, work, weights, rows, start, m)
-        backward_pass(theta, grad, arch, plan, work, X, start, start + m, 1.0 / weight_sum,
-                      start > 0)
-        for x in range(m):
-            loss += work.sample_cost[x]
-    return loss
+    job = GradientsJob(theta, grad, arch, plan, work, X, Y, weights, rows,
+                       1.0 / weight_total(weights, n))
+    return over_chunks(job, n, work.y.shape[0], 0.0)
 
 
 @njit(**JIT)
 def evaluate(theta, arch, plan, work, X, Y, accuracy_mode):
     """Summed cost and number of correct predictions over all rows of ``X``."""
-    capacity = work.y.shape[0]
-    n = X.indptr.shape[0] - 1
-    L = arch.sizes.shape[0] - 1
-    loss = 0.0
-    correct = 0
-    for start in range(0, n, capacity):
-        m = min(capacity, n - start)
-        forward_pass(theta, arch, plan, work, X, start, start + m)
-        s = layer_of(work.S, arch, work, L, m)
-        a = layer_of(work.A, arch, work, L, m)
-        for x in range(m):
-            loss += costs.cost_of_sample(arch.cost, s[x], a[x], Y[start + x])
-        correct += count_correct(accuracy_mode, a, Y[start:start + m])
-    return loss, correct
+    return over_chunks(EvaluateJob(theta, arch, plan, work, X, Y, accuracy_mode),
+                       X.indptr.shape[0] - 1, work.y.shape[0], (0.0, 0))

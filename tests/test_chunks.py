@@ -1,0 +1,54 @@
+"""``chunks.over_chunks``, the one chunk loop of predict, evaluate and gradients, against a
+plain Python loop: every row reached once, in order, writes kept, totals carried."""
+from collections import namedtuple
+
+import numpy as np
+import pytest
+from numba import njit
+
+from fastnn.core._numba import GLUE_JIT
+from fastnn.engine.chunks import over_chunks, step_of
+
+DoubleJob = namedtuple("DoubleJob", "X out")
+SumJob = namedtuple("SumJob", "X")
+
+
+@step_of(DoubleJob)
+@njit(**GLUE_JIT)
+def _double_rows(job, start, m, total):
+    job.out[start:start + m] = 2 * job.X[start:start + m]
+    return total + 1
+
+
+@step_of(SumJob)
+@njit(**GLUE_JIT)
+def _sum_rows(job, start, m, total):
+    loss, firsts = total
+    for x in range(start, start + m):
+        loss = loss * 0.5 + job.X[x]  # order-dependent: a reordered loop gives another value
+    return loss, firsts + start
+
+
+@njit
+def _double(X, out, capacity):
+    return over_chunks(DoubleJob(X, out), X.shape[0], capacity, 0)
+
+
+@njit
+def _sum(X, capacity, loss):
+    return over_chunks(SumJob(X), X.shape[0], capacity, (loss, 0))
+
+
+@pytest.mark.parametrize("n,capacity", [(0, 4), (1, 4), (10, 3), (12, 4), (5, 256)])
+def test_over_chunks_matches_a_plain_loop(n, capacity):
+    X = np.random.default_rng(n).standard_normal(n)
+    out = np.full(n, np.nan)
+    calls = _double(X, out, capacity)
+    np.testing.assert_array_equal(out, 2 * X)  # every row written, once
+    assert calls == len(range(0, n, capacity))
+    loss, firsts = _sum(X, capacity, 0.25)
+    expected = 0.25
+    for x in X:
+        expected = expected * 0.5 + x
+    assert loss == expected  # bit for bit: the rows in order, the total carried
+    assert firsts == sum(range(0, n, capacity))
