@@ -8,7 +8,9 @@ Per epoch: the schedule sets the learning rate; the network's generator draws th
 order; the engine runs every mini-batch (forward, BP1-BP4, one optimizer step each); the
 parameters are checked for divergence (``TrainingDiverged``, parameters restored to the end of
 the previous epoch; the rule is below); the validation set is evaluated; History, callbacks,
-the progress bar and early stopping see the epoch.
+the progress bar and early stopping see the epoch. The rate's check, History's columns, the
+optimizer's counters and the divergence error are ``fastnn.training.epochs``, shared with the
+population loop.
 
 Divergence, in either dtype, is any of (checked after every epoch, the cost also after every
 chunk of mini-batches; ``diverged``):

@@ -10,7 +10,8 @@ its own generator in one call (``Generator.permuted`` over a stack of ``arange(n
 consumes the stream exactly as successive ``permutation(n)`` calls do), learning rates come
 from the schedule, and the divergence check (cost and every parameter finite at the end of
 an epoch, else roll back to the end of the previous one and stop that network) runs inside
-the compiled loop, so the other networks go on.
+the compiled loop, so the other networks go on. Rates, History columns, counters and
+divergence errors come from fit's own bookkeeping (``fastnn.training.epochs``).
 
 ``train_candidates`` is the unit of work of ``best_of`` and ``sweep`` (and of a Dask task):
 build networks from explicit seeds and per-candidate hyper-parameters, train them together,
