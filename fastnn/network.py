@@ -24,10 +24,13 @@ import numpy as np
 from .core import costs, validation
 from .core.graph import as_graph, pruned
 from .core.structure import INITS, Layered, Topology
+from .core.views import take_replacements
 from .engine import ENGINE_NAMES, make_engine, rules
 from .io import model_file
+from .training.fit import FitSettings
 from .training.fit import fit as _fit
 from .training.optimizers import OPTIMIZERS
+from .training.state import TrainingSnapshot
 
 
 class Network:
@@ -119,20 +122,15 @@ class Network:
         """The network's state for pickle and copy; while ``fit`` runs an epoch in another
         thread, that of the last epoch boundary (as ``save`` writes it), never a mix."""
         with self._state_lock:
-            self._parameters()  # arrays put in place of the views count
+            self.parameters()  # arrays put in place of the views count
             state = {key: value for key, value in self.__dict__.items()
                      if key not in self._DERIVED}
             boundary = self._boundary
             if boundary is not None:
-                state["_theta"] = boundary.theta.copy()
-                state["_rng"] = copy.deepcopy(self._rng)
-                state["_rng"].bit_generator.state = boundary.rng
-                if self.optimizer is not None:
-                    opt = copy.deepcopy(self.optimizer)
-                    opt.iterations, opt.epochs = boundary.iterations, boundary.epochs
-                    if opt._state is not None:
-                        opt._state = [array.copy() for array in boundary.state]
-                    state["optimizer"] = opt
+                rng = copy.deepcopy(self._rng)
+                rng.bit_generator.state = boundary.rng
+                state.update(_theta=boundary.theta.copy(), _rng=rng,
+                             optimizer=boundary.optimizer_copy(), _penalty=boundary.penalty)
             return state
 
     def __setstate__(self, state):
@@ -197,37 +195,136 @@ class Network:
 
     # --- parameters ----------------------------------------------------------------------
 
-    def _parameters(self):
-        """The flat parameter vector, after copying in any array the user put in
-        ``weights``/``biases`` (or in one of their entries) in place of the views."""
-        for name, views in (("weights", self._weight_views), ("biases", self._bias_views)):
-            current = getattr(self, name)
-            if isinstance(views, list):
-                if not isinstance(current, list) or len(current) != len(views):
-                    raise ValueError(f"net.{name} must be a list of {len(views)} arrays")
-                for l, (array, view) in enumerate(zip(current, views)):
-                    if array is not view:
-                        _assign(f"{name}[{l}]", view, array)
-                        current[l] = view
-            elif current is not views:
-                _assign(name, views, current)
-                setattr(self, name, views)
+    def parameters(self):
+        """The flat parameter vector :math:`\\theta` (a view: writes change the network),
+        after copying in any array the user put in ``weights``/``biases`` (or in one of
+        their entries) in place of the views (``fastnn.core.views``). Its layout is the
+        structure's (``fastnn.core.structure``)."""
+        take_replacements(self, "weights", self._weight_views, label="net.")
+        take_replacements(self, "biases", self._bias_views, label="net.")
         return self._theta
 
-    def _inputs(self, X, name="X", sparse=False):
-        """``validation.inputs`` for this network; scipy sparse ``X`` (a CSR array, see
-        ``validation.sparse_inputs``) only where ``sparse`` and for a layered network."""
+    def check_inputs(self, X, name="X", sparse=False):
+        """``X`` checked and converted for this network's engine (``validation.inputs``):
+        shape (n_samples, n_inputs), finite, C-contiguous in the network's dtype; scipy
+        sparse ``X`` (a canonical CSR array, ``validation.sparse_inputs``) only where
+        ``sparse`` and for a layered network."""
         if sparse and validation.is_sparse(X) and not self._engine.sparse_input:
             raise TypeError(f"{name} is a scipy sparse matrix, but sparse input is supported "
                             f"for layered networks only; this network is a "
                             f"{self.topology.kind}: pass {name}.toarray()")
         return validation.inputs(X, self.topology.n_inputs, self.dtype, name=name, sparse=sparse)
 
-    def _data(self, X, y, name="X", y_name="y", sparse=False):
-        X = self._inputs(X, name, sparse)
+    def check_data(self, X, y, name="X", y_name="y", sparse=False):
+        """``(X, Y, accuracy_mode)``: inputs as ``check_inputs``, targets ``Y`` of shape
+        (n_samples, n_outputs) in the network's dtype (labels one-hot encoded) and the
+        engines' code of how accuracy is counted for them (0: no accuracy;
+        ``validation.targets``)."""
+        X = self.check_inputs(X, name, sparse)
         Y, accuracy_mode = validation.targets(y, X.shape[0], self.topology.n_outputs, self.cost,
                                               self.dtype, name=y_name)
         return X, Y, accuracy_mode
+
+    def weight_mask(self):
+        """uint8 mask over :math:`\\theta`: 1 for weights (regularised by L2/L1), 0 for
+        biases."""
+        if self._mask is None:
+            self._mask = self.topology.penalised_mask()
+        return self._mask
+
+    def penalty_coefficients(self, l2, l1, n, n_samples):
+        """``(l2, l1, n)`` checked; ``n`` (the training-set size of
+        :math:`\\frac{\\lambda}{2n}\\sum w^2 + \\frac{\\lambda_1}{n}\\sum|w|`) defaults to
+        ``n_samples``."""
+        l2, l1 = validation.non_negative_float("l2", l2), validation.non_negative_float("l1", l1)
+        n = n_samples if n is None else validation.positive_int("n", n)
+        return l2, l1, n
+
+    # --- training state: what fit, populations, files and pickles save and restore ---------
+
+    @property
+    def backend(self):
+        """The engine object that computes for this network (``fastnn.engine``; ``engine``
+        is its name). Rebuilt with the network's views when it is copied or unpickled."""
+        return self._engine
+
+    @property
+    def rng(self):
+        """The network's ``numpy.random.Generator``: initialisation, then the visiting order
+        of every epoch (shuffling). Its state is part of the training state."""
+        return self._rng
+
+    @property
+    def penalty(self):
+        """``(l2, l1, n)`` of the last fit (n its number of training samples), which
+        ``evaluate`` applies by default; None before any training."""
+        return self._penalty
+
+    @penalty.setter
+    def penalty(self, value):
+        self._penalty = value
+
+    @property
+    def split_seed(self):
+        """The seed of ``fit``'s validation split: the network's seed, or for ``seed=None``
+        one drawn from the OS once per network, so that every fit call splits alike."""
+        if self.seed is not None:
+            return int(self.seed)
+        if self._split_seed is None:
+            self._split_seed = int(np.random.SeedSequence().entropy % 2**63)
+        return self._split_seed
+
+    @property
+    def state_lock(self):
+        """The re-entrant lock under which the training state changes as one step (``fit``
+        holding or committing an epoch, ``restore``) and is read as one (``snapshot``)."""
+        return self._state_lock
+
+    def snapshot(self):
+        """The training state (``fastnn.training.state.TrainingSnapshot``): parameters,
+        generator state, optimizer (a private copy, with its state and counters) and
+        penalty, as copies. While ``fit`` runs an epoch in another thread (its compiled loop
+        changes parameters and optimizer state as it goes), the state of the end of the last
+        whole epoch, which fit holds (``hold_boundary``), so it never mixes two moments."""
+        with self._state_lock:
+            if self._boundary is not None:
+                return self._boundary
+            return TrainingSnapshot.take(self.parameters(), self._rng.bit_generator.state,
+                                         self.optimizer, self._penalty)
+
+    def restore(self, snapshot, *, generator=True):
+        """Put the network back into ``snapshot`` (copied in; the snapshot is not changed).
+
+        The generator state is set first, so an unreadable one changes nothing. A snapshot
+        of the network's own optimizer (``fit``'s epoch boundary) writes the state and
+        counters into it; any other gives the network a copy of the snapshot's optimizer
+        (None: no optimizer). ``generator=False`` keeps the generator where it is: ``fit``
+        rolling back a diverged epoch, whose visiting order was drawn."""
+        with self._state_lock:
+            if generator:
+                self._rng.bit_generator.state = snapshot.rng
+            self._theta[...] = snapshot.theta
+            if snapshot.optimizer is not None and snapshot.optimizer is self.optimizer:
+                snapshot.put_optimizer_state(self.optimizer)
+            else:
+                self.optimizer = snapshot.optimizer_copy()
+            self._penalty = snapshot.penalty
+
+    def hold_boundary(self):
+        """Take the snapshot of an epoch boundary and hold it until ``release_boundary``:
+        ``fit`` calls it before each epoch. Meanwhile ``snapshot`` (so ``save`` and pickling)
+        gives it, and divergence and Ctrl-C ``restore`` it. Cheap: the parameters and the
+        optimizer state are copied, the optimizer itself is not."""
+        with self._state_lock:
+            self._boundary = TrainingSnapshot.take(self._theta, self._rng.bit_generator.state,
+                                                   self.optimizer, self._penalty, detach=False)
+            return self._boundary
+
+    def release_boundary(self):
+        """Drop the epoch boundary ``hold_boundary`` holds (the epoch is committed or rolled
+        back): ``snapshot`` gives the current state again."""
+        with self._state_lock:
+            self._boundary = None
 
     # --- the algorithm -------------------------------------------------------------------
 
@@ -316,30 +413,19 @@ class Network:
             raise RuntimeError("fit is already running on this network in another thread; "
                                "train a copy (copy.deepcopy(net)) to train two at once")
         try:
-            return _fit(self, X, y, epochs=epochs, batch_size=batch_size,
-                        learning_rate=learning_rate, shuffle=shuffle, optimizer=optimizer,
-                        schedule=schedule, l2=l2, l1=l1, validation_data=validation_data,
-                        validation_fraction=validation_fraction, early_stopping=early_stopping,
-                        patience=patience, min_delta=min_delta, callbacks=callbacks,
-                        progress=progress, sample_weight=sample_weight)
+            return _fit(self, X, y, FitSettings(
+                epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
+                shuffle=shuffle, optimizer=optimizer, schedule=schedule, l2=l2, l1=l1,
+                validation_data=validation_data, validation_fraction=validation_fraction,
+                early_stopping=early_stopping, patience=patience, min_delta=min_delta,
+                callbacks=callbacks, progress=progress, sample_weight=sample_weight))
         finally:
             self._fit_lock.release()
 
-    def _weight_mask(self):
-        """uint8 mask over theta: 1 for weights (regularised), 0 for biases."""
-        if self._mask is None:
-            self._mask = self.topology.penalised_mask()
-        return self._mask
-
-    def _penalty_coefficients(self, l2, l1, n, n_samples):
-        l2, l1 = validation.non_negative_float("l2", l2), validation.non_negative_float("l1", l1)
-        n = n_samples if n is None else validation.positive_int("n", n)
-        return l2, l1, n
-
     def predict(self, X):
         """Output activations :math:`a^L`, shape (n_samples, sizes[-1])."""
-        X = self._inputs(X, sparse=True)
-        return self._engine.predict(self._parameters(), X)
+        X = self.check_inputs(X, sparse=True)
+        return self._engine.predict(self.parameters(), X)
 
     def evaluate(self, X, y, *, l2=None, l1=None, n=None):
         """Mean cost over the samples and, for class targets, accuracy.
@@ -352,8 +438,8 @@ class Network:
         ``l2``, ``l1`` and ``n`` default to those of the last ``fit`` (n its number of
         training samples); given explicitly, ``n`` defaults to ``len(X)``.
         """
-        X, Y, accuracy_mode = self._data(X, y, sparse=True)
-        theta = self._parameters()
+        X, Y, accuracy_mode = self.check_data(X, y, sparse=True)
+        theta = self.parameters()
         loss, correct = self._engine.evaluate(theta, X, Y, accuracy_mode)
         result = {"loss": loss / X.shape[0]}
         if accuracy_mode:
@@ -362,10 +448,10 @@ class Network:
             l2, l1, n = self._penalty or (0.0, 0.0, 1)
         else:
             last_l2, last_l1, _ = self._penalty or (0.0, 0.0, 1)
-            l2, l1, n = self._penalty_coefficients(last_l2 if l2 is None else l2,
+            l2, l1, n = self.penalty_coefficients(last_l2 if l2 is None else l2,
                                                    last_l1 if l1 is None else l1, n, X.shape[0])
         if l2 or l1:
-            result["penalty"] = rules.penalty(theta, self._weight_mask(), l2, l1, n)
+            result["penalty"] = rules.penalty(theta, self.weight_mask(), l2, l1, n)
             result["regularized_loss"] = result["loss"] + result["penalty"]
         return result
 
@@ -383,9 +469,9 @@ class Network:
         -------
         (list_dW, list_db) : lists of ndarray, shaped like ``weights`` and ``biases``
         """
-        X, Y, _ = self._data(X, y, sparse=True)
-        l2, l1, n = self._penalty_coefficients(l2, l1, n, X.shape[0])
-        theta = self._parameters()
+        X, Y, _ = self.check_data(X, y, sparse=True)
+        l2, l1, n = self.penalty_coefficients(l2, l1, n, X.shape[0])
+        theta = self.parameters()
         if sample_weight is None:
             grad, _ = self._engine.gradients(theta, X, Y)
         else:
@@ -394,7 +480,7 @@ class Network:
             grad, _ = self._engine.gradients(
                 theta, X, Y, validation.sample_weights(sample_weight, X.shape[0], self.dtype))
         if l2 or l1:
-            self._engine.add_penalty_gradient(theta, grad, self._weight_mask(), l2 / n, l1 / n)
+            self._engine.add_penalty_gradient(theta, grad, self.weight_mask(), l2 / n, l1 / n)
         return self.topology.views(grad)
 
     def trace(self, x, y):
@@ -430,7 +516,7 @@ class Network:
             raise ValueError(f"x must be one example, a 1-D array of {n_in} input values; got "
                              f"shape {x_array.shape} (for a batch of examples use "
                              f"net.gradients(X, y))")
-        X = self._inputs(x_array[None], name="x")
+        X = self.check_inputs(x_array[None], name="x")
         y_array = validation._numeric("y", y)
         if y_array.ndim == 0:
             y_array = y_array.reshape(1) if n_out > 1 else y_array.reshape(1, 1)
@@ -441,7 +527,7 @@ class Network:
                              f"{n_out - 1}]) or its target vector of shape ({n_out},); got "
                              f"shape {y_array.shape}")
         Y, _ = validation.targets(y_array, 1, n_out, self.cost, self.dtype, name="y")
-        theta = self._parameters()
+        theta = self.parameters()
         result = self._engine.trace(theta, X, Y)
         build = (_trace.layered_trace if isinstance(self.topology, Layered)
                  else _trace.graph_trace)
@@ -465,12 +551,11 @@ class Network:
         -------
         Network
         """
-        graph, theta = as_graph(self.topology, self._parameters())
+        graph, theta = as_graph(self.topology, self.parameters())
         new_graph, new_theta = pruned(graph, theta, fraction)
         net = Network(new_graph, cost=self.cost, init=self.init, dtype=self.dtype,
                       seed=self.seed, engine=self.engine)
-        net._theta[...] = new_theta
-        net._rng.bit_generator.state = self._rng.bit_generator.state
+        net.restore(TrainingSnapshot(new_theta, self._rng.bit_generator.state))
         return net
 
     def save(self, path):
@@ -510,14 +595,6 @@ def _copy_list(views):
     return list(views) if isinstance(views, list) else views
 
 
-def _assign(name, view, array):
-    """Copy a user's replacement ``array`` into ``view``, checked."""
-    array = validation._numeric(name, array)
-    if array.shape != view.shape:
-        raise ValueError(f"{name} must have shape {view.shape}, got {array.shape}")
-    view[...] = validation.cast_finite(name, array, view.dtype)
-
-
 def load(path, engine=None):
     """Read a network written by ``Network.save``.
 
@@ -547,30 +624,31 @@ def load(path, engine=None):
                       dtype=config["dtype"], seed=config["seed"], engine=config["engine"])
     except (TypeError, ValueError, KeyError) as error:
         raise ValueError(f"{path!r}: invalid network configuration: {error}") from error
-    net._theta[...] = record.theta
-    try:
-        net._rng.bit_generator.state = record.rng_state
-    except (TypeError, ValueError, KeyError) as error:
-        raise ValueError(f"{path!r}: unreadable random generator state: {error}") from error
+    snapshot = TrainingSnapshot(record.theta, record.rng_state)
     if record.training is not None:
         try:
-            _restore_training(net, *record.training, path)
+            snapshot = _training_snapshot(snapshot, net, *record.training, path)
         except (KeyError, TypeError, AttributeError, ValueError) as error:
             message = str(error)
             if not message.startswith(repr(path)):
                 message = f"{path!r}: unreadable training state: {message}"
             raise ValueError(message) from error
+    try:
+        net.restore(snapshot)  # the generator first: an unreadable state changes nothing
+    except (TypeError, ValueError, KeyError) as error:
+        raise ValueError(f"{path!r}: unreadable random generator state: {error}") from error
     return net
 
 
-def _restore_training(net, record, v, s, path):
-    """Give ``net`` the optimizer and penalty of a version-2 ``training`` record."""
+def _training_snapshot(snapshot, net, record, v, s, path):
+    """``snapshot`` with the optimizer and penalty of a version-2 ``training`` record."""
+    penalty = None
     if record.get("penalty") is not None:  # types and ranges checked by model_file.read
         l2, l1, n = record["penalty"]
-        net._penalty = (float(l2), float(l1), int(n))
+        penalty = (float(l2), float(l1), int(n))
     spec = record.get("optimizer")
     if spec is None:
-        return
+        return snapshot._replace(penalty=penalty)
     if spec.get("name") not in OPTIMIZERS:
         raise ValueError(f"{path!r}: unknown optimizer {spec.get('name')!r}")
     opt = OPTIMIZERS[spec["name"]](**spec["config"]).bind(net.n_parameters, net.dtype)
@@ -582,5 +660,6 @@ def _restore_training(net, record, v, s, path):
                              f"{stored.dtype} does not fit a {spec['name']} optimizer of this "
                              f"network")
         array[...] = stored
-    opt.iterations, opt.epochs = int(spec["iterations"]), int(spec["epochs"])
-    net.optimizer = opt
+    return snapshot._replace(optimizer=opt, state=tuple(opt._state),
+                             iterations=int(spec["iterations"]), epochs=int(spec["epochs"]),
+                             penalty=penalty)

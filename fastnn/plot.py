@@ -171,7 +171,7 @@ def graph(net, path=None, *, title=None, labels=None, max_edges=20000, trace=Non
     """
     from .core.graph import as_graph
     from .core.trace import bias_neuron_levels
-    g, theta = as_graph(net.topology, net._parameters())
+    g, theta = as_graph(net.topology, net.parameters())
     theta = np.asarray(theta, dtype=np.float64)
     weights, biases = g.views(theta)
     numbers = None if trace is None else _trace_by_id(net, g, trace)

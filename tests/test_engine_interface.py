@@ -43,20 +43,20 @@ def test_every_engine_has_the_protocols_signatures(cls):
 
 def test_every_built_engine_is_an_engine_with_boolean_capabilities():
     for name, kind, net in _built():
-        engine = net._engine
+        engine = net.backend
         assert isinstance(engine, Engine), (name, kind)
         assert engine.name == name and engine.dtype == net.dtype
         assert engine.n_parameters == net.n_parameters
         for capability in CAPABILITIES:
             assert isinstance(getattr(engine, capability), bool), (name, kind, capability)
-    assert sorted(name for name, kind, net in _built() if net._engine.population) == ["numba"]
+    assert sorted(name for name, kind, net in _built() if net.backend.population) == ["numba"]
 
 
 def test_an_engine_without_sample_weights_refuses_them_by_name():
     rng = np.random.default_rng(0)
     X, y = rng.standard_normal((12, 4)), rng.integers(0, 3, 12)
     for _, _, net in _built():
-        if net._engine.sample_weights:
+        if net.backend.sample_weights:
             before = net.gradients(X, y, sample_weight=np.ones(12))
             assert np.isfinite(before[0][0]).all()
             continue
@@ -65,13 +65,13 @@ def test_an_engine_without_sample_weights_refuses_them_by_name():
         with pytest.raises(ValueError, match="sample_weight"):
             net.gradients(X, y, sample_weight=np.ones(12))
         with pytest.raises(ValueError, match="sample_weight"):
-            net._engine.gradients(net._parameters(), X, np.eye(3)[y], np.ones(12))
+            net.backend.gradients(net.parameters(), X, np.eye(3)[y], np.ones(12))
 
 
 def test_an_engine_without_sparse_input_refuses_a_sparse_x_by_name():
     X = scipy.sparse.random(10, 4, density=0.5, format="csr", random_state=2)
     for _, _, net in _built():
-        if net._engine.sparse_input:
+        if net.backend.sparse_input:
             np.testing.assert_allclose(net.predict(X), net.predict(X.toarray()), rtol=1e-12)
         else:
             with pytest.raises(TypeError, match="toarray"):
@@ -86,8 +86,8 @@ def test_the_penalty_gradient_is_the_same_function_in_every_engine(dtype):
         net = _network("layered", name, dtype=dtype)
         theta = np.random.default_rng(3).standard_normal(net.n_parameters).astype(dtype)
         grad = np.zeros_like(theta)
-        mask = net._weight_mask()
-        net._engine.add_penalty_gradient(theta, grad, mask, 0.3, 0.2)
+        mask = net.weight_mask()
+        net.backend.add_penalty_gradient(theta, grad, mask, 0.3, 0.2)
         expected = np.where(mask == 1, 0.3 * theta + 0.2 * np.sign(theta), 0)
         np.testing.assert_allclose(grad, expected, rtol=1e-6 if dtype == "float32" else 1e-14)
 

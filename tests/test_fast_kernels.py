@@ -194,7 +194,7 @@ def test_fast_engine_matches_numpy_engine(dtype, parallel_work, rng):
         for net in (loop, ref):
             optimizer = optimizers.get(name, 0.05).bind(net.n_parameters, net.dtype)
             update = optimizer.update(0.05, net.topology.penalised_mask(), l2=0.01, l1=0.002)
-            Xc, Yc, mode = net._data(X, Y)
+            Xc, Yc, mode = net.check_data(X, Y)
             for _ in range(2):  # two epochs
                 net._engine.train_epoch(net._theta, Xc, Yc, np.arange(len(Xc))[::-1], 7, update,
                                         mode)

@@ -330,7 +330,7 @@ def test_sparse_graph_density_and_every_neuron_used():
 def test_prune_drops_the_smallest_weights_and_keeps_the_function(rng, layered):
     net = (fastnn.Network([6, 8, 3], seed=2) if layered
            else fastnn.Network(random_graph(np.random.default_rng(3), 6, 8, 3), seed=2))
-    graph, theta = as_graph(net.topology, net._parameters())
+    graph, theta = as_graph(net.topology, net.parameters())
     X = rng.standard_normal((10, 6))
     small = net.prune(0.6)
     assert isinstance(small.topology, Graph)

@@ -80,7 +80,7 @@ def test_an_epoch_in_segments_on_either_plan_gives_the_bits_of_one_call(monkeypa
         out = net.predict(X)
         scores = net.evaluate(X, y)
         monkeypatch.undo()
-        return net._parameters().copy(), history.loss, out, scores
+        return net.parameters().copy(), history.loss, out, scores
 
     choices = []
     if numba.config.NUMBA_NUM_THREADS < 2:

@@ -1,6 +1,7 @@
 """Save/load: round trip, no pickle, clear errors, never a half-written file."""
 import json
 import os
+import pickle
 import zipfile
 
 import numpy as np
@@ -205,3 +206,20 @@ def test_graph_whose_config_exceeds_a_mebibyte_loads(tmp_path):
     loaded = fastnn.load(path)
     assert loaded.topology == net.topology
     np.testing.assert_array_equal(loaded._theta, net._theta)
+
+
+def test_snapshot_and_restore_continue_alike(rng):
+    """``net.snapshot()`` (pickled on the way, as a sweep unit travels) and ``restore`` give
+    back the training state: the same network, or another of the structure, then trains to
+    the same bits as the original did."""
+    X, y = rng.standard_normal((40, 4)), rng.integers(0, 3, 40)
+    net = fastnn.Network([4, 6, 3], seed=3)
+    net.fit(X, y, epochs=2, optimizer="adam", l2=0.5)
+    snapshot = pickle.loads(pickle.dumps(net.snapshot()))
+    first = net.fit(X, y, epochs=2)
+    theta = net.parameters().copy()
+    for target in (net, fastnn.Network([4, 6, 3], seed=99)):
+        target.restore(snapshot)
+        assert target.penalty == (0.5, 0.0, 40) and target.optimizer.epochs == 2
+        assert target.fit(X, y, epochs=2).loss == first.loss
+        np.testing.assert_array_equal(target.parameters(), theta)

@@ -282,10 +282,10 @@ def test_lbfgs_objective_gradient_matches_finite_differences(dtype, n_classes):
         clf.fit(X, y)
     net = clf.network_
     Y = clf._encode_targets(y, None)
-    Xn, Yn, _ = net._data(X, Y)
+    Xn, Yn, _ = net.check_data(X, Y)
     v = rng.uniform(0.1, 2, 23).astype(dtype)
     objective = _lbfgs.Objective(net, Xn, Yn, v, 0.3)
-    theta = net._parameters().astype(np.float64)
+    theta = net.parameters().astype(np.float64)
     _, grad = objective(theta)
     eps = 1e-6 if dtype == np.float64 else 3e-3
     numeric = np.array([(objective(theta + eps * e)[0] - objective(theta - eps * e)[0]) / (2 * eps)

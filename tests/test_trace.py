@@ -245,7 +245,7 @@ def test_bias_neurons_save_load_prune_plot(tmp_path):
 
 def test_l2_does_not_decay_bias_edges():
     net = documents.network_003(seed=0)
-    mask = net._weight_mask()
+    mask = net.weight_mask()
     assert [net.topology.edges[e] for e in np.flatnonzero(mask == 0)] == [
         (2, 3), (2, 4), (5, 6), (5, 7), (8, 9)]
 

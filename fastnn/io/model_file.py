@@ -57,8 +57,6 @@ parameter count a layered configuration implies is computed from its sizes
 the penalty and optimizer records are checked for type and range. Every problem is a
 ``ValueError`` naming the file.
 """
-import contextlib
-import copy
 import json
 import math
 import numbers
@@ -124,42 +122,22 @@ def kind_of_file(mode):
 
 # --- saving --------------------------------------------------------------------------------
 
-def _training_state(net):
-    """The ``training`` JSON record and the two optimizer state arrays of ``net``."""
-    opt = net.optimizer
-    empty = np.zeros(0, dtype=net.dtype)
-    record = {"optimizer": None, "penalty": None if net._penalty is None else list(net._penalty)}
-    if opt is None:
-        return record, empty, empty
-    record["optimizer"] = {"name": opt.name, "config": opt.get_config(),
-                           "iterations": opt.iterations, "epochs": opt.epochs}
-    v, s = opt._state if opt._state is not None else (empty, empty)
-    return record, v, s
-
-
 def consistent_state(net):
-    """``(theta, rng_state, training record, v, s)`` of ``net``, all of one moment, as copies.
-
-    While ``fit`` runs an epoch in another thread (its compiled loops release the GIL and
-    change the parameters and optimizer state as they go), that moment is the end of the
-    last whole epoch, which fit keeps (``net._boundary``); between epochs and outside fit,
-    now. Taken under ``net._state_lock``, which fit holds while it starts and commits an
-    epoch."""
-    lock = getattr(net, "_state_lock", None)
-    with lock if lock is not None else contextlib.nullcontext():
-        record, v, s = _training_state(net)
-        boundary = getattr(net, "_boundary", None)
-        if boundary is None:
-            theta = net._parameters().copy()
-            rng = copy.deepcopy(net._rng.bit_generator.state)
-        else:
-            theta = boundary.theta.copy()
-            rng = copy.deepcopy(boundary.rng)
-            if record["optimizer"] is not None:
-                record["optimizer"].update(iterations=boundary.iterations, epochs=boundary.epochs)
-                v, s = boundary.state
-        v, s = v.copy(), s.copy()
-    return theta, rng, record, v, s
+    """``(theta, rng_state, training record, v, s)`` of ``net``, all of one moment: its
+    ``snapshot`` (while ``fit`` runs an epoch in another thread, the end of the last whole
+    epoch; see ``Network.snapshot``) in the file's form."""
+    snapshot = net.snapshot()
+    empty = np.zeros(0, dtype=net.dtype)
+    penalty = snapshot.penalty
+    record = {"optimizer": None, "penalty": None if penalty is None else list(penalty)}
+    v = s = empty
+    opt = snapshot.optimizer
+    if opt is not None:
+        record["optimizer"] = {"name": opt.name, "config": opt.get_config(),
+                               "iterations": snapshot.iterations, "epochs": snapshot.epochs}
+        if snapshot.state is not None:
+            v, s = snapshot.state
+    return snapshot.theta, snapshot.rng, record, v, s
 
 
 def _os_error(error, message):

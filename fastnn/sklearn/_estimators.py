@@ -20,8 +20,10 @@ except ImportError:  # scikit-learn < 1.6
 
 from ..core import validation
 from ..core.errors import TrainingDiverged
+from ..core.views import take_replacements
 from ..network import Network
 from ..training import optimizers
+from ..training.state import TrainingSnapshot
 from . import _lbfgs, _params
 from ._stochastic import SklearnEpochs
 
@@ -126,7 +128,7 @@ class _BaseMLP(BaseEstimator):
 
     def _bind_views(self):
         """``coefs_``/``intercepts_`` as fresh views of ``network_``'s parameters."""
-        weights, biases = self.network_.topology.views(self.network_._parameters())
+        weights, biases = self.network_.topology.views(self.network_.parameters())
         self._coef_views = [w.T for w in weights]
         self._intercept_views = list(biases)
         self.coefs_, self.intercepts_ = list(self._coef_views), list(self._intercept_views)
@@ -134,20 +136,8 @@ class _BaseMLP(BaseEstimator):
     def _push_parameters(self):
         """Copy into the network whatever the user put into ``coefs_``/``intercepts_`` in
         place of the views (checked: shape, finite), and restore the views there."""
-        for name, views in (("coefs_", self._coef_views), ("intercepts_", self._intercept_views)):
-            current = getattr(self, name)
-            if not isinstance(current, list) or len(current) != len(views):
-                raise ValueError(f"{name} must be a list of {len(views)} arrays")
-            for i, (array, view) in enumerate(zip(current, views)):
-                if array is view:
-                    continue
-                array = validation._numeric(f"{name}[{i}]", array)
-                if array.shape != view.shape and array.size == view.size == 1:
-                    array = array.reshape(view.shape)
-                if array.shape != view.shape:
-                    raise ValueError(f"{name}[{i}] must have shape {view.shape}, got {array.shape}")
-                view[...] = validation.cast_finite(f"{name}[{i}]", array, view.dtype)
-                current[i] = view
+        take_replacements(self, "coefs_", self._coef_views, squeeze=True)
+        take_replacements(self, "intercepts_", self._intercept_views, squeeze=True)
 
     def _assigned_sizes(self):
         """Layer sizes of ``coefs_`` assigned by the user before any fit, else None."""
@@ -233,7 +223,7 @@ class _BaseMLP(BaseEstimator):
         self.out_activation_ = "exp" if self._poisson else {"sigmoid": "logistic"}.get(
             net.output_activation, net.output_activation)
         if p["solver"] == "lbfgs":
-            Xn, Yn, _ = net._data(X, Y, sparse=True)
+            Xn, Yn, _ = net.check_data(X, Y, sparse=True)
             w = None if weights is None else weights.astype(net.dtype)
             objective = _lbfgs.Objective(net, Xn, Yn, w, p["alpha"], self._poisson)
             self.n_iter_, self.loss_ = _lbfgs.minimize(objective, p["max_iter"], p["max_fun"],
@@ -244,7 +234,7 @@ class _BaseMLP(BaseEstimator):
                                  "engines train the stochastic solvers with their own costs, "
                                  "which have no Poisson deviance)")
             self._fit_stochastic(p, X, Y, weights, incremental, stratify, rng)
-        if not np.isfinite(net._parameters()).all():
+        if not np.isfinite(net.parameters()).all():
             raise ValueError(NON_FINITE)
         return self
 
@@ -290,7 +280,7 @@ class _BaseMLP(BaseEstimator):
             if self._best_theta is None:
                 raise ValueError(NON_FINITE) from error
         if p["early_stopping"] and self._best_theta is not None:
-            net._parameters()[...] = self._best_theta  # scikit-learn keeps the best epoch's
+            net.parameters()[...] = self._best_theta  # scikit-learn keeps the best epoch's
         if not incremental and not rule.stopped and self.n_iter_ == p["max_iter"]:
             warnings.warn(f"Stochastic Optimizer: Maximum iterations ({p['max_iter']}) reached "
                           f"and the optimization hasn't converged yet.", ConvergenceWarning,
@@ -309,11 +299,11 @@ class _BaseMLP(BaseEstimator):
             view[...] = np.reshape(packed[start:start + view.size], view.shape)
             start += view.size
         net = self.network_
-        Xn, Yn, _ = net._data(_as_float(np.asarray(X)), np.asarray(y, dtype=np.float64))
+        Xn, Yn, _ = net.check_data(_as_float(np.asarray(X)), np.asarray(y, dtype=np.float64))
         w = None if sample_weight is None else validation.sample_weights(
             sample_weight, Xn.shape[0], net.dtype)
         loss, grad = _lbfgs.Objective(net, Xn, Yn, w, float(self.alpha), self._poisson)(
-            net._parameters().astype(np.float64))
+            net.parameters().astype(np.float64))
         g_w, g_b = net.topology.views(grad)
         return loss, np.hstack([g.T.ravel() for g in g_w] + [g.ravel() for g in g_b])
 
@@ -334,16 +324,16 @@ class _BaseMLP(BaseEstimator):
         state = {k: v for k, v in super().__getstate__().items() if k not in self._VIEWS}
         net = state.get("network_")
         if isinstance(net, Network):
-            state["network_"] = {"config": net.config(), "theta": net._parameters().copy(),
-                                 "rng": net._rng.bit_generator.state}
+            snapshot = net.snapshot()
+            state["network_"] = {"config": net.config(), "theta": snapshot.theta,
+                                 "rng": snapshot.rng}
         return state
 
     def __setstate__(self, state):
         saved = state.get("network_")
         if isinstance(saved, dict):
             net = Network(**saved["config"])
-            net._parameters()[...] = saved["theta"]
-            net._rng.bit_generator.state = saved["rng"]
+            net.restore(TrainingSnapshot(saved["theta"], saved["rng"]))
             state = dict(state, network_=net)
         super().__setstate__(state)
         if "network_" in self.__dict__:

@@ -27,20 +27,20 @@ from sklearn.exceptions import ConvergenceWarning
 class Objective:
     """:math:`F(\\theta)` and :math:`\\nabla F` for L-BFGS-B, on float64 vectors laid out as
     ``net``'s parameter vector (the network computes in its own dtype). ``X``, ``Y`` (and
-    ``weights``) are already in the engine's form (``Network._data``)."""
+    ``weights``) are already in the engine's form (``Network.check_data``)."""
 
     def __init__(self, net, X, Y, weights, alpha, poisson=False):
         self.net, self.X, self.Y, self.weights = net, X, Y, weights
         self.poisson = poisson
-        self.theta = net._parameters()
+        self.theta = net.parameters()
         self.total = float(X.shape[0] if weights is None else weights.sum(dtype=np.float64))
-        self.penalised = net._weight_mask().astype(bool)
+        self.penalised = net.weight_mask().astype(bool)
         self.alpha = alpha
         self.last_loss = None
 
     def __call__(self, x):
         self.theta[...] = x
-        engine, targets = self.net._engine, self.Y
+        engine, targets = self.net.backend, self.Y
         if self.poisson:
             raw = engine.predict(self.theta, self.X)
             mu = np.exp(raw)

@@ -65,7 +65,7 @@ class SklearnEpochs(Callback):
                 est._no_improvement_count = 0
             if score > est.best_validation_score_:
                 est.best_validation_score_ = score
-                est._best_theta = event.network._parameters().copy()
+                est._best_theta = event.network.parameters().copy()
         else:
             if loss > est.best_loss_ - p["tol"]:
                 est._no_improvement_count += 1

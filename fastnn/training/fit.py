@@ -8,7 +8,9 @@ Per epoch: the schedule sets the learning rate; the network's generator draws th
 order; the engine runs every mini-batch (forward, BP1-BP4, one optimizer step each); the
 parameters are checked for divergence (``TrainingDiverged``, parameters restored to the end of
 the previous epoch; the rule is below); the validation set is evaluated; History, callbacks,
-the progress bar and early stopping see the epoch.
+the progress bar and early stopping see the epoch. The rate's check, History's columns, the
+optimizer's counters and the divergence error are ``fastnn.training.epochs``, shared with the
+population loop.
 
 Divergence, in either dtype, is any of (checked after every epoch, the cost also after every
 chunk of mini-batches; ``diverged``):
@@ -26,15 +28,15 @@ When an L2 penalty is on and its weight decay alone is unstable for the rule and
 :math:`\ge 2(1+\mu)/(1+2\mu)`: the recurrence :math:`w \leftarrow (1-\eta\lambda/n)w` and its
 momentum forms then grow without bound), the error names the penalty as the cause.
 
-Faults (issue 25): while an epoch runs, ``net._boundary`` holds the state of the end of the
-previous one (``EpochBoundary``: the copies divergence rolls back to, plus the optimizer's
-counters and the generator's state). ``save`` in another thread writes it, so a file never
-mixes two moments; a KeyboardInterrupt inside the epoch restores it, so parameters,
-optimizer state and counters, generator and History all describe the last whole epoch (the
-History goes with the exception, ``interrupt.history``). The epoch is committed (counters,
-History, then the boundary dropped) under ``net._state_lock``; an interrupt landing inside
-those lines rolls the epoch back whole (History truncated), so no signal handling is needed
-and the loop pays a few microseconds per epoch for all this.
+Faults (issue 25): while an epoch runs, the network holds the state of the end of the
+previous one (``Network.hold_boundary``: a ``TrainingSnapshot``, the copies divergence rolls
+back to, plus the optimizer's counters and the generator's state). ``save`` in another thread
+writes it, so a file never mixes two moments; a KeyboardInterrupt inside the epoch restores
+it, so parameters, optimizer state and counters, generator and History all describe the last
+whole epoch (the History goes with the exception, ``interrupt.history``). The epoch is
+committed (counters, History, then the boundary released) under ``net.state_lock``; an
+interrupt landing inside those lines rolls the epoch back whole (History truncated), so no
+signal handling is needed and the loop pays a few microseconds per epoch for all this.
 """
 import math
 import numbers
@@ -44,9 +46,9 @@ from collections import namedtuple
 import numpy as np
 
 from ..core import validation
-from ..core.errors import TrainingDiverged
 from . import optimizers, schedules
 from .callbacks import EpochEnd, Progress, as_callbacks
+from .epochs import commit_epochs, divergence, epoch_logs, epoch_rate
 from .history import History
 
 SPLIT_STREAM = 0x5EED5
@@ -123,16 +125,6 @@ def resolve_optimizer(net, optimizer, learning_rate):
     return chosen
 
 
-def split_seed(net):
-    """The seed of the validation split: the network's seed, or (for seed=None) one drawn
-    from the OS once per network, so repeated fits use the same split."""
-    if net.seed is not None:
-        return int(net.seed)
-    if net._split_seed is None:
-        net._split_seed = int(np.random.SeedSequence().entropy % 2**63)
-    return net._split_seed
-
-
 def validation_rows(net, n, fraction):
     """Training and validation row indices of ``n`` samples, the last ``fraction`` of a
     permutation that depends only on the network's seed and ``n``."""
@@ -141,7 +133,7 @@ def validation_rows(net, n, fraction):
         raise ValueError(f"validation_fraction={fraction} of {n} samples leaves "
                          f"{n_val} for validation and {n - n_val} for training; "
                          f"both need at least 1")
-    order = np.random.default_rng([split_seed(net), SPLIT_STREAM]).permutation(n)
+    order = np.random.default_rng([net.split_seed, SPLIT_STREAM]).permutation(n)
     return np.sort(order[:n - n_val]), np.sort(order[n - n_val:])
 
 
@@ -154,28 +146,26 @@ def validation_split(net, X, Y, fraction):
 def _validation_data(net, validation_data, sparse=False):
     if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
         raise TypeError("validation_data must be a pair (X_val, y_val)")
-    return net._data(validation_data[0], validation_data[1], name="validation_data X",
+    return net.check_data(validation_data[0], validation_data[1], name="validation_data X",
                      y_name="validation_data y", sparse=sparse)
 
 
-class EpochBoundary(namedtuple("EpochBoundary", "theta state iterations epochs rng")):
-    """A network's training state at the end of an epoch (copies): parameters, the optimizer's
-    two state arrays and counters, the generator's state. ``fit`` keeps one while an epoch
-    runs (``net._boundary``): divergence and Ctrl-C restore it, ``save`` writes it."""
+class FitSettings(namedtuple("FitSettings",
+                             "epochs batch_size learning_rate shuffle optimizer schedule l2 l1 "
+                             "validation_data validation_fraction early_stopping patience "
+                             "min_delta callbacks progress sample_weight",
+                             defaults=(1, 10, None, True, None, None, 0.0, 0.0, None, None,
+                                       False, 5, 0.0, None, False, None))):
+    """The arguments of ``Network.fit`` after X and y, by the same names and defaults."""
 
-    def restore(self, net, update):
-        net._theta[...] = self.theta
-        update.v[...], update.s[...] = self.state
-        update.t[0] = self.iterations
-        net.optimizer.iterations, net.optimizer.epochs = self.iterations, self.epochs
-        net._rng.bit_generator.state = self.rng
+    __slots__ = ()
 
 
-def fit(net, X, y, epochs=1, batch_size=10, learning_rate=None, shuffle=True, optimizer=None,
-        schedule=None, l2=0.0, l1=0.0, validation_data=None, validation_fraction=None,
-        early_stopping=False, patience=5, min_delta=0.0, callbacks=None, progress=False,
-        sample_weight=None):
-    """See ``Network.fit``."""
+def fit(net, X, y, settings):
+    """See ``Network.fit``; ``settings`` holds its other arguments (``FitSettings``)."""
+    (epochs, batch_size, learning_rate, shuffle, optimizer, schedule, l2, l1, validation_data,
+     validation_fraction, early_stopping, patience, min_delta, callbacks, progress,
+     sample_weight) = settings
     # --- every argument is checked before compiled code runs --------------------------------
     epochs = validation.positive_int("epochs", epochs)
     batch_size = validation.positive_int("batch_size", batch_size)
@@ -201,14 +191,15 @@ def fit(net, X, y, epochs=1, batch_size=10, learning_rate=None, shuffle=True, op
             raise ValueError(f"validation_fraction must lie in (0, 1), got {validation_fraction!r}")
     elif early_stopping and validation_data is None:
         validation_fraction = 0.1  # as scikit-learn: early stopping sets 10% aside
-    X, Y, accuracy_mode = net._data(X, y, sparse=True)
+    X, Y, accuracy_mode = net.check_data(X, y, sparse=True)
     weights = None
     if sample_weight is not None:
         weights = validation.sample_weights(sample_weight, X.shape[0], net.dtype)
-        if not net._engine.sample_weights:
+        if not net.backend.sample_weights:
             raise ValueError(f"sample_weight is supported for layered networks only; this "
                              f"network is a {net.topology.kind}")
     Xv = Yv = None
+    val_mode = 0
     if validation_data is not None:
         Xv, Yv, val_mode = _validation_data(net, validation_data, sparse=True)
     elif validation_fraction is not None:
@@ -216,7 +207,7 @@ def fit(net, X, y, epochs=1, batch_size=10, learning_rate=None, shuffle=True, op
         X, Y, Xv, Yv = X[train], Y[train], X[val], Y[val]
         weights = None if weights is None else weights[train]
         val_mode = accuracy_mode
-    theta = net._parameters()
+    theta = net.parameters()
     if not np.isfinite(theta).all():
         raise ValueError("the network's weights or biases contain NaN or infinity")
     opt = resolve_optimizer(net, optimizer, learning_rate)
@@ -224,11 +215,11 @@ def fit(net, X, y, epochs=1, batch_size=10, learning_rate=None, shuffle=True, op
 
     # --- training ----------------------------------------------------------------------------
     n = X.shape[0]
-    engine = net._engine
+    engine = net.backend
     horizon = opt.epochs + epochs
-    update = opt.update(opt.learning_rate, net._weight_mask(), l2 / n, l1 / n)
+    update = opt.update(opt.learning_rate, net.weight_mask(), l2 / n, l1 / n)
     engine.warm_up(theta, X, Y, batch_size, update, accuracy_mode, weights)
-    net._penalty = (l2, l1, n)
+    net.penalty = (l2, l1, n)
     history = History()
     bar = Progress(progress, n, horizon, first_epoch=opt.epochs + 1)
     best_loss, best_theta, wait = math.inf, None, 0
@@ -237,23 +228,16 @@ def fit(net, X, y, epochs=1, batch_size=10, learning_rate=None, shuffle=True, op
         callback.on_train_begin(net)
     boundary = None  # the state at the end of the last whole epoch, while an epoch runs
     first_epoch = opt.epochs + 1
+    n_val = 0 if Xv is None else Xv.shape[0]
     try:
         for _ in range(epochs):
             epoch = opt.epochs + 1
-            rate = schedule.rate(opt.epochs, opt.learning_rate, horizon)
-            if not (isinstance(rate, numbers.Real) and math.isfinite(rate) and rate > 0):
-                raise ValueError(f"schedule {schedule!r} gave learning rate {rate!r} for epoch "
-                                 f"{epoch}; it must be positive and finite")
+            rate = epoch_rate(schedule, opt.epochs, opt.learning_rate, horizon)
             update = update._replace(learning_rate=float(rate))
             # the copies divergence rolls back to are also what a concurrent save writes and
-            # what an interrupt restores: the state of the epoch boundary (``EpochBoundary``)
-            with net._state_lock:
-                boundary = EpochBoundary(theta.copy(), [a.copy() for a in (update.v, update.s)],
-                                         opt.iterations, opt.epochs,
-                                         net._rng.bit_generator.state)  # (a new dict per read)
-                net._boundary = boundary
-            theta_before, state_before = boundary.theta, boundary.state
-            order = net._rng.permutation(n) if shuffle else np.arange(n)
+            # what an interrupt restores: the state of the epoch boundary
+            boundary = net.hold_boundary()
+            order = net.rng.permutation(n) if shuffle else np.arange(n)
             loss, correct, seconds = 0.0, 0, 0.0
             bar.start_epoch(epoch)
             chunk = bar.chunk_size(batch_size)
@@ -271,30 +255,24 @@ def fit(net, X, y, epochs=1, batch_size=10, learning_rate=None, shuffle=True, op
                     break
             verdict = diverged(loss / n, theta, first_loss)
             if verdict is not None:
-                with net._state_lock:
-                    theta[...] = theta_before
-                    update.v[...], update.s[...] = state_before
-                    boundary = net._boundary = None
-                advice = penalty_advice(opt, rate, l2, n)
-                raise TrainingDiverged(epoch, rate, verdict[0], history, reason=verdict[1],
-                                       advice=advice,
-                                       cause="learning rate" if advice is None else "L2 penalty")
-            val_loss = val_accuracy = None
-            if Xv is not None:
+                with net.state_lock:  # the generator stays: this epoch's order was drawn
+                    net.restore(boundary, generator=False)
+                    net.release_boundary()
+                    boundary = None
+                raise divergence(epoch, rate, verdict[0], history, reason=verdict[1],
+                                 advice=penalty_advice(opt, rate, l2, n))
+            v_loss = v_correct = None
+            if n_val:
                 v_loss, v_correct = engine.evaluate(theta, Xv, Yv, val_mode)
-                val_loss = v_loss / Xv.shape[0]
-                val_accuracy = v_correct / Xv.shape[0] if val_mode else None
+            columns = epoch_logs(loss, correct, n, accuracy_mode, v_loss, v_correct, n_val,
+                                 val_mode, seconds)
             # the epoch is committed as one step: counters and History with the parameters,
             # a concurrent save kept out; a Ctrl-C landing in these lines rolls the whole
-            # epoch back (the boundary is dropped last, History truncated by the handler)
-            with net._state_lock:
-                opt.collect(update)
-                opt.epochs += 1
-                history.record(epoch=epoch, loss=loss / n,
-                               accuracy=correct / n if accuracy_mode else None,
-                               learning_rate=rate, val_loss=val_loss, val_accuracy=val_accuracy,
-                               samples_per_second=n / max(seconds, 1e-12), seconds=seconds)
-                net._boundary = None
+            # epoch back (the boundary is released last, History truncated by the handler)
+            with net.state_lock:
+                commit_epochs(opt, update, 1)
+                history.record(epoch=epoch, learning_rate=rate, **columns)
+                net.release_boundary()
                 boundary = None
             if first_loss is None:
                 first_loss = loss / n
@@ -302,6 +280,7 @@ def fit(net, X, y, epochs=1, batch_size=10, learning_rate=None, shuffle=True, op
             bar.end_epoch(logs)
             stop = False
             if early_stopping:
+                val_loss = columns["val_loss"]
                 if val_loss < best_loss - min_delta:
                     best_loss, best_theta, wait = val_loss, theta.copy(), 0
                     history.best_epoch = epoch
@@ -318,17 +297,17 @@ def fit(net, X, y, epochs=1, batch_size=10, learning_rate=None, shuffle=True, op
         # Ctrl-C inside an epoch (its compiled loop, the validation pass): back to the end of
         # the last whole epoch, which the parameters, optimizer state and counters, generator
         # and History then all describe; the History goes with the exception
-        with net._state_lock:
+        with net.state_lock:
             if boundary is not None:
-                boundary.restore(net, update)
+                net.restore(boundary)
                 history.truncate(boundary.epochs - first_epoch + 1)
-            net._boundary = None
+            net.release_boundary()
         interrupt.history = history
         raise
     finally:
         bar.close()
     if best_theta is not None:
-        with net._state_lock:
+        with net.state_lock:
             theta[...] = best_theta
     for callback in callbacks:
         callback.on_train_end(net, history)

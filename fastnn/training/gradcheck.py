@@ -23,11 +23,11 @@ def numerical_gradient(net, X, Y, eps=1e-6, l2=0.0, l1=0.0, n=None):
     ``n`` defaulting to ``len(X)``), flat, computed in float64 with the NumPy engine whatever
     the network's dtype (2 cost evaluations per parameter)."""
     engine = make_engine("numpy", net.topology, net.cost, np.float64)
-    theta = net._parameters().astype(np.float64)
+    theta = net.parameters().astype(np.float64)
     X, Y = X.astype(np.float64), Y.astype(np.float64)
     m = X.shape[0]
     n = m if n is None else n
-    decay = net._weight_mask()
+    decay = net.weight_mask()
 
     def J(theta):
         cost = engine.evaluate(theta, X, Y, 0)[0] / m
@@ -80,8 +80,8 @@ def gradient_check(net, X, Y, eps=1e-6, *, l2=0.0, l1=0.0, n=None):
     if not is_network(net):
         raise TypeError(f"net must be a fastnn.Network, got {type(net).__name__}")
     eps = validation.positive_float("eps", eps)
-    X, Y, _ = net._data(X, Y)
-    l2, l1, n = net._penalty_coefficients(l2, l1, n, X.shape[0])
+    X, Y, _ = net.check_data(X, Y)
+    l2, l1, n = net.penalty_coefficients(l2, l1, n, X.shape[0])
     dW, db = net.gradients(X, Y, l2=l2, l1=l1, n=n) if (l2 or l1) else net.gradients(X, Y)
     numeric_W, numeric_b = net.topology.views(numerical_gradient(net, X, Y, eps, l2, l1, n))
     pairs = [(g.astype(np.float64), numeric)

@@ -10,7 +10,8 @@ its own generator in one call (``Generator.permuted`` over a stack of ``arange(n
 consumes the stream exactly as successive ``permutation(n)`` calls do), learning rates come
 from the schedule, and the divergence check (cost and every parameter finite at the end of
 an epoch, else roll back to the end of the previous one and stop that network) runs inside
-the compiled loop, so the other networks go on.
+the compiled loop, so the other networks go on. Rates, History columns, counters and
+divergence errors come from fit's own bookkeeping (``fastnn.training.epochs``).
 
 ``train_candidates`` is the unit of work of ``best_of`` and ``sweep`` (and of a Dask task):
 build networks from explicit seeds and per-candidate hyper-parameters, train them together,
@@ -19,10 +20,10 @@ score them, and return plain picklable results.
 import copy
 import gc
 import math
-import numbers
 import os
 import sys
 import time
+from collections import namedtuple
 
 import numpy as np
 
@@ -32,6 +33,7 @@ from ..core.structure import is_network
 from ..engine.population import make_population
 from ..engine.rules import mask_runs
 from . import optimizers, schedules
+from .epochs import commit_epochs, divergence, epoch_logs, epoch_rates
 from .fit import _validation_data, resolve_optimizer
 from .history import History
 
@@ -91,7 +93,7 @@ def supports(nets, fit_kwargs, X=None):
     if not all(is_network(net) for net in nets):
         return False
     if any(net.topology != first.topology or net.cost != first.cost or net.dtype != first.dtype
-           or not net._engine.population for net in nets):
+           or not net.backend.population for net in nets):
         return False
     return make_population(first.topology, first.cost, first.dtype) is not None
 
@@ -184,7 +186,7 @@ def train_together(nets, X, y, epochs=1, batch_size=10, learning_rate=None, shuf
         raise ValueError(f"optimizer must be one value or {R} values, got {len(opts_in)}")
     schedule = schedules.get(schedule)
     first = nets[0]
-    X, Y, accuracy_mode = first._data(X, y)
+    X, Y, accuracy_mode = first.check_data(X, y)
     n = X.shape[0]
     if validation_data is not None:
         Xv, Yv, val_mode = _validation_data(first, validation_data)
@@ -193,13 +195,13 @@ def train_together(nets, X, y, epochs=1, batch_size=10, learning_rate=None, shuf
         Yv = np.zeros((0, first.topology.n_outputs), first.dtype)
         val_mode = 0
     trainer = make_population(first.topology, first.cost, first.dtype)
-    mask = first._weight_mask()
+    mask = first.weight_mask()
 
     # --- fit's set-up, network by network ------------------------------------------------
     opts, updates = [], []
     runs = mask_runs(mask)
     for r, net in enumerate(nets):
-        theta = net._parameters()
+        theta = net.parameters()
         if not np.isfinite(theta).all():
             raise ValueError(f"network {r}: the weights or biases contain NaN or infinity")
         chosen = opts_in[r]
@@ -209,7 +211,7 @@ def train_together(nets, X, y, epochs=1, batch_size=10, learning_rate=None, shuf
         net.optimizer = opt
         opts.append(opt)
         updates.append(opt.update(opt.learning_rate, mask, l2s[r] / n, l1s[r] / n, runs))
-        net._penalty = (l2s[r], l1s[r], n)
+        net.penalty = (l2s[r], l1s[r], n)
     P = first.topology.n_parameters
     n_state = max(int(updates[r].v.size > 0) + int(updates[r].s.size > 0) for r in range(R))
     width_v = P if any(u.v.size for u in updates) else 0
@@ -222,14 +224,7 @@ def train_together(nets, X, y, epochs=1, batch_size=10, learning_rate=None, shuf
     for opt in opts:
         key = (opt.epochs, opt.learning_rate)
         if key not in rows:
-            row = []
-            for k in range(epochs):
-                rate = schedule.rate(opt.epochs + k, opt.learning_rate, opt.epochs + epochs)
-                if not (isinstance(rate, numbers.Real) and math.isfinite(rate) and rate > 0):
-                    raise ValueError(f"schedule {schedule!r} gave learning rate {rate!r} for "
-                                     f"epoch {opt.epochs + k + 1}; it must be positive and finite")
-                row.append(float(rate))
-            rows[key] = np.array(row)
+            rows[key] = epoch_rates(schedule, opt, epochs)
     rates_all = np.stack([rows[(opt.epochs, opt.learning_rate)] for opt in opts])
 
     # --- memory: the estimate decides the groups of networks trained in turn -----------------
@@ -257,26 +252,48 @@ def train_together(nets, X, y, epochs=1, batch_size=10, learning_rate=None, shuf
 
     # --- training, group by group -----------------------------------------------------------
     results = [None] * R
+    data = Data(X, Y, Xv, Yv, accuracy_mode, val_mode)
+    rules = Rules(rule, hyper, l2c, l1c, mask, rates_all, width_v, width_s)
+    plan = Plan(batch_size, epochs, shuffle, per_call, chunks)
     bar = PopulationProgress(progress, R * epochs)
     try:
         for g0 in range(0, R, group):
             members = list(range(g0, min(R, g0 + group)))
-            _train_group(nets, members, opts, updates, trainer, rates_all, X, Y, Xv, Yv,
-                         accuracy_mode, val_mode, batch_size, epochs, shuffle, per_call,
-                         width_v, width_s, rule, hyper, l2c, l1c, mask, chunks, bar, results)
+            _train_group(nets, members, opts, updates, trainer, data, rules, plan, bar, results)
     finally:
         bar.close()
     return results
 
 
-def _train_group(nets, members, opts, updates, trainer, rates_all, X, Y, Xv, Yv, accuracy_mode,
-                 val_mode, batch_size, epochs, shuffle, per_call, width_v, width_s, rule, hyper,
-                 l2c, l1c, mask, chunks, bar, results):
+Data = namedtuple("Data", "X Y Xv Yv accuracy_mode val_mode")
+"""The training and validation data of a population, in the engines' form, and their
+accuracy modes (``Network.check_data``); ``Xv`` has no rows without validation data."""
+
+Rules = namedtuple("Rules", "rule hyper l2 l1 mask rates width_v width_s")
+"""Per network (rows): the update rule's code and hyperparameters (mu, rho, beta1, beta2,
+eps), the L2/L1 coefficients per step, every epoch's learning rate; shared: the weight mask
+and the widths of the two optimizer state arrays (the parameter count, or 0 when no
+network's rule keeps that state)."""
+
+Plan = namedtuple("Plan", "batch_size epochs shuffle per_call chunks")
+"""How the epochs run: the mini-batch size, the epochs, shuffling, epochs per compiled call
+(``ORDERS_BYTES``) and the chunks of networks handed to threads."""
+
+Trained = namedtuple("Trained", "thetas V S T done records status")
+"""A group's results (rows by position in the group): parameters, optimizer state arrays and
+step counters, epochs done, the per-epoch sums (``records``) and the status (0 trained,
+else diverged: 1 the cost, 2 a parameter)."""
+
+
+def _train_group(nets, members, opts, updates, trainer, data, rules, plan, bar, results):
     """Train the networks ``members`` for all epochs (arrays indexed by position in it)."""
+    X, Y, Xv, Yv, accuracy_mode, val_mode = data
+    rule, hyper, l2c, l1c, mask, rates_all, width_v, width_s = rules
+    batch_size, epochs, shuffle, per_call, chunks = plan
     R = len(members)
     n = X.shape[0]
     dtype = nets[0].dtype
-    thetas = np.stack([nets[r]._theta for r in members]).astype(dtype, copy=False)
+    thetas = np.stack([nets[r].parameters() for r in members]).astype(dtype, copy=False)
     V = np.zeros((R, width_v), dtype)
     S = np.zeros((R, width_s), dtype)
     for i, r in enumerate(members):
@@ -301,7 +318,7 @@ def _train_group(nets, members, opts, updates, trainer, rates_all, X, Y, Xv, Yv,
         saved = {}
         for i in active:
             if shuffle:
-                rng = nets[members[i]]._rng
+                rng = nets[members[i]].rng
                 saved[i] = copy.deepcopy(rng.bit_generator.state)
                 orders[i] = rng.permuted(np.tile(identity, (E, 1)), axis=1)
             else:
@@ -316,7 +333,7 @@ def _train_group(nets, members, opts, updates, trainer, rates_all, X, Y, Xv, Yv,
             k = int(done_now[i])
             done[i] += k
             if status[i] != 0 and shuffle:  # fit draws no order after the diverged epoch
-                rng = nets[members[i]]._rng
+                rng = nets[members[i]].rng
                 rng.bit_generator.state = saved[i]
                 rng.permuted(np.tile(identity, (k + 1, 1)), axis=1)
             records["loss"][i].append(losses[i, :k])
@@ -330,23 +347,23 @@ def _train_group(nets, members, opts, updates, trainer, rates_all, X, Y, Xv, Yv,
                     [float(losses[i, int(done_now[i]) - 1]) / n for i in active if done_now[i]])
 
     # --- back into the networks, and fit's History -------------------------------------------
-    n_val = Xv.shape[0]
     collecting = gc.isenabled()
     gc.disable()  # millions of list entries for 1000 networks x 2000 epochs: no cycles to find
     try:
-        _histories(nets, members, opts, updates, thetas, V, S, T, done, records, status, n,
-                   n_val, accuracy_mode, val_mode, rates_all, results)
+        _histories(nets, members, opts, updates, Trained(thetas, V, S, T, done, records, status),
+                   data, rates_all, results)
     finally:
         if collecting:
             gc.enable()
 
 
-def _histories(nets, members, opts, updates, thetas, V, S, T, done, records, status, n, n_val,
-               accuracy_mode, val_mode, rates_all, results):
+def _histories(nets, members, opts, updates, trained, data, rates_all, results):
     """Trained parameters and optimizer state back into the networks; fit's History (or
     TrainingDiverged) of each into ``results``, built from the arrays (``History.from_arrays``):
     columns most networks share (seconds, throughput, learning rates) are one read-only
     array for all of them."""
+    thetas, V, S, T, done, records, status = trained
+    n, n_val = data.X.shape[0], data.Xv.shape[0]
     shared = {}
 
     def one_array(array):
@@ -359,33 +376,30 @@ def _histories(nets, members, opts, updates, thetas, V, S, T, done, records, sta
 
     for i, r in enumerate(members):
         net, opt, update = nets[r], opts[r], updates[r]
-        net._theta[...] = thetas[i]
+        net.parameters()[...] = thetas[i]
         if update.v.size:
             update.v[...] = V[i]
         if update.s.size:
             update.s[...] = S[i]
         update.t[0] = T[i, 0]
-        opt.collect(update)
         first_epoch = opt.epochs + 1
         k = int(done[i])
-        opt.epochs += k
+        commit_epochs(opt, update, k)
         cat = {key: (np.concatenate(records[key][i]) if records[key][i] else np.zeros(0))
                for key in ("loss", "correct", "val_loss", "val_correct", "seconds")}
+        columns = epoch_logs(cat["loss"], cat["correct"], n, data.accuracy_mode,
+                             cat["val_loss"], cat["val_correct"], n_val, data.val_mode,
+                             cat["seconds"])
         history = History.from_arrays(
             epoch=range(first_epoch, first_epoch + k),
-            loss=cat["loss"] / n,
-            accuracy=cat["correct"] / n if accuracy_mode else [None] * k,
             learning_rate=one_array(rates_all[r, :k]),
-            val_loss=cat["val_loss"] / n_val if n_val else [None] * k,
-            val_accuracy=cat["val_correct"] / n_val if n_val and val_mode else [None] * k,
-            seconds=one_array(cat["seconds"]),
-            samples_per_second=one_array(n / np.maximum(cat["seconds"], 1e-12)))
+            **dict(columns, seconds=one_array(columns["seconds"]),
+                   samples_per_second=one_array(columns["samples_per_second"])))
         error = None
         if status[i] != 0:
             epoch_index, _ = records["diverged"][i]
             what = "the training cost" if status[i] == 1 else "a weight or bias"
-            error = TrainingDiverged(first_epoch + k, float(rates_all[r, epoch_index]), what,
-                                     history)
+            error = divergence(first_epoch + k, float(rates_all[r, epoch_index]), what, history)
         results[r] = (history, error)
 
 
@@ -464,7 +478,8 @@ def train_candidates(make_network, seeds, structure_params, training_params, X, 
         score = None if error is not None else score_network(net, metric, score_X, score_y)
         item = {"seed": int(seed), "score": score, "diverged": error is not None,
                 "history": history.as_dict() if history is not None else {},
-                "theta": net._theta.copy(), "epochs": len(history) if history is not None else 0}
+                "theta": net.parameters().copy(),
+                "epochs": len(history) if history is not None else 0}
         if keep_networks:
             item["network"] = net
             item["history_object"] = history

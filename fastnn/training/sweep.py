@@ -20,7 +20,6 @@ the result equals the local run's bit for bit whatever the chunks and workers. A
 raises there (``make_network`` refusing a value, a bad learning rate) is reported in its table
 row (``error``) and a ``UnitFailed`` warning, not as a crashed sweep.
 """
-import copy
 import functools
 import itertools
 import math
@@ -142,19 +141,16 @@ def _train_group(nets, trainings, split, n_epochs, fit_kwargs, metric):
 
 
 def unit_state(net):
-    """What a trained unit needs to continue elsewhere: plain, picklable."""
-    return {"theta": net._theta.copy(), "optimizer": net.optimizer,
-            "rng": net._rng.bit_generator.state, "penalty": net._penalty}
+    """What a trained unit needs to continue elsewhere: its ``snapshot``, picklable."""
+    return net.snapshot()
 
 
 def restore_unit(net, state):
-    """``net`` (fresh from make_network, same seed) put back into ``state``; returns it.
-    ``state`` is never changed (copied in), so a task rerun from it starts alike."""
+    """``net`` (fresh from make_network, same seed) put back into ``state`` (a
+    ``unit_state``); returns it. ``state`` is never changed (copied in), so a task rerun from
+    it starts alike."""
     if state is not None:
-        net._theta[...] = state["theta"]
-        net.optimizer = copy.deepcopy(state["optimizer"])
-        net._rng.bit_generator.state = state["rng"]
-        net._penalty = state["penalty"]
+        net.restore(state)
     return net
 
 
