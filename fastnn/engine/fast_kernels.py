@@ -62,42 +62,57 @@ def n_groups(n, per):
 
 @njit(**JIT)
 def dot_2x4(A, p, B, q):
-    r"""The 2 x 4 tile of sums :math:`c_{uv} = \sum_r A_{p+u,\,r} B_{q+v,\,r}`, u < 2, v < 4.
+    r"""The 2 x 4 tile of sums :math:`c_{uv} = \sum_r A_{p+u,\,r} B_{q+v,\,r}`, u < 2, v < 4
+    (``dot_2x4_rows`` of those rows)."""
+    return dot_2x4_rows(A[p], A[p + 1], B[q], B[q + 1], B[q + 2], B[q + 3])
+
+
+@njit(**JIT)
+def dot_2x4_rows(a0, a1, b0, b1, b2, b3):
+    r"""The 2 x 4 register tile :math:`c_{uv} = \sum_r a_u[r]\, b_v[r]`, u < 2, v < 4, of
+    two sample rows and four weight rows of one length: every dense weighted sum of the
+    package (layers here, dense blocks of a graph in ``graph_kernels.quad_forward_dense``).
 
     Returned as ``(c00, c01, c02, c03, c10, c11, c12, c13)``. Each iteration of the r-loop
     loads 6 values and does 8 multiply-adds; LLVM vectorises the loop over r.
     """
-    zero = typed(A[p, 0], 0.0)
+    zero = typed(a0[0], 0.0)
     c00 = c01 = c02 = c03 = c10 = c11 = c12 = c13 = zero
-    for r in range(A.shape[1]):
-        a0 = A[p, r]
-        a1 = A[p + 1, r]
-        b0 = B[q, r]
-        b1 = B[q + 1, r]
-        b2 = B[q + 2, r]
-        b3 = B[q + 3, r]
-        c00 += a0 * b0
-        c01 += a0 * b1
-        c02 += a0 * b2
-        c03 += a0 * b3
-        c10 += a1 * b0
-        c11 += a1 * b1
-        c12 += a1 * b2
-        c13 += a1 * b3
+    for r in range(a0.shape[0]):
+        x0 = a0[r]
+        x1 = a1[r]
+        w0 = b0[r]
+        w1 = b1[r]
+        w2 = b2[r]
+        w3 = b3[r]
+        c00 += x0 * w0
+        c01 += x0 * w1
+        c02 += x0 * w2
+        c03 += x0 * w3
+        c10 += x1 * w0
+        c11 += x1 * w1
+        c12 += x1 * w2
+        c13 += x1 * w3
     return c00, c01, c02, c03, c10, c11, c12, c13
 
 
 @njit(**JIT)
 def dot_1x4(A, p, B, q):
     r"""The 1 x 4 tile :math:`c_v = \sum_r A_{p,r} B_{q+v,\,r}`, v < 4 (odd last row of A)."""
-    zero = typed(A[p, 0], 0.0)
+    return dot_1x4_rows(A[p], B[q], B[q + 1], B[q + 2], B[q + 3])
+
+
+@njit(**JIT)
+def dot_1x4_rows(a0, b0, b1, b2, b3):
+    r"""The 1 x 4 tile :math:`c_v = \sum_r a_0[r]\, b_v[r]`, v < 4 (a sample left over)."""
+    zero = typed(a0[0], 0.0)
     c0 = c1 = c2 = c3 = zero
-    for r in range(A.shape[1]):
-        a0 = A[p, r]
-        c0 += a0 * B[q, r]
-        c1 += a0 * B[q + 1, r]
-        c2 += a0 * B[q + 2, r]
-        c3 += a0 * B[q + 3, r]
+    for r in range(a0.shape[0]):
+        x0 = a0[r]
+        c0 += x0 * b0[r]
+        c1 += x0 * b1[r]
+        c2 += x0 * b2[r]
+        c3 += x0 * b3[r]
     return c0, c1, c2, c3
 
 
@@ -333,12 +348,22 @@ def rank_update_block(jb, delta, a_prev, target, c, x0, x1):
 def _rank4_pass(target, j0, a_prev, x0, x1, x2, x3, d0, d1, d2, d3):
     r"""``target[j0 + v, k] += \sum_u d_u[v]\, a^{prev}_{x_u, k}``, u, v < 4: one pass over the
     block's four rows for four samples (``d_u`` the scaled deltas of sample ``x_u``)."""
-    for k in range(target.shape[1]):
-        a0, a1, a2, a3 = a_prev[x0, k], a_prev[x1, k], a_prev[x2, k], a_prev[x3, k]
-        target[j0, k] += d0[0] * a0 + d1[0] * a1 + d2[0] * a2 + d3[0] * a3
-        target[j0 + 1, k] += d0[1] * a0 + d1[1] * a1 + d2[1] * a2 + d3[1] * a3
-        target[j0 + 2, k] += d0[2] * a0 + d1[2] * a1 + d2[2] * a2 + d3[2] * a3
-        target[j0 + 3, k] += d0[3] * a0 + d1[3] * a1 + d2[3] * a2 + d3[3] * a3
+    rank4_rows(target[j0], target[j0 + 1], target[j0 + 2], target[j0 + 3],
+               a_prev[x0], a_prev[x1], a_prev[x2], a_prev[x3], d0, d1, d2, d3)
+
+
+@njit(**JIT)
+def rank4_rows(t0, t1, t2, t3, r0, r1, r2, r3, d0, d1, d2, d3):
+    r""":math:`t_v[k] \mathrel{+}= \sum_{u<4} d_u[v]\, r_u[k]`, v < 4: the rank-4 register
+    tile of every dense BP4 of the package (layers here, dense blocks of a graph in
+    ``graph_kernels.quad_gradients_dense``): four target rows, each loaded and stored once
+    for four sample rows ``r_u`` and their 16 scaled deltas ``d_u`` (4-tuples)."""
+    for k in range(t0.shape[0]):
+        a0, a1, a2, a3 = r0[k], r1[k], r2[k], r3[k]
+        t0[k] += d0[0] * a0 + d1[0] * a1 + d2[0] * a2 + d3[0] * a3
+        t1[k] += d0[1] * a0 + d1[1] * a1 + d2[1] * a2 + d3[1] * a3
+        t2[k] += d0[2] * a0 + d1[2] * a1 + d2[2] * a2 + d3[2] * a3
+        t3[k] += d0[3] * a0 + d1[3] * a1 + d2[3] * a2 + d3[3] * a3
 
 
 @njit(**JIT)

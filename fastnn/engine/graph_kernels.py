@@ -40,6 +40,7 @@ from numba import njit, prange
 from ..core import activations, costs, fastmath
 from ..core._numba import FALSE, GLUE_JIT, JIT, PARALLEL_JIT, TRUE, typed
 from ..core.metrics import count_correct
+from . import fast_kernels as fk
 from . import rules
 from .chunks import over_chunks, step_of
 
@@ -348,41 +349,23 @@ def _dense_rows(g, p):
 def quad_forward_dense(theta, g, p, S, A, AT, m):
     r"""``quad_forward`` for a dense block (``units``): the forward sums
     :math:`s_{p+t, x} = b_{p+t} + \sum_{k<n} w_{t,k}\, a_{x, i0+k}` in register tiles of 2
-    samples x 4 neurons, the k-loop (vectorised) along rows of the transposed activations
-    ``AT`` and the twins' weight rows in theta, as ``fast_kernels.dot_2x4`` for a dense layer."""
+    samples x 4 neurons (``fast_kernels.dot_2x4_rows``, the tile of the dense layers' weighted
+    sums) along rows of the transposed activations ``AT`` and the twins' weight rows in theta."""
     n, i0, w0, w1, w2, w3 = _dense_rows(g, p)
     v0, v1, v2 = theta[w0:w0 + n], theta[w1:w1 + n], theta[w2:w2 + n]
     v3 = theta[w3:w3 + n]
     b0, b1, b2, b3 = (_bias(theta, g, p), _bias(theta, g, p + 1), _bias(theta, g, p + 2),
                       _bias(theta, g, p + 3))
-    zero = typed(b0, 0.0)
     x = 0
     while x + 2 <= m:
-        r0, r1 = AT[x, i0:i0 + n], AT[x + 1, i0:i0 + n]
-        c00 = c01 = c02 = c03 = c10 = c11 = c12 = c13 = zero
-        for k in range(n):
-            a0, a1 = r0[k], r1[k]
-            c00 += a0 * v0[k]
-            c01 += a0 * v1[k]
-            c02 += a0 * v2[k]
-            c03 += a0 * v3[k]
-            c10 += a1 * v0[k]
-            c11 += a1 * v1[k]
-            c12 += a1 * v2[k]
-            c13 += a1 * v3[k]
+        c00, c01, c02, c03, c10, c11, c12, c13 = fk.dot_2x4_rows(
+            AT[x, i0:i0 + n], AT[x + 1, i0:i0 + n], v0, v1, v2, v3)
         S[p, x], S[p + 1, x], S[p + 2, x], S[p + 3, x] = c00 + b0, c01 + b1, c02 + b2, c03 + b3
         S[p, x + 1], S[p + 1, x + 1] = c10 + b0, c11 + b1
         S[p + 2, x + 1], S[p + 3, x + 1] = c12 + b2, c13 + b3
         x += 2
     if x < m:
-        r0 = AT[x, i0:i0 + n]
-        c00 = c01 = c02 = c03 = zero
-        for k in range(n):
-            a0 = r0[k]
-            c00 += a0 * v0[k]
-            c01 += a0 * v1[k]
-            c02 += a0 * v2[k]
-            c03 += a0 * v3[k]
+        c00, c01, c02, c03 = fk.dot_1x4_rows(AT[x, i0:i0 + n], v0, v1, v2, v3)
         S[p, x], S[p + 1, x], S[p + 2, x], S[p + 3, x] = c00 + b0, c01 + b1, c02 + b2, c03 + b3
     for t in range(4):
         _activate(g, p + t, S, A, m)
@@ -394,7 +377,8 @@ def quad_gradients_dense(grad, g, p, AT, D, m, scale, accumulate):
     :math:`g_{t,k} = \mathrm{scale} \sum_x \delta_{p+t,x}\, a_{x, i0+k}` as rank-4 updates
     of the twins' four gradient rows, four samples per pass along rows of ``AT`` (16 scaled
     deltas in registers, each row of the gradient loaded and stored once per four samples:
-    ``fast_kernels.rank_update_block``'s loop), the samples left over one by one."""
+    ``fast_kernels.rank4_rows``, the tile of the dense layers' BP4), the samples left over
+    one by one."""
     n, i0, w0, w1, w2, w3 = _dense_rows(g, p)
     g0, g1, g2, g3 = grad[w0:w0 + n], grad[w1:w1 + n], grad[w2:w2 + n], grad[w3:w3 + n]
     if not accumulate:
@@ -413,14 +397,9 @@ def quad_gradients_dense(grad, g, p, AT, D, m, scale, accumulate):
                               scale * d3[x + 2])
         e30, e31, e32, e33 = (scale * d0[x + 3], scale * d1[x + 3], scale * d2[x + 3],
                               scale * d3[x + 3])
-        r0, r1 = AT[x, i0:i0 + n], AT[x + 1, i0:i0 + n]
-        r2, r3 = AT[x + 2, i0:i0 + n], AT[x + 3, i0:i0 + n]
-        for k in range(n):
-            a0, a1, a2, a3 = r0[k], r1[k], r2[k], r3[k]
-            g0[k] += e00 * a0 + e10 * a1 + e20 * a2 + e30 * a3
-            g1[k] += e01 * a0 + e11 * a1 + e21 * a2 + e31 * a3
-            g2[k] += e02 * a0 + e12 * a1 + e22 * a2 + e32 * a3
-            g3[k] += e03 * a0 + e13 * a1 + e23 * a2 + e33 * a3
+        fk.rank4_rows(g0, g1, g2, g3, AT[x, i0:i0 + n], AT[x + 1, i0:i0 + n],
+                      AT[x + 2, i0:i0 + n], AT[x + 3, i0:i0 + n], (e00, e01, e02, e03),
+                      (e10, e11, e12, e13), (e20, e21, e22, e23), (e30, e31, e32, e33))
         x += 4
     while x < m:
         c0, c1, c2, c3 = scale * d0[x], scale * d1[x], scale * d2[x], scale * d3[x]
