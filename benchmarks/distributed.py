@@ -59,7 +59,7 @@ def sweep_case(client, quick):
                           **kwargs)
     cluster_s = time.perf_counter() - t
     assert remote.table == local.table and remote.best_params == local.best_params
-    np.testing.assert_array_equal(remote.best_network._theta, local.best_network._theta)
+    np.testing.assert_array_equal(remote.best_network.parameters(), local.best_network.parameters())
     return {"title": f"halving sweep 9 x 4 spirals [2,16,16,2], {kwargs['epochs']} epochs b32",
             "units": len(local.table), "network_epochs": local.epochs_spent,
             "local_threads_s": local_s, "cluster_s": cluster_s, "overhead": cluster_s / local_s - 1,
@@ -156,7 +156,7 @@ def main(argv=None):
             remote = fastnn.best_of(restarts, make_network, X, y, client=runner, **kwargs)
             cluster_s = time.perf_counter() - t
             assert remote.scores == local.scores and remote.best_index == local.best_index
-            np.testing.assert_array_equal(remote.network._theta, local.network._theta)
+            np.testing.assert_array_equal(remote.network.parameters(), local.network.parameters())
             n_tasks = len(fd.chunk_sizes(restarts, runner.n_threads()))
             report["cases"][key] = {
                 "title": title, "restarts": restarts, "epochs": kwargs["epochs"],

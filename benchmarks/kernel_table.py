@@ -74,7 +74,7 @@ def table(sizes, dtype, batches, samples=2000):
     rng = np.random.default_rng(0)
     dt = np.dtype(dtype)
     net = fastnn.Network(sizes, dtype=dtype, seed=0)
-    eng = net._engine
+    eng = net.backend
     n0, n1, n2 = sizes[0], sizes[1], sizes[-1]
     X = rng.random((samples, n0)).astype(dt)
     labels = rng.integers(0, n2, samples)
@@ -84,7 +84,7 @@ def table(sizes, dtype, batches, samples=2000):
     one = np.int64(1)
     rows = []
     for m in batches:
-        theta = net._theta.copy()
+        theta = net.parameters().copy()
         arch = eng.arch
         work = kernels.make_workspace(arch.sizes, m, dt, True)
         plan = fast_drivers.Plan(np.zeros(len(sizes), np.uint8),

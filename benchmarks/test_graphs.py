@@ -29,7 +29,7 @@ def test_graph_epoch(benchmark, density, engine):
     if engine == "graph":
         net = runner.net
         reference = fastnn.Network(graph, cost=net.cost, dtype=net.dtype, engine="numpy")
-        reference._theta[...] = net._theta
+        reference.parameters()[...] = net.parameters()
         out = net.predict(X[:64])
         assert np.isfinite(out).all()
         np.testing.assert_allclose(out, reference.predict(X[:64]), rtol=1e-3, atol=1e-5)

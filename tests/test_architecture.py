@@ -286,12 +286,13 @@ def test_copies_have_their_own_views_and_train_on_alike(engine, how):
             "copy": copy.copy}[how](net)
     np.testing.assert_array_equal(twin.predict(X), net.predict(X))
     for view in twin.weights + twin.biases:
-        assert np.shares_memory(view, twin._theta) and not np.shares_memory(view, net._theta)
+        assert np.shares_memory(view, twin.parameters())
+        assert not np.shares_memory(view, net.parameters())
     net.fit(X, y, epochs=2)
     twin.fit(X, y, epochs=2)
-    np.testing.assert_array_equal(twin._theta, net._theta)
+    np.testing.assert_array_equal(twin.parameters(), net.parameters())
     twin.weights[0][...] = 0  # in place, on the copy only
-    assert np.all(twin._theta[:35] == 0) and not np.all(net._theta[:35] == 0)
+    assert np.all(twin.parameters()[:35] == 0) and not np.all(net.parameters()[:35] == 0)
     assert not np.array_equal(twin.predict(X), net.predict(X))
 
 

@@ -69,7 +69,7 @@ def threaded_client(cluster):
 
 def assert_same(a, b):
     assert a.scores == b.scores and a.seeds == b.seeds and a.best_index == b.best_index
-    np.testing.assert_array_equal(a.network._theta, b.network._theta)
+    np.testing.assert_array_equal(a.network.parameters(), b.network.parameters())
     assert [h.loss for h in a.histories] == [h.loss for h in b.histories]
 
 
@@ -251,7 +251,7 @@ def assert_same_sweep(a, b):
     assert a.table == b.table  # every score, epoch count, rank: the same floats
     assert (a.best_params, a.best_score, a.epochs_spent) == (b.best_params, b.best_score,
                                                              b.epochs_spent)
-    np.testing.assert_array_equal(a.best_network._theta, b.best_network._theta)
+    np.testing.assert_array_equal(a.best_network.parameters(), b.best_network.parameters())
     assert a.best_network.optimizer.epochs == b.best_network.optimizer.epochs
     assert a.best_network.optimizer.iterations == b.best_network.optimizer.iterations
     assert a.best_network._rng.bit_generator.state == b.best_network._rng.bit_generator.state
@@ -331,7 +331,7 @@ def test_units_that_raise_or_diverge_are_reported_per_candidate(client):
         key = row["learning_rate"], row["hidden"], row["start"], row["restart"]
         assert rows[key]["score"] == row["score"]
     assert result.best_params == good.best_params and result.best_score == good.best_score
-    np.testing.assert_array_equal(result.best_network._theta, good.best_network._theta)
+    np.testing.assert_array_equal(result.best_network.parameters(), good.best_network.parameters())
     for row in result.table:
         if row["hidden"] == 0:  # make_network refused the value: its row says why
             assert row["score"] is None and row["mean_score"] is None and row["epochs"] == 0

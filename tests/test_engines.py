@@ -110,7 +110,7 @@ def test_bit_identical_for_one_and_two_threads_and_run_to_run(dtype, rng):
             net = fastnn.Network(sizes, activation="tanh", output_activation="softmax",
                                  cost="log_likelihood", dtype=dtype, seed=3)
             history = net.fit(X, y, epochs=2, batch_size=32, learning_rate=0.1)
-            return net._theta.copy(), history.loss, net.predict(X)
+            return net.parameters().copy(), history.loss, net.predict(X)
         finally:
             numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
 

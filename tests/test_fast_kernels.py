@@ -171,7 +171,7 @@ def test_float32_tile_kernels_stay_float32():
 
 
 def _forced(net, parallel_work):
-    net._engine.parallel_work = parallel_work
+    net.backend.parallel_work = parallel_work
     return net
 
 
@@ -196,8 +196,8 @@ def test_fast_engine_matches_numpy_engine(dtype, parallel_work, rng):
             update = optimizer.update(0.05, net.topology.penalised_mask(), l2=0.01, l1=0.002)
             Xc, Yc, mode = net.check_data(X, Y)
             for _ in range(2):  # two epochs
-                net._engine.train_epoch(net._theta, Xc, Yc, np.arange(len(Xc))[::-1], 7, update,
-                                        mode)
+                net.backend.train_epoch(net.parameters(), Xc, Yc, np.arange(len(Xc))[::-1], 7,
+                                        update, mode)
         for p_loop, p_ref in zip(loop.weights + loop.biases, ref.weights + ref.biases):
             np.testing.assert_allclose(p_loop, p_ref, **tolerance)
 
@@ -210,7 +210,7 @@ def _train(sizes, dtype, parallel_work, threads, X, y):
                                      cost="log_likelihood", dtype=dtype, seed=3), parallel_work)
         history = net.fit(X, y, epochs=2, batch_size=33, learning_rate=0.1)
         grads = sum(net.gradients(X, y), [])
-        return [net._theta.copy(), np.array(history.loss), net.predict(X)] + grads
+        return [net.parameters().copy(), np.array(history.loss), net.predict(X)] + grads
     finally:
         fastnn.set_num_threads(previous)
 
@@ -305,7 +305,7 @@ def test_second_input_buffer_only_for_training(rng):
     X, y = rng.random((40, 7)), rng.integers(0, 3, 40)
     net.predict(X)
     net.evaluate(X, y)
-    assert all(work.x_next.size == 0 for work in net._engine._buffers().workspaces.values())
+    assert all(work.x_next.size == 0 for work in net.backend._buffers().workspaces.values())
     net.fit(X, y, epochs=1, batch_size=40)  # predict's chunk's capacity: rebuilt for training
-    assert net._engine._buffers().workspaces[40].x_next.shape == (40, 7)
+    assert net.backend._buffers().workspaces[40].x_next.shape == (40, 7)
     np.testing.assert_array_equal(net.predict(X), net.predict(X))

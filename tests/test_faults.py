@@ -82,7 +82,7 @@ def test_an_interrupted_epoch_is_rolled_back_whole(monkeypatch, where):
     assert net.optimizer.iterations == 2 * len(X) // 5
     resumed = net.fit(X, y, epochs=3, **kwargs)  # the rest of the run
     assert resumed.epoch == [3, 4, 5]
-    np.testing.assert_array_equal(net._theta, straight._theta)
+    np.testing.assert_array_equal(net.parameters(), straight.parameters())
     for name, array in straight.optimizer.state.items():
         np.testing.assert_array_equal(net.optimizer.state[name], array)
     assert (net.optimizer.iterations, net.optimizer.epochs) == \
@@ -98,10 +98,10 @@ def test_save_during_fit_holds_the_state_of_one_epoch_boundary(tmp_path):
 
     class Record(fastnn.callbacks.Callback):
         def on_epoch_end(self, event):
-            boundaries[event.epoch] = event.network._theta.copy()
+            boundaries[event.epoch] = event.network.parameters().copy()
 
     reference = fastnn.Network([8, 24, 1], seed=2)
-    boundaries[0] = reference._theta.copy()
+    boundaries[0] = reference.parameters().copy()
     reference.fit(X, y, callbacks=[Record()], **kwargs)
 
     net = fastnn.Network([8, 24, 1], seed=2)
@@ -116,7 +116,7 @@ def test_save_during_fit_holds_the_state_of_one_epoch_boundary(tmp_path):
     assert paths
     for path, saved in [(p, fastnn.load(p)) for p in paths] + list(zip(paths, copies)):
         epoch = saved.optimizer.epochs if saved.optimizer is not None else 0
-        np.testing.assert_array_equal(saved._theta, boundaries[epoch], err_msg=str(path))
+        np.testing.assert_array_equal(saved.parameters(), boundaries[epoch], err_msg=str(path))
         if epoch:
             assert saved.optimizer.iterations == epoch * len(X)
 
@@ -312,7 +312,7 @@ def test_a_worker_killed_during_the_warm_up_loses_nothing(two_workers, tmp_path)
     remote = fastnn.best_of(6, xor_net, XOR_X, XOR_Y, client=runner, **XOR_FIT)
     assert (tmp_path / "killed").exists()  # a worker did die during the warm-up
     assert remote.scores == local.scores and remote.best_index == local.best_index
-    np.testing.assert_array_equal(remote.network._theta, local.network._theta)
+    np.testing.assert_array_equal(remote.network.parameters(), local.network.parameters())
 
 
 def test_a_worker_killed_before_the_warm_up_loses_nothing(two_workers):
@@ -325,7 +325,7 @@ def test_a_worker_killed_before_the_warm_up_loses_nothing(two_workers):
     remote = fastnn.sweep(xor_net, XOR_X, XOR_Y, params, restarts=2, epochs=10, batch_size=4,
                           client=runner)
     assert [r["score"] for r in remote.table] == [r["score"] for r in local.table]
-    np.testing.assert_array_equal(remote.best_network._theta, local.best_network._theta)
+    np.testing.assert_array_equal(remote.best_network.parameters(), local.best_network.parameters())
 
 
 def test_closed_client_and_unpicklable_make_network_are_refused_by_name():
@@ -360,12 +360,12 @@ def test_sparse_X_trains_in_best_of_and_sweep_as_the_dense_one(call):
         if call == "best_of":
             result = fastnn.best_of(3, lambda s: fastnn.Network([6, 4, 1], seed=s), data, y,
                                     epochs=3, batch_size=6, learning_rate=0.5)
-            results.append((result.scores, result.network._theta))
+            results.append((result.scores, result.network.parameters()))
         else:
             result = fastnn.sweep(lambda s, **p: fastnn.Network([6, 4, 1], seed=s), data, y,
                                   {"learning_rate": [0.2, 0.5]}, restarts=2, epochs=3,
                                   batch_size=6, cv=3 if call == "sweep_cv" else None)
-            results.append(([r["score"] for r in result.table], result.best_network._theta))
+            results.append(([r["score"] for r in result.table], result.best_network.parameters()))
     (dense_scores, dense_theta), (sparse_scores, sparse_theta) = results
     np.testing.assert_allclose(sparse_scores, dense_scores, rtol=1e-10)
     np.testing.assert_allclose(sparse_theta, dense_theta, rtol=1e-10, atol=1e-12)

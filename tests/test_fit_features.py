@@ -167,12 +167,13 @@ def test_early_stopping_restores_the_best_weights(data):
     net = small_net()
     history = net.fit(X, y, epochs=100, learning_rate=0.5, validation_data=(X_val, y_val),
                       early_stopping=True, patience=3,
-                      callbacks=lambda e: snapshots.__setitem__(e.epoch, e.network._theta.copy()))
+                      callbacks=lambda e: snapshots.__setitem__(e.epoch,
+                                                                e.network.parameters().copy()))
     assert history.stopped_epoch is not None and len(history) < 100
     best = history.best_epoch
     assert history.val_loss[best - 1] == min(history.val_loss)
     assert history.stopped_epoch == best + 3
-    np.testing.assert_array_equal(net._theta, snapshots[best])
+    np.testing.assert_array_equal(net.parameters(), snapshots[best])
 
 
 def test_early_stopping_without_validation_data_sets_ten_percent_aside(data):
@@ -220,7 +221,7 @@ def test_progress_bar_changes_nothing_but_the_screen(engine, data, monkeypatch):
     monkeypatch.setattr(sys, "stderr", screen)
     h_shown = shown.fit(X, y, epochs=2, optimizer="adam", progress=True)
     monkeypatch.undo()
-    np.testing.assert_array_equal(quiet._theta, shown._theta)  # chunks of whole batches
+    np.testing.assert_array_equal(quiet.parameters(), shown.parameters())  # chunks of whole batches
     np.testing.assert_allclose(h_quiet.loss, h_shown.loss, rtol=1e-12)  # summed in parts
     assert "epoch 2/2" in screen.getvalue() and "loss" in screen.getvalue()
     assert fastnn.callbacks.Progress(True, 300, 2).chunk_size(10) == 300  # pytest: no TTY
@@ -249,7 +250,7 @@ def test_divergence_raises_and_keeps_the_last_finite_parameters(engine, rng):
     assert isinstance(info.value, FloatingPointError)
     assert info.value.epoch == 3 and info.value.learning_rate == 1e6
     assert len(info.value.history) == 2
-    np.testing.assert_array_equal(net._theta, twin._theta)
+    np.testing.assert_array_equal(net.parameters(), twin.parameters())
     np.testing.assert_array_equal(net.optimizer.state["velocity"], twin.optimizer.state["velocity"])
     assert net.optimizer.iterations == twin.optimizer.iterations
     net.fit(X, Y, epochs=1, learning_rate=1e-4)  # and training can go on from there
@@ -285,12 +286,12 @@ def test_five_plus_five_epochs_equal_ten_also_through_save_and_load(engine, opti
     twice.fit(X, y, epochs=5, **kwargs)
     twice.save(tmp_path / "half.npz")
     h_second = twice.fit(X, y, epochs=5, **kwargs)
-    np.testing.assert_array_equal(once._theta, twice._theta)
+    np.testing.assert_array_equal(once.parameters(), twice.parameters())
     assert h_second.epoch == [6, 7, 8, 9, 10] and h_second.loss == h_once.loss[5:]
     loaded = fastnn.load(tmp_path / "half.npz")
     assert loaded.optimizer.name == optimizer and loaded.optimizer.iterations == 5 * 9
     loaded.fit(X, y, epochs=5, **kwargs)
-    np.testing.assert_array_equal(once._theta, loaded._theta)
+    np.testing.assert_array_equal(once.parameters(), loaded.parameters())
     for a, b in zip(once.optimizer.state.values(), loaded.optimizer.state.values()):
         np.testing.assert_array_equal(a, b)
 
@@ -305,7 +306,7 @@ def test_version_1_files_still_load(tmp_path, data):
         arrays = {k: archive[k] for k in fastnn.io.model_file.KEYS}
     np.savez(path, **{**arrays, "version": np.array(1)})
     old = fastnn.load(path)
-    np.testing.assert_array_equal(old._theta, net._theta)
+    np.testing.assert_array_equal(old.parameters(), net.parameters())
     assert old.optimizer is None
     with np.load(tmp_path / "v1.npz") as archive:
         arrays = dict(archive)

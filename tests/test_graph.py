@@ -108,7 +108,8 @@ def test_views_are_the_edge_and_bias_vectors_users_assign():
     g = Graph(DOC003_EDGES, [1], [9], bias=[6, 9])
     net = fastnn.Network(g, seed=1)
     assert net.weights.shape == (7,) and net.biases.shape == (2,)
-    assert np.shares_memory(net.weights, net._theta) and np.shares_memory(net.biases, net._theta)
+    theta = net.parameters()
+    assert np.shares_memory(net.weights, theta) and np.shares_memory(net.biases, theta)
     X = np.array([[0.3], [-0.4]])
     before = net.predict(X)
     net.weights[g.edges.index((6, 9))] += 1.0
@@ -127,7 +128,7 @@ def test_layered_graph_starts_from_the_layered_networks_parameters(init):
     sizes = [4, 6, 5, 3]
     a = fastnn.Network(sizes, init=init, seed=9)
     b = fastnn.Network(Graph.layered(sizes), init=init, seed=9)
-    np.testing.assert_array_equal(flat(a.weights, a.biases), b._theta)
+    np.testing.assert_array_equal(flat(a.weights, a.biases), b.parameters())
 
 
 @pytest.mark.parametrize("engine", ["numba", "numpy"])
@@ -148,7 +149,7 @@ def test_layered_graph_equals_layered_network(rng, engine, activation, output, c
                                flat(*a.gradients(X, Y, l2=0.5)), rtol=0, atol=1e-12)
     for net in (a, b):
         net.fit(X, Y, epochs=3, batch_size=7, optimizer=optimizer, l2=0.1, l1=0.01)
-    np.testing.assert_allclose(b._theta, flat(a.weights, a.biases), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(b.parameters(), flat(a.weights, a.biases), rtol=0, atol=1e-12)
     assert b.evaluate(X, Y)["loss"] == pytest.approx(a.evaluate(X, Y)["loss"], abs=1e-12)
 
 
@@ -191,22 +192,22 @@ def test_numba_engine_matches_numpy_engine_after_three_epochs(rng, optimizer):
         nets = [fastnn.Network(g, seed=3, dtype=dtype, engine=e) for e in ("numba", "numpy")]
         for net in nets:
             net.fit(X, labels, epochs=3, batch_size=8, optimizer=optimizer, l2=0.2, l1=0.01)
-        assert nets[0]._theta.dtype == np.dtype(dtype)
-        np.testing.assert_allclose(nets[0]._theta, nets[1]._theta, rtol=0, atol=tol)
+        assert nets[0].parameters().dtype == np.dtype(dtype)
+        np.testing.assert_allclose(nets[0].parameters(), nets[1].parameters(), rtol=0, atol=tol)
         assert nets[0].evaluate(X, labels)["loss"] == pytest.approx(
             nets[1].evaluate(X, labels)["loss"], abs=tol)
 
 
 def test_twin_neurons_are_computed_in_quads():
     """A dense layer's neurons share their sources: they run as units of four."""
-    arch = fastnn.Network(Graph.layered([5, 9, 3]), seed=0)._engine.arch
+    arch = fastnn.Network(Graph.layered([5, 9, 3]), seed=0).backend.arch
     assert arch.unit_size.tolist() == [1] * 5 + [4, 4, 1] + [1, 1, 1]
     assert arch.unit_dense.tolist() == [0] * 5 + [1, 1, 0] + [0, 0, 0] and arch.has_dense
     shuffled = Graph.layered([5, 9, 3])  # twins, but their weights not consecutive in theta
     edges = shuffled.edges[::-1]
-    arch = fastnn.Network(Graph(edges, shuffled.inputs, shuffled.outputs), seed=0)._engine.arch
+    arch = fastnn.Network(Graph(edges, shuffled.inputs, shuffled.outputs), seed=0).backend.arch
     assert 4 in arch.unit_size.tolist() and not arch.has_dense
-    arch = fastnn.Network(random_graph(np.random.default_rng(0)), seed=0)._engine.arch
+    arch = fastnn.Network(random_graph(np.random.default_rng(0)), seed=0).backend.arch
     assert (arch.unit_size == 1).all()
 
 
@@ -245,7 +246,7 @@ def test_dense_blocks_match_the_numpy_engine(seed, output, cost):
     chunks, and training at batch sizes around the tile widths, against the NumPy engine."""
     rng = np.random.default_rng(seed)
     g = mixed_graph(rng, output)
-    arch = fastnn.Network(g, cost=cost, seed=0)._engine.arch
+    arch = fastnn.Network(g, cost=cost, seed=0).backend.arch
     assert arch.unit_dense.sum() >= 3 and (arch.unit_dense == 0).sum() > g.n_inputs
     X, Y = random_problem(rng, [g.n_inputs, len(g.outputs)], cost, output, 300)
     for dtype, tol in (("float64", 1e-9), ("float32", 1e-4)):
@@ -257,15 +258,15 @@ def test_dense_blocks_match_the_numpy_engine(seed, output, cost):
         for batch_size in (1, 2, 3, 5, 8):
             for net in (a, b):
                 net.fit(X[:23], Y[:23], epochs=2, batch_size=batch_size, learning_rate=0.05)
-            np.testing.assert_allclose(a._theta, b._theta, rtol=0, atol=tol)
+            np.testing.assert_allclose(a.parameters(), b.parameters(), rtol=0, atol=tol)
 
 
 @pytest.mark.parametrize("g", [Graph.sparse([40, 120, 10], 0.3, seed=1),
                                Graph.layered([40, 64, 10])], ids=["sparse", "layered"])
 def test_same_bits_for_one_and_two_threads(rng, g):
     net = fastnn.Network(g, seed=0)
-    assert graph_kernels.parallel_levels(net._engine.arch, 32, 2, 1)[1] == 1  # forced below
-    assert not graph_kernels.parallel_levels(net._engine.arch, 32, 1, 1).any()
+    assert graph_kernels.parallel_levels(net.backend.arch, 32, 2, 1)[1] == 1  # forced below
+    assert not graph_kernels.parallel_levels(net.backend.arch, 32, 1, 1).any()
     X, labels = rng.standard_normal((96, 40)), rng.integers(0, 10, 96)
     results = []
     for threads in (1, 2):
@@ -273,10 +274,11 @@ def test_same_bits_for_one_and_two_threads(rng, g):
         numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
         try:
             copy = fastnn.Network(g, seed=0)
-            copy._engine.parallel_work = 1  # every level with two units in parallel on 2 threads
+            copy.backend.parallel_work = 1  # every level with two units in parallel on 2 threads
             copy.fit(X, labels, epochs=2, batch_size=32, optimizer="adam")
             copy.fit(X, labels, epochs=1, batch_size=32, optimizer="sgd", l2=0.1)  # fused step
-            results.append((copy._theta.copy(), copy.predict(X), copy.gradients(X, labels)[0]))
+            results.append((copy.parameters().copy(), copy.predict(X),
+                            copy.gradients(X, labels)[0]))
         finally:
             numba.set_num_threads(previous)
     for one, two in zip(*results):
@@ -339,7 +341,7 @@ def test_prune_drops_the_smallest_weights_and_keeps_the_function(rng, layered):
     threshold = np.sort(np.abs(w))[round(0.6 * graph.n_edges)]
     assert np.abs(small.weights).min() >= threshold
     zeroed = fastnn.Network(graph, seed=2)
-    zeroed._theta[...] = theta
+    zeroed.parameters()[...] = theta
     zeroed.weights[np.abs(w) < threshold] = 0
     np.testing.assert_allclose(small.predict(X), zeroed.predict(X), rtol=0, atol=1e-12)
     assert small.prune(0.0).topology == small.topology

@@ -68,14 +68,14 @@ def test_an_epoch_in_segments_on_either_plan_gives_the_bits_of_one_call(monkeypa
     def train(segmented):
         net = fastnn.Network([40, 70, 5], dtype=dtype, seed=4)  # > 64 wide: the tiled kernels
         if segmented:
-            net._engine.parallel_work = 0  # every layer may run in parallel
+            net.backend.parallel_work = 0  # every layer may run in parallel
             # two batches a segment in training, 50 rows in predict
             monkeypatch.setattr(load, "segment_rows", lambda batch, work, least=1:
                                 2 * batch if batch < 100 else 50)
             monkeypatch.setattr(load.Governor, "choose",
                                 lambda self: choices.append(1) or len(choices) % 2 == 1)
         else:
-            net._engine.parallel_work = 10**15  # everything serial: one call
+            net.backend.parallel_work = 10**15  # everything serial: one call
         history = net.fit(X, y, epochs=2, batch_size=7, learning_rate=0.5, optimizer=optimizer)
         out = net.predict(X)
         scores = net.evaluate(X, y)

@@ -158,9 +158,9 @@ def test_fit_with_every_optimizer_agrees_across_engines(name, dtype, rng):
     h_loop, h_ref = (net.fit(X, Y, epochs=3, batch_size=8, optimizer=name, l2=0.3, l1=0.05,
                              schedule="exponential") for net in (loop, ref))
     tolerance = dict(rtol=1e-4, atol=1e-5) if dtype == "float32" else dict(rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(loop._theta, ref._theta, **tolerance)
+    np.testing.assert_allclose(loop.parameters(), ref.parameters(), **tolerance)
     np.testing.assert_allclose(h_loop.loss, h_ref.loss, **tolerance)
-    assert loop._theta.dtype == np.dtype(dtype)
+    assert loop.parameters().dtype == np.dtype(dtype)
     assert loop.optimizer.name == name and loop.optimizer.iterations == 3 * 7
     for a, b in zip(loop.optimizer.state.values(), ref.optimizer.state.values()):
         np.testing.assert_allclose(a, b, **tolerance)
@@ -177,7 +177,7 @@ def test_optimizers_bit_identical_for_one_and_two_threads(name, rng):
             net = fastnn.Network([30, 40, 4], activation="relu", output_activation="softmax",
                                  cost="log_likelihood", dtype="float32", seed=2)
             net.fit(X, y, epochs=2, batch_size=16, optimizer=name, l2=0.1)
-            return net._theta.copy(), *(a.copy() for a in net.optimizer.state.values())
+            return net.parameters().copy(), *(a.copy() for a in net.optimizer.state.values())
         finally:
             numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
 

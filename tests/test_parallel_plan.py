@@ -56,7 +56,7 @@ def test_threshold_grows_with_the_region_cost_and_falls_with_more_threads(region
 
 def test_a_costly_region_keeps_layers_serial(region_cost):
     net = fastnn.Network([784, 30, 10], seed=0)
-    engine = net._engine
+    engine = net.backend
     if fastnn.get_num_threads() < 2:
         pytest.skip("needs 2 threads")
     previous = fastnn.get_num_threads()

@@ -40,7 +40,7 @@ def test_every_network_is_bit_identical_to_fit_alone(optimizer, batch_size):
         expected = alone.fit(X, Y_CLASS, epochs=4, batch_size=batch_size, optimizer=optimizer,
                              learning_rate=lr, l2=l2, l1=l1, validation_data=val)
         assert error is None
-        np.testing.assert_array_equal(net._theta, alone._theta)
+        np.testing.assert_array_equal(net.parameters(), alone.parameters())
         for a, b in zip(net.optimizer.state.values(), alone.optimizer.state.values()):
             np.testing.assert_array_equal(a, b)
         assert net.optimizer.iterations == alone.optimizer.iterations
@@ -51,7 +51,7 @@ def test_every_network_is_bit_identical_to_fit_alone(optimizer, batch_size):
         # the generator is where fit leaves it: a further fit continues alike
         net.fit(X, Y_CLASS, epochs=1, batch_size=batch_size)
         alone.fit(X, Y_CLASS, epochs=1, batch_size=batch_size)
-        np.testing.assert_array_equal(net._theta, alone._theta)
+        np.testing.assert_array_equal(net.parameters(), alone.parameters())
 
 
 def test_larger_network_schedule_and_threads_do_not_change_bits():
@@ -68,7 +68,7 @@ def test_larger_network_schedule_and_threads_do_not_change_bits():
             train_together(nets, X, Y_CLASS, chunks=chunks, **kwargs)
         finally:
             numba.set_num_threads(previous)
-        np.testing.assert_array_equal(nets[1]._theta, alone._theta)
+        np.testing.assert_array_equal(nets[1].parameters(), alone.parameters())
 
 
 def test_a_diverging_network_keeps_its_last_finite_weights_and_the_others_go_on():
@@ -85,15 +85,15 @@ def test_a_diverging_network_keeps_its_last_finite_weights_and_the_others_go_on(
     alone = reg(2)
     with pytest.raises(fastnn.TrainingDiverged) as info:
         alone.fit(Xr, yr, epochs=30, batch_size=5, learning_rate=2.0)
-    np.testing.assert_array_equal(nets[1]._theta, alone._theta)  # rolled back alike
-    assert np.isfinite(nets[1]._theta).all()
+    np.testing.assert_array_equal(nets[1].parameters(), alone.parameters())  # rolled back alike
+    assert np.isfinite(nets[1].parameters()).all()
     assert results[1][1].epoch == info.value.epoch
     assert results[1][0].loss == info.value.history.loss
     assert nets[1]._rng.random() == alone._rng.random()  # same draws consumed
     for i in (0, 2):
         ok = reg((1, 2, 3)[i])
         ok.fit(Xr, yr, epochs=30, batch_size=5, learning_rate=rates[i])
-        np.testing.assert_array_equal(nets[i]._theta, ok._theta)
+        np.testing.assert_array_equal(nets[i].parameters(), ok.parameters())
 
 
 def test_memory_is_checked_and_a_split_population_gives_the_same_bits():
@@ -102,7 +102,7 @@ def test_memory_is_checked_and_a_split_population_gives_the_same_bits():
     split = [make(s) for s in range(6)]
     train_together(split, X, Y_CLASS, epochs=2, batch_size=4, memory_limit=60_000)
     for a, b in zip(whole, split):
-        np.testing.assert_array_equal(a._theta, b._theta)
+        np.testing.assert_array_equal(a.parameters(), b.parameters())
     with pytest.raises(MemoryError, match="MB"):
         train_together([make(0)], X, Y_CLASS, epochs=2, batch_size=4, memory_limit=100)
 
@@ -115,7 +115,7 @@ def test_train_candidates_returns_plain_results():
     pickle.loads(pickle.dumps(out))
     alone = make(2)
     alone.fit(X, Y_CLASS, epochs=2, batch_size=5, learning_rate=0.3)
-    np.testing.assert_array_equal(out[1]["theta"], alone._theta)
+    np.testing.assert_array_equal(out[1]["theta"], alone.parameters())
     assert out[1]["score"] == alone.evaluate(X, Y_CLASS)["loss"]
 
 
@@ -172,7 +172,7 @@ def test_lanes_are_bit_identical_to_fit_alone(case, optimizer, monkeypatch):
                              learning_rate=lrs[i], l2=l2s[i], l1=l1s[i], validation_data=val)
         history, error = results[i]
         assert error is None
-        np.testing.assert_array_equal(nets[i]._theta, alone._theta)
+        np.testing.assert_array_equal(nets[i].parameters(), alone.parameters())
         for a, b in zip(nets[i].optimizer.state.values(), alone.optimizer.state.values()):
             np.testing.assert_array_equal(a, b)
         assert nets[i].optimizer.iterations == alone.optimizer.iterations
@@ -203,7 +203,7 @@ def test_lanes_divergence_and_threads():
         runs.append((nets, results))
     (nets, results), (nets2, _) = runs
     for a, b in zip(nets, nets2):
-        np.testing.assert_array_equal(a._theta, b._theta)
+        np.testing.assert_array_equal(a.parameters(), b.parameters())
     for i, s in enumerate(seeds):
         alone = reg(s)
         if rates[i] == 2.0:
@@ -211,17 +211,17 @@ def test_lanes_divergence_and_threads():
                 alone.fit(Xr, yr, epochs=30, batch_size=5, learning_rate=2.0)
             assert results[i][1] is not None and results[i][1].epoch == info.value.epoch
             assert results[i][0].loss == info.value.history.loss
-            assert np.isfinite(nets[i]._theta).all()
+            assert np.isfinite(nets[i].parameters()).all()
         else:
             alone.fit(Xr, yr, epochs=30, batch_size=5, learning_rate=rates[i])
             assert results[i][1] is None
-        np.testing.assert_array_equal(nets[i]._theta, alone._theta)
+        np.testing.assert_array_equal(nets[i].parameters(), alone.parameters())
 
 
 def test_lanes_take_the_networks_fit_trains_in_order():
     from fastnn.engine import fast_drivers, fast_kernels
     for sizes in ([2, 2, 1], [64, 64, 64], [1, 64, 1], [65, 2, 1], [2, 65, 1], [2, 2, 65]):
-        arch = fastnn.Network(sizes)._engine.arch
+        arch = fastnn.Network(sizes).backend.arch
         assert lanes.fits(sizes) == fast_drivers.ordered(arch) == (max(sizes) <= 64)
     assert fast_kernels.NARROW == 64
     assert lanes.faster([2, 16, 16, 2], 16, 2) and not lanes.faster([2, 16, 16, 2], 15, 2)

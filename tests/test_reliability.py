@@ -143,8 +143,8 @@ def test_save_follows_a_symlink_and_the_link_keeps_pointing_at_the_model(tmp_pat
     net = fastnn.Network([3, 2], seed=7)
     net.save(link)
     assert link.is_symlink() and os.readlink(link) == str(real)
-    np.testing.assert_array_equal(fastnn.load(real)._theta, net._theta)
-    np.testing.assert_array_equal(fastnn.load(link)._theta, net._theta)
+    np.testing.assert_array_equal(fastnn.load(real).parameters(), net.parameters())
+    np.testing.assert_array_equal(fastnn.load(link).parameters(), net.parameters())
     dangling = tmp_path / "dangling.npz"
     dangling.symlink_to(tmp_path / "new.npz")
     net.save(dangling)  # like open(path, "w"): the file the link names is created
@@ -166,8 +166,8 @@ def test_save_over_a_hard_link_replaces_the_name_saved_to_only(tmp_path):
     os.link(first, second)
     new = fastnn.Network([3, 2], seed=1)
     new.save(first)
-    np.testing.assert_array_equal(fastnn.load(first)._theta, new._theta)
-    np.testing.assert_array_equal(fastnn.load(second)._theta, old._theta)
+    np.testing.assert_array_equal(fastnn.load(first).parameters(), new.parameters())
+    np.testing.assert_array_equal(fastnn.load(second).parameters(), old.parameters())
     assert os.stat(second).st_nlink == 1
 
 
@@ -481,16 +481,16 @@ def test_copied_network_is_the_same_network(rng, engine, how):
     twin = COPIES[how](net)
     for views in (twin.weights, twin.biases):
         for view in views:
-            assert np.shares_memory(view, twin._theta)
-            assert not np.shares_memory(view, net._theta)
+            assert np.shares_memory(view, twin.parameters())
+            assert not np.shares_memory(view, net.parameters())
     np.testing.assert_array_equal(twin.predict(X), net.predict(X))
     assert twin.evaluate(X, y) == net.evaluate(X, y)  # same penalty record too
     for other in (net, twin):
         other.fit(X, y, epochs=3, batch_size=8)  # continues Adam and the shuffling
-    np.testing.assert_array_equal(twin._theta, net._theta)
+    np.testing.assert_array_equal(twin.parameters(), net.parameters())
     assert twin.optimizer.iterations == net.optimizer.iterations
     np.testing.assert_array_equal(twin.weights[0],  # views follow training, not stale
-                                  twin._theta[:24].reshape(6, 4))
+                                  twin.parameters()[:24].reshape(6, 4))
     twin.weights[0][...] = 0  # in-place assignment reaches predict, not the original
     assert not np.array_equal(twin.predict(X), net.predict(X))
     assert np.any(net.weights[0] != 0)
@@ -513,12 +513,12 @@ def test_huge_learning_rate_diverges_in_both_dtypes(rng, dtype):
     X, y = rng.standard_normal((20, 3)), rng.standard_normal((20, 1))
     net = fastnn.Network([3, 5, 1], activation="tanh", output_activation="identity",
                          dtype=dtype, seed=0, engine="numpy")
-    before = net._theta.copy()
+    before = net.parameters().copy()
     with pytest.raises(fastnn.TrainingDiverged) as info:
         net.fit(X, y, epochs=3, learning_rate=1e300 if dtype == "float64" else 1e30)
     assert info.value.epoch == 1 and info.value.cause == "learning rate"
-    np.testing.assert_array_equal(net._theta, before)  # kept from before training
-    assert np.abs(net._theta).max() < 10
+    np.testing.assert_array_equal(net.parameters(), before)  # kept from before training
+    assert np.abs(net.parameters()).max() < 10
     assert len(str(info.value)) < 400
 
 

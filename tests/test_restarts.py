@@ -21,7 +21,7 @@ def test_best_of_keeps_the_best_and_is_the_same_for_any_number_of_jobs():
     parallel = fastnn.best_of(6, make, XOR_X, XOR_Y, n_jobs=2, **kwargs)
     assert serial.scores == parallel.scores and serial.seeds == parallel.seeds
     assert serial.best_index == parallel.best_index == int(np.argmin(serial.scores))
-    np.testing.assert_array_equal(serial.network._theta, parallel.network._theta)
+    np.testing.assert_array_equal(serial.network.parameters(), parallel.network.parameters())
     assert serial.network.evaluate(XOR_X, XOR_Y)["loss"] == min(serial.scores)
     assert len(set(serial.scores)) > 1 and len(serial.histories) == 6  # the restarts differ
     # each restart is exactly the network make(seed) trained alone
@@ -83,7 +83,7 @@ def test_population_best_of_equals_the_sequential_one_and_its_best_is_the_true_m
     one_by_one = fastnn.best_of(8, make, XOR_X, XOR_Y, callbacks=[], n_jobs=1, **kwargs)
     assert together.scores == one_by_one.scores and together.seeds == one_by_one.seeds
     assert together.best_index == one_by_one.best_index
-    np.testing.assert_array_equal(together.network._theta, one_by_one.network._theta)
+    np.testing.assert_array_equal(together.network.parameters(), one_by_one.network.parameters())
     assert [h.loss for h in together.histories] == [h.loss for h in one_by_one.histories]
     # the best is the minimum of scores recomputed independently, network by network
     recomputed = []

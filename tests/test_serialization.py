@@ -29,7 +29,7 @@ def test_round_trip(tmp_path, rng, dtype):
     # shuffling resumes: the generator state was saved too
     net.fit(X, y, epochs=1)
     loaded.fit(X, y, epochs=1)
-    np.testing.assert_array_equal(loaded._theta, net._theta)
+    np.testing.assert_array_equal(loaded.parameters(), net.parameters())
     assert fastnn.load(path, engine="numba").engine == "numba"
 
 
@@ -176,7 +176,7 @@ def test_graph_round_trip_keeps_id_types_and_resumes(tmp_path, rng, engine):
     np.testing.assert_array_equal(loaded.predict(X), net.predict(X))
     net.fit(X, y, epochs=1, batch_size=4)
     loaded.fit(X, y, epochs=1, batch_size=4)
-    np.testing.assert_array_equal(loaded._theta, net._theta)
+    np.testing.assert_array_equal(loaded.parameters(), net.parameters())
 
 
 def test_version_2_file_still_loads(tmp_path, rng):
@@ -205,7 +205,7 @@ def test_graph_whose_config_exceeds_a_mebibyte_loads(tmp_path):
         assert len(str(archive["config"])) > 1 << 20
     loaded = fastnn.load(path)
     assert loaded.topology == net.topology
-    np.testing.assert_array_equal(loaded._theta, net._theta)
+    np.testing.assert_array_equal(loaded.parameters(), net.parameters())
 
 
 def test_snapshot_and_restore_continue_alike(rng):

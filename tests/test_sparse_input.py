@@ -190,7 +190,7 @@ def test_same_bits_on_one_and_two_threads():
         for threads in (1, 2):
             fastnn.set_num_threads(threads)
             net = make_net([70, 37, 4], "float32")
-            net._engine.parallel_work = 1
+            net.backend.parallel_work = 1
             net.fit(X, y, epochs=2, batch_size=24, optimizer="sgd", learning_rate=0.1, l2=0.2)
             out.append([net.weights[0].copy(), net.predict(X), net.gradients(X, y)[0][0]])
     finally:

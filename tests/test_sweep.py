@@ -52,7 +52,7 @@ def test_halving_continues_survivors_and_is_the_same_for_any_number_of_threads()
     finally:
         numba.set_num_threads(previous)
     assert one.table == two.table and one.best_params == two.best_params
-    np.testing.assert_array_equal(one.best_network._theta, two.best_network._theta)
+    np.testing.assert_array_equal(one.best_network.parameters(), two.best_network.parameters())
     epochs = sorted({row["epochs"] for row in one.table})
     assert epochs[-1] == 9 and epochs[0] < 9  # some stopped early, the survivors got all 9
     assert one.epochs_spent < 12 * 2 * 9
@@ -64,7 +64,7 @@ def test_halving_continues_survivors_and_is_the_same_for_any_number_of_threads()
                and r["candidate"] == first)
     alone = make(row["seed"], hidden=row["hidden"])
     alone.fit(X, Y, epochs=9, batch_size=10, learning_rate=row["learning_rate"], l2=row["l2"])
-    np.testing.assert_array_equal(best._theta, alone._theta)
+    np.testing.assert_array_equal(best.parameters(), alone.parameters())
 
 
 def test_cv_and_bad_input():
@@ -115,7 +115,8 @@ def test_a_sweep_through_a_runner_is_the_local_sweep_and_survivors_continue_thei
         assert runner.calls == [16, 6]  # rung 1: every unit; rung 2: the 3 survivors' restarts
         assert remote.table == local.table and remote.epochs_spent == local.epochs_spent
         assert remote.best_params == local.best_params and remote.best_score == local.best_score
-        np.testing.assert_array_equal(remote.best_network._theta, local.best_network._theta)
+        np.testing.assert_array_equal(remote.best_network.parameters(),
+                                      local.best_network.parameters())
         assert remote.best_network.optimizer.iterations == local.best_network.optimizer.iterations
         for a, b in zip(remote.best_network.optimizer.state.values(),
                         local.best_network.optimizer.state.values()):

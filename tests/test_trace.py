@@ -126,7 +126,7 @@ def test_trace_matches_finite_differences(structure):
     x = np.array([0.3, -0.6])[:net.topology.n_inputs]
     y = np.array([0.9, 0.1])[:net.topology.n_outputs]
     t = net.trace(x, y)
-    theta = net._theta
+    theta = net.parameters()
     analytic = np.zeros_like(theta)  # the trace's derivatives in theta's layout
     gw, gb = net.topology.views(analytic)
     if structure == "layered":

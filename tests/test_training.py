@@ -54,12 +54,12 @@ def test_batch_size_one_and_full_batch(rng):
         loop, ref = (fastnn.Network([3, 4, 2], seed=5, engine=e) for e in ("numba", "numpy"))
         loop.fit(X, y, epochs=2, batch_size=batch_size, learning_rate=0.3)
         ref.fit(X, y, epochs=2, batch_size=batch_size, learning_rate=0.3)
-        np.testing.assert_allclose(loop._theta, ref._theta, atol=1e-12)
+        np.testing.assert_allclose(loop.parameters(), ref.parameters(), atol=1e-12)
     # full batch and batch >= n are the same gradient descent
     a, b = (fastnn.Network([3, 4, 2], seed=5) for _ in range(2))
     a.fit(X, y, epochs=3, batch_size=30, learning_rate=0.3)
     b.fit(X, y, epochs=3, batch_size=1000, learning_rate=0.3, shuffle=False)
-    np.testing.assert_allclose(a._theta, b._theta, atol=1e-12)
+    np.testing.assert_allclose(a.parameters(), b.parameters(), atol=1e-12)
 
 
 def test_one_full_batch_step_is_gradient_descent(rng):

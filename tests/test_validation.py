@@ -169,7 +169,7 @@ def test_integer_and_non_contiguous_inputs_are_accepted(rng):
         np.testing.assert_allclose(net.predict(X), ref.predict(np.asarray(X, float)), rtol=1e-12)
         net.fit(X, np.arange(len(X)) % 2, epochs=1)
         ref.fit(np.asarray(X, float), np.arange(len(X)) % 2, epochs=1)
-        np.testing.assert_allclose(net._theta, ref._theta, rtol=1e-12)
+        np.testing.assert_allclose(net.parameters(), ref.parameters(), rtol=1e-12)
     bool_labels = np.array([True, False] * 3)
     net.fit(X_int, bool_labels.astype(int))
     net.fit(X_int, np.arange(6.0) % 2)  # integral floats are labels too
