@@ -577,8 +577,10 @@ def train_lanes(state, optim, arch, chunks, data, results):
 def _train_chunk(c, state, optim, arch, chunks, data, results):
     """Chunk ``c`` of ``train_lanes``: all epochs of its lanes."""
     C, P, R = state.thetas.shape
-    E = optim.rates.shape[1]
-    nets, status = chunks.nets, results.status
+    rates = optim.rates
+    E = rates.shape[1]
+    nets = chunks.nets
+    losses, corrects, val_losses, val_corrects, done, status = results
     capacity, capacity_e = data.batch_size, chunks.capacity_e
     eta = np.ones(R, np.float64)
     dtype = state.thetas.dtype
@@ -617,14 +619,14 @@ def _train_chunk(c, state, optim, arch, chunks, data, results):
         t_before[:] = TT
         for r in range(R):
             if nets[c, r] >= 0:
-                eta[r] = optim.rates[nets[c, r], e]
+                eta[r] = rates[nets[c, r], e]
         _epoch(mine, rule, optim.hyper[c], eta, optim.l2[c], optim.l1[c], optim.decay, arch,
                work, data, nets[c], e, loss, correct)
         for r in range(lanes):
             g = nets[c, r]
             if status[g] == 0:
-                results.losses[g, e] = loss[r]
-                results.corrects[g, e] = correct[r]
+                losses[g, e] = loss[r]
+                corrects[g, e] = correct[r]
                 bad = 0
                 if not np.isfinite(loss[r]):
                     bad = DIVERGED_COST
@@ -634,7 +636,7 @@ def _train_chunk(c, state, optim, arch, chunks, data, results):
                             bad = DIVERGED_WEIGHT
                             break
                 if bad == 0:
-                    results.done[g] += 1
+                    done[g] += 1
                     continue
                 status[g] = bad
             for q in range(P):
@@ -648,8 +650,8 @@ def _train_chunk(c, state, optim, arch, chunks, data, results):
             _evaluate(TC, arch, Ae, Se, Ye, chunks.a_off_e, data.Xv, data.Yv, data.val_mode,
                       v_loss, v_correct, scratch)
             for r in range(lanes):
-                results.val_losses[nets[c, r], e] = v_loss[r]
-                results.val_corrects[nets[c, r], e] = v_correct[r]
+                val_losses[nets[c, r], e] = v_loss[r]
+                val_corrects[nets[c, r], e] = v_correct[r]
 
 
 def train(trainer, state, optim, data, members, status):

@@ -80,12 +80,13 @@ def train_population(state, optim, arch, chunks, work, work_e, data, results):
         for i in range(chunks.bounds[c], chunks.bounds[c + 1]):
             r = chunks.members[i]
             for e in range(optim.rates.shape[1] if results.status[r] == 0 else 0):
-                u, t_before = _begin_epoch(c, r, e, state, optim, chunks)
+                u, t_before = _begin_epoch(np.int64(c), r, e, state, optim, chunks)
                 loss, correct = fast_drivers.train_epoch(
                     state.thetas[r], chunks.grad[c], arch, plan, work_c, data.X, data.Y,
                     data.orders[r, e], data.batch_size, u, data.accuracy_mode,
                     work_e.sample_cost[c][:0], 0.0)
-                if _end_epoch(c, r, e, loss, correct, t_before, state, chunks, results):
+                if _end_epoch(np.int64(c), r, e, loss, correct, t_before, state, chunks,
+                              results):
                     break
                 if data.Xv.shape[0] > 0:
                     v_loss, v_correct = fast_drivers.evaluate(state.thetas[r], arch, plan,
@@ -107,12 +108,13 @@ def train_population_sgd(state, optim, arch, chunks, work, work_e, data, results
         for i in range(chunks.bounds[c], chunks.bounds[c + 1]):
             r = chunks.members[i]
             for e in range(optim.rates.shape[1] if results.status[r] == 0 else 0):
-                u, t_before = _begin_epoch(c, r, e, state, optim, chunks)
+                u, t_before = _begin_epoch(np.int64(c), r, e, state, optim, chunks)
                 loss, correct = fast_drivers.train_epoch_sgd(
                     state.thetas[r], arch, plan, work_c, data.X, data.Y, data.orders[r, e],
                     data.batch_size, u, data.accuracy_mode, work_e.sample_cost[c][:0],
                     0.0)
-                if _end_epoch(c, r, e, loss, correct, t_before, state, chunks, results):
+                if _end_epoch(np.int64(c), r, e, loss, correct, t_before, state, chunks,
+                              results):
                     break
                 if data.Xv.shape[0] > 0:
                     v_loss, v_correct = fast_drivers.evaluate(state.thetas[r], arch, plan,
@@ -138,7 +140,8 @@ def _chunk_buffers(c, arch, chunks, w, v):
 # functions of their own, not inlined (GLUE_JIT) into the prange body: numba (0.68) drops a
 # write made in a prange body to an array reached through a tuple argument's field (its
 # dead-code pass does not know the array aliases the argument), so the kernels' every such
-# write happens in a called function.
+# write happens in a called function. They take the chunk as ``np.int64(c)``: the prange
+# index is int64 in the kernel and uint64 in its gufunc, two compiled forms otherwise.
 
 @njit(**JIT)
 def _begin_epoch(c, r, e, state, optim, chunks):
