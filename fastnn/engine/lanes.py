@@ -22,6 +22,8 @@ the lane forms of it here are compiled strict too (``SCALAR_JIT``, ``rules.EXACT
 weighted sums, BP2 and BP3/BP4 keep their running sums in registers, one vector of lanes at
 a time, through ``simd.fma_rows`` (one ``llvm.fma`` per term, in order).
 """
+from collections import namedtuple
+
 import numba
 import numpy as np
 from numba import njit, prange
@@ -34,6 +36,35 @@ from . import rules, simd
 
 DIVERGED_COST, DIVERGED_WEIGHT = 1, 2
 """``status`` codes, as ``population``'s (which imports them from here)."""
+
+State = namedtuple("State", ["thetas", "V", "S", "T"])
+"""A population's trained state, updated in place: ``thetas`` the parameters, ``V``, ``S``
+the optimizer's first and second state arrays (width 0 when no rule has one), ``T`` int64
+the steps taken. Network-major for ``population`` ((R, P), (R, 1) for ``T``); lane-major
+here ((chunks, P, lanes), (chunks, lanes) for ``T``)."""
+
+Optim = namedtuple("Optim", ["rule", "hyper", "rates", "l2", "l1", "decay", "runs"])
+"""How each network steps: ``rule`` int64 code (``rules.SGD_RULE``...; here one per chunk);
+``hyper`` float64 (..., 5) mu, rho, beta1, beta2, eps; ``rates`` float64 (R, E) the learning
+rate of each network's epochs; ``l2``, ``l1`` float64 penalty coefficients; ``decay`` uint8
+(P,) 1 for weights; ``runs`` its runs (``rules.mask_runs``). Per network for ``population``
+(R, ...), per lane here (chunks, lanes, ...) but for ``rates``."""
+
+Data = namedtuple("Data", ["X", "Y", "orders", "batch_size", "accuracy_mode", "Xv", "Yv",
+                           "val_mode"])
+"""What every network trains on: ``X``, ``Y`` (n, ...) the training set in the parameters'
+dtype; ``orders`` int64 (R, E, n) each network's visiting order per epoch; ``batch_size``
+(at most n); ``accuracy_mode`` the rule counting correct predictions
+(``metrics.count_correct``); ``Xv``, ``Yv`` the validation set (no rows: none) and
+``val_mode`` its accuracy rule."""
+
+Results = namedtuple("Results", ["losses", "corrects", "val_losses", "val_corrects", "done",
+                                 "status"])
+"""Per network r and epoch e: summed training cost ``losses[r, e]`` (float64) and correct
+predictions ``corrects[r, e]`` (int64), the same of the validation set in ``val_losses``,
+``val_corrects``; ``done[r]`` the epochs that finished; ``status[r]`` 0 or why network r
+diverged (``DIVERGED_COST``, ``DIVERGED_WEIGHT``), read on entry (a diverged network trains
+no further) and kept across calls."""
 
 LANES = 64
 """Most networks per chunk: the width of every inner loop."""
@@ -427,25 +458,36 @@ def _gather(X, Y, orders, nets, e, start, m, A, Yb):
                 Yb[x * n_out + j, r] = Y[i, j]
 
 
+Work = namedtuple("Work", ["a_off", "A", "S", "D", "y", "G", "K", "scratch"])
+"""One chunk's buffers for training batches of up to ``capacity`` samples, every row one
+value per lane: ``A``, ``S``, ``D`` every layer's activations, weighted sums and deltas
+(layer l at row ``a_off[l]``, capacity rows of sizes[l]); ``y`` the batch targets; ``G``
+the gradient (P rows); ``K`` the rule's constants (``_rule_constants``); ``scratch`` the
+rows ``(cost, totals, c, row, scaled)`` of ``_batch_costs`` and ``_rank_update``."""
+
+
 @njit(**JIT)
-def _epoch(TH, G, V, S, T, rule, hyper, eta, l2, l1, decay, arch, A, Sw, D, Yb, a_off,
-           X, Y, orders, nets, e, batch_size, mode, loss, correct, scratch, K):
-    """One epoch of every lane: ``fast_drivers.train_epoch_sgd`` (``rule`` SGD) or
-    ``train_epoch_rule`` on the ordered kernels, per lane; ``loss`` (float64) and
+def _epoch(state, rule, hyper, eta, l2, l1, decay, arch, work, data, nets, e, loss, correct):
+    """One epoch of every lane of one chunk (``state`` its lane-major views, ``hyper``, ``l2``,
+    ``l1`` and the rates ``eta`` per lane): ``fast_drivers.train_epoch_sgd`` (``rule`` SGD)
+    or ``train_epoch_rule`` on the ordered kernels, per lane; ``loss`` (float64) and
     ``correct`` accumulate."""
+    TH, V, S, T = state
+    A, Sw, D, Yb, a_off, G, K = work.A, work.S, work.D, work.y, work.a_off, work.G, work.K
+    X, Y, batch_size = data.X, data.Y, data.batch_size
     R = TH.shape[1]
     n = X.shape[0]
     L = arch.sizes.shape[0] - 1
     f = TH.dtype.type
-    cost, totals, c, row, scaled = scratch
+    cost, totals, c, row, scaled = work.scratch
     for r in range(R):
         loss[r] = 0.0
         correct[r] = 0
     for start in range(0, n, batch_size):
         m = min(batch_size, n - start)
-        _gather(X, Y, orders, nets, e, start, m, A, Yb)
+        _gather(X, Y, data.orders, nets, e, start, m, A, Yb)
         _forward(TH, arch, A, Sw, a_off, m, row)
-        _batch_costs(arch, A, Sw, D, Yb, a_off, m, mode, loss, correct, cost, row)
+        _batch_costs(arch, A, Sw, D, Yb, a_off, m, data.accuracy_mode, loss, correct, cost, row)
         scale = 1.0 / m
         if rule == rules.SGD_RULE:
             for r in range(R):
@@ -504,58 +546,61 @@ def _evaluate(TH, arch, A, Sw, Yb, a_off, Xv, Yv, mode, loss, correct, scratch):
             _count_correct(arch, A, Yb, x * n, base, n, mode, correct)
 
 
-@njit(**PARALLEL_JIT)
-def train_lanes(TH, V, S, T, chunk_rule, hyper, rates, l2, l1, decay, arch, nets,
-                a_off, a_off_e, capacity, capacity_e, X, Y, orders, batch_size, mode, Xv, Yv,
-                val_mode, losses, corrects, val_losses, val_corrects, done, status):
-    r"""Train chunk ``c``'s lanes (``prange`` over chunks) for ``rates.shape[1]`` epochs.
+Lanes = namedtuple("Lanes", ["nets", "a_off", "a_off_e", "capacity_e"])
+"""Which networks ``train_lanes`` trains in which chunk, and its workspaces' layout:
+``nets[c, r]`` int64 the network in lane r of chunk c (-1: a padding lane); ``a_off`` the
+row of every layer in the training workspace (capacity ``Data.batch_size``), ``a_off_e``
+the same in the validation workspace of capacity ``capacity_e``."""
 
-    ``TH[c]`` (P, lanes) holds the parameters of networks ``nets[c]`` (-1: a padding lane),
-    ``V[c]``, ``S[c]`` their optimizer state, ``T[c]`` their step counts; ``chunk_rule[c]``
-    the chunk's one rule; ``hyper``, ``l2``, ``l1`` per lane; ``rates`` (networks, epochs)
-    per network. Per epoch e and lane, network g = ``nets[c, r]``: the epoch (``_epoch``), its
-    summed cost into ``losses[g, e]`` and correct count into ``corrects[g, e]``; then if the
-    cost and every parameter are finite, ``done[g] += 1`` and the validation pass
-    (``val_losses[g, e]``, ``val_corrects[g, e]``), else the lane's parameters and state go
-    back to the end of the previous epoch and ``status`` is set (``population.DIVERGED_COST``
-    or ``DIVERGED_WEIGHT``), and the lane is rolled back after every later epoch (it trains
-    no further). Lanes with
-    ``status != 0`` on entry are rolled back alike from the start.
+
+@njit(**PARALLEL_JIT)
+def train_lanes(state, optim, arch, chunks, data, results):
+    r"""Train chunk ``c``'s lanes (``prange`` over chunks) for ``optim.rates.shape[1]`` epochs.
+
+    ``state`` lane-major: ``thetas[c]`` (P, lanes) the parameters of networks
+    ``chunks.nets[c]``, ``V[c]``, ``S[c]`` their optimizer state, ``T[c]`` their step
+    counts; ``optim.rule[c]`` the chunk's one rule; ``hyper``, ``l2``, ``l1`` per lane;
+    ``rates`` (networks, epochs) per network. Per epoch e and lane, network g =
+    ``nets[c, r]``: the epoch (``_epoch``), its summed cost into ``losses[g, e]`` and correct
+    count into ``corrects[g, e]``; then if the cost and every parameter are finite,
+    ``done[g] += 1`` and the validation pass (``val_losses[g, e]``, ``val_corrects[g, e]``),
+    else the lane's parameters and state go back to the end of the previous epoch and
+    ``status`` is set (``DIVERGED_COST`` or ``DIVERGED_WEIGHT``), and the lane is rolled back
+    after every later epoch (it trains no further). Lanes with ``status != 0`` on entry are
+    rolled back alike from the start.
     """
-    for c in prange(TH.shape[0]):
-        _train_chunk(np.int64(c), TH, V, S, T, chunk_rule, hyper, rates, l2, l1, decay, arch,
-                     nets, a_off, a_off_e, capacity, capacity_e, X, Y, orders, batch_size, mode,
-                     Xv, Yv, val_mode, losses, corrects, val_losses, val_corrects, done, status)
+    for c in prange(state.thetas.shape[0]):
+        _train_chunk(np.int64(c), state, optim, arch, chunks, data, results)
 
 
 @njit(**JIT)
-def _train_chunk(c, TH, V, S, T, chunk_rule, hyper, rates, l2, l1, decay, arch, nets,
-                 a_off, a_off_e, capacity, capacity_e, X, Y, orders, batch_size, mode, Xv, Yv,
-                 val_mode, losses, corrects, val_losses, val_corrects, done, status):
+def _train_chunk(c, state, optim, arch, chunks, data, results):
     """Chunk ``c`` of ``train_lanes``: all epochs of its lanes."""
-    C, P, R = TH.shape
+    C, P, R = state.thetas.shape
+    rates = optim.rates
     E = rates.shape[1]
+    nets = chunks.nets
+    losses, corrects, val_losses, val_corrects, done, status = results
+    capacity, capacity_e = data.batch_size, chunks.capacity_e
     eta = np.ones(R, np.float64)
-    dtype = TH.dtype
+    dtype = state.thetas.dtype
     units = 0
     for l in range(arch.sizes.shape[0]):
         units += arch.sizes[l]
     n_out = arch.sizes[arch.sizes.shape[0] - 1]
     A = np.zeros((units * capacity, R), dtype)
-    Sw = np.zeros_like(A)
-    D = np.zeros_like(A)
-    Yb = np.zeros((capacity * n_out, R), dtype)
+    scratch = (np.zeros(R, dtype), np.zeros(R, dtype), np.zeros(R, dtype),
+               np.zeros((2, R), dtype), np.zeros((capacity, R), dtype))
+    work = Work(chunks.a_off, A, np.zeros_like(A), np.zeros_like(A),
+                np.zeros((capacity * n_out, R), dtype), np.zeros((P, R), dtype),
+                np.zeros((14, R), dtype), scratch)
     Ae = np.zeros((units * capacity_e, R), dtype)
     Se = np.zeros_like(Ae)
     Ye = np.zeros((capacity_e * n_out, R), dtype)
-    G = np.zeros((P, R), dtype)
     before = np.zeros((P, R), dtype)
-    v_before = np.zeros((V.shape[1], R), dtype)
-    s_before = np.zeros((S.shape[1], R), dtype)
+    v_before = np.zeros((state.V.shape[1], R), dtype)
+    s_before = np.zeros((state.S.shape[1], R), dtype)
     t_before = np.zeros(R, np.int64)
-    scratch = (np.zeros(R, dtype), np.zeros(R, dtype), np.zeros(R, dtype),
-               np.zeros((2, R), dtype), np.zeros((capacity, R), dtype))
-    K = np.zeros((14, R), dtype)
     loss = np.zeros(R, np.float64)
     correct = np.zeros(R, np.int64)
     v_loss = np.zeros(R, np.float64)
@@ -564,8 +609,9 @@ def _train_chunk(c, TH, V, S, T, chunk_rule, hyper, rates, l2, l1, decay, arch, 
     for r in range(R):
         if nets[c, r] >= 0:
             lanes = r + 1
-    TC, VC, SC, TT = TH[c], V[c], S[c], T[c]
-    rule = chunk_rule[c]
+    TC, VC, SC, TT = state.thetas[c], state.V[c], state.S[c], state.T[c]
+    mine = State(TC, VC, SC, TT)
+    rule = optim.rule[c]
     for e in range(E):
         before[:] = TC
         v_before[:] = VC
@@ -574,9 +620,8 @@ def _train_chunk(c, TH, V, S, T, chunk_rule, hyper, rates, l2, l1, decay, arch, 
         for r in range(R):
             if nets[c, r] >= 0:
                 eta[r] = rates[nets[c, r], e]
-        _epoch(TC, G, VC, SC, TT, rule, hyper[c], eta, l2[c], l1[c], decay,
-               arch, A, Sw, D, Yb, a_off, X, Y, orders, nets[c], e, batch_size, mode, loss,
-               correct, scratch, K)
+        _epoch(mine, rule, optim.hyper[c], eta, optim.l2[c], optim.l1[c], optim.decay, arch,
+               work, data, nets[c], e, loss, correct)
         for r in range(lanes):
             g = nets[c, r]
             if status[g] == 0:
@@ -601,19 +646,20 @@ def _train_chunk(c, TH, V, S, T, chunk_rule, hyper, rates, l2, l1, decay, arch, 
             for q in range(SC.shape[0]):
                 SC[q, r] = s_before[q, r]
             TT[r] = t_before[r]
-        if Xv.shape[0] > 0:
-            _evaluate(TC, arch, Ae, Se, Ye, a_off_e, Xv, Yv, val_mode, v_loss, v_correct,
-                      scratch)
+        if data.Xv.shape[0] > 0:
+            _evaluate(TC, arch, Ae, Se, Ye, chunks.a_off_e, data.Xv, data.Yv, data.val_mode,
+                      v_loss, v_correct, scratch)
             for r in range(lanes):
                 val_losses[nets[c, r], e] = v_loss[r]
                 val_corrects[nets[c, r], e] = v_correct[r]
 
 
-def train(trainer, thetas, V, S, T, rule, hyper, rates, l2, l1, decay, X, Y, orders,
-          batch_size, accuracy_mode, Xv, Yv, val_mode, members, status):
+def train(trainer, state, optim, data, members, status):
     """``LayeredPopulation.train`` on the lanes: the same arguments (network-major
     arrays, updated in place) and results, computed by ``train_lanes`` on chunks of
     ``lane_count`` networks of one rule each."""
+    thetas, V, S, T = state
+    rule, hyper, rates, l2, l1, decay, runs = optim
     R, E = rates.shape
     members = np.asarray(members, np.int64)
     order = members[np.argsort(rule[members], kind="stable")]
@@ -641,22 +687,20 @@ def train(trainer, thetas, V, S, T, rule, hyper, rates, l2, l1, decay, X, Y, ord
     l2_l = np.ascontiguousarray(np.where(real, l2[idx], 0.0))
     l1_l = np.ascontiguousarray(np.where(real, l1[idx], 0.0))
     sizes = trainer.arch.sizes
-    n = orders.shape[2]
-    capacity = min(batch_size, n)
-    capacity_e = max(1, min(256, Xv.shape[0]))
+    capacity = data.batch_size
+    capacity_e = max(1, min(256, data.Xv.shape[0]))
     a_off = np.concatenate([[0], np.cumsum(sizes[:-1])]).astype(np.int64) * capacity
     a_off_e = np.concatenate([[0], np.cumsum(sizes[:-1])]).astype(np.int64) * capacity_e
-    losses, corrects = np.zeros((R, E)), np.zeros((R, E), np.int64)
-    val_losses, val_corrects = np.zeros((R, E)), np.zeros((R, E), np.int64)
-    done = np.zeros(R, np.int64)
+    results = Results(np.zeros((R, E)), np.zeros((R, E), np.int64), np.zeros((R, E)),
+                      np.zeros((R, E), np.int64), np.zeros(R, np.int64), status)
     with np.errstate(over="ignore", invalid="ignore"):
-        train_lanes(TH, VL, SL, TL, chunk_rule, hyper_l, np.ascontiguousarray(rates), l2_l,
-                    l1_l, decay, trainer.arch, nets, a_off, a_off_e, capacity, capacity_e, X, Y,
-                    orders, capacity, accuracy_mode, Xv, Yv, val_mode, losses, corrects,
-                    val_losses, val_corrects, done, status)
+        train_lanes(State(TH, VL, SL, TL),
+                    Optim(chunk_rule, hyper_l, np.ascontiguousarray(rates), l2_l, l1_l, decay,
+                          runs),
+                    trainer.arch, Lanes(nets, a_off, a_off_e, capacity_e), data, results)
     g = nets[real]
     thetas[g] = np.moveaxis(TH, -1, 1)[real]
     V[g] = np.moveaxis(VL, -1, 1)[real]
     S[g] = np.moveaxis(SL, -1, 1)[real]
     T[g, 0] = TL[real]
-    return losses, corrects, val_losses, val_corrects, done
+    return results

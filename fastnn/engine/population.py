@@ -25,12 +25,14 @@ vectorises; both paths give each network ``fit``'s bits.
 ``POPULATIONS`` maps ``Topology.kind`` to the class that trains populations of that kind;
 a second structure kind registers its class there (its ``train`` has the same contract).
 """
+from collections import namedtuple
+
 import numba
 import numpy as np
 from numba import njit, prange
 
 from ..core import activations, costs
-from ..core._numba import GLUE_JIT, PARALLEL_JIT
+from ..core._numba import GLUE_JIT, JIT, PARALLEL_JIT
 from . import fast_drivers, kernels, lanes, rules
 
 EVAL_CHUNK = 256
@@ -41,103 +43,127 @@ DIVERGED_COST, DIVERGED_WEIGHT = lanes.DIVERGED_COST, lanes.DIVERGED_WEIGHT
 """``status`` codes of a network that diverged: its summed training cost, or (cost finite)
 one of its parameters, was not finite at the end of an epoch."""
 
+State, Optim, Data, Results = lanes.State, lanes.Optim, lanes.Data, lanes.Results
+"""The groups of arrays the population kernels take (defined in ``lanes``, which trains the
+same groups lane-major)."""
+
+
+Chunks = namedtuple("Chunks", ["members", "bounds", "widths", "wT", "grad", "before",
+                               "v_before", "s_before"])
+"""How ``train_population`` splits the networks over chunks, and each chunk's scratch (row c
+of every array but ``members``, ``bounds`` and ``widths`` is chunk c's): chunk c trains the
+networks ``members[bounds[c]:bounds[c+1]]`` (int64); ``widths`` the serial plan's group
+width per layer (``fast_drivers.group_width``); ``wT`` the transposed weights and ``grad``
+the gradient (chunks, P); ``before``, ``v_before``, ``s_before`` the copies of a network's
+parameters and optimizer state a divergence rolls back to. (The chunks' workspaces are
+arguments of their own: numba's ``prange`` takes no tuple nested in a tuple argument.)"""
+
 
 @njit(**PARALLEL_JIT)
-def train_population(thetas, V, S, T, rule, hyper, rates, l2, l1, decay, runs, arch, widths,
-                     members, bounds, A, Sw, D, Yb, C, Xn, a_off, Ae, Se, De, Ye, Ce, a_off_e,
-                     wT, grad, before, v_before, s_before, X, Y, orders, batch_size,
-                     accuracy_mode, Xv, Yv, val_mode, losses, corrects, val_losses,
-                     val_corrects, done, status):
-    r"""Train every network ``r = members[i]`` for up to ``rates.shape[1]`` epochs.
+def train_population(state, optim, arch, chunks, work, work_e, data, results):
+    r"""Train every network ``r = chunks.members[i]`` for up to ``optim.rates.shape[1]``
+    epochs (``State``, ``Optim``, ``Data``, ``Results``, ``Chunks`` name the arrays; ``work``,
+    ``work_e`` are ``kernels.Workspace`` stacked by chunk, for training batches and
+    validation chunks).
 
-    Chunk ``c`` (``prange``) owns ``members[bounds[c]:bounds[c+1]]`` and row ``c`` of every
-    scratch buffer (workspace ``A``/``Sw``/``D``/``Yb``/``C``/``Xn`` for training batches,
-    ``Ae``... for validation chunks, ``wT``, ``grad``, ``before``...). For network r and
-    epoch e: ``fast_drivers.train_epoch`` over ``orders[r, e]`` at rate ``rates[r, e]``
-    (``rules.Update`` built from row r); the summed cost into ``losses[r, e]`` and correct
-    predictions into ``corrects[r, e]``; then, if the cost and every parameter are finite,
-    ``done[r] += 1`` and (when ``Xv`` has rows) the validation cost and correct count; else
-    the parameters and optimizer state are restored to the end of the previous epoch,
-    ``status[r]`` is set (``DIVERGED_COST``/``DIVERGED_WEIGHT``) and network r stops.
+    Chunk ``c`` (``prange``) owns its networks and row ``c`` of every scratch buffer. For
+    network r and epoch e: ``fast_drivers.train_epoch`` over ``orders[r, e]`` at rate
+    ``rates[r, e]`` (``rules.Update`` built from row r); the summed cost into ``losses[r, e]``
+    and correct predictions into ``corrects[r, e]``; then, if the cost and every parameter
+    are finite, ``done[r] += 1`` and (when ``Xv`` has rows) the validation cost and correct
+    count; else the parameters and optimizer state are restored to the end of the previous
+    epoch, ``status[r]`` is set (``DIVERGED_COST``/``DIVERGED_WEIGHT``) and network r stops.
     Networks with ``status[r] != 0`` on entry are skipped (``status`` persists across calls).
     """
-    for c in prange(bounds.shape[0] - 1):
-        work, work_e, plan = _chunk_buffers(c, arch, widths, A, Sw, D, Yb, C, Xn, a_off, Ae, Se,
-                                            De, Ye, Ce, a_off_e, wT)
-        for i in range(bounds[c], bounds[c + 1]):
-            r = members[i]
-            for e in range(rates.shape[1] if status[r] == 0 else 0):
-                u, t_before = _begin_epoch(c, r, e, thetas, V, S, T, rule, hyper, rates, l2,
-                                           l1, decay, runs, before, v_before, s_before)
-                loss, correct = fast_drivers.train_epoch(thetas[r], grad[c], arch, plan, work,
-                                                         X, Y, orders[r, e], batch_size, u,
-                                                         accuracy_mode, Ce[c][:0], 0.0)
-                if _end_epoch(c, r, e, loss, correct, t_before, thetas, V, S, T, before,
-                              v_before, s_before, arch, plan, work_e, Xv, Yv, val_mode, losses,
-                              corrects, val_losses, val_corrects, done, status):
+    for c in prange(chunks.bounds.shape[0] - 1):
+        work_c, work_e_c, plan = _chunk_buffers(c, arch, chunks, work, work_e)
+        for i in range(chunks.bounds[c], chunks.bounds[c + 1]):
+            r = chunks.members[i]
+            for e in range(optim.rates.shape[1] if results.status[r] == 0 else 0):
+                u, t_before = _begin_epoch(np.int64(c), r, e, state, optim, chunks)
+                loss, correct = fast_drivers.train_epoch(
+                    state.thetas[r], chunks.grad[c], arch, plan, work_c, data.X, data.Y,
+                    data.orders[r, e], data.batch_size, u, data.accuracy_mode,
+                    work_e.sample_cost[c][:0], 0.0)
+                if _end_epoch(np.int64(c), r, e, loss, correct, t_before, state, chunks,
+                              results):
                     break
+                if data.Xv.shape[0] > 0:
+                    v_loss, v_correct = fast_drivers.evaluate(state.thetas[r], arch, plan,
+                                                               work_e_c, data.Xv, data.Yv,
+                                                               data.val_mode, 0.0)
+                    _validated(r, e, results, v_loss, v_correct)
 
 
 @njit(**PARALLEL_JIT)
-def train_population_sgd(thetas, V, S, T, rule, hyper, rates, l2, l1, decay, runs, arch, widths,
-                         members, bounds, A, Sw, D, Yb, C, Xn, a_off, Ae, Se, De, Ye, Ce,
-                         a_off_e, wT, grad, before, v_before, s_before, X, Y, orders,
-                         batch_size, accuracy_mode, Xv, Yv, val_mode, losses, corrects,
-                         val_losses, val_corrects, done, status):
+def train_population_sgd(state, optim, arch, chunks, work, work_e, data, results):
     """``train_population`` for members that all train with plain SGD: the epoch is
     ``fast_drivers.train_epoch_sgd`` (what ``train_epoch`` runs for them), so the other
     rules' code is not compiled in (best_of's first call compiles half as much). A kernel
     of its own rather than ``train_population`` taking the epoch function as an argument:
     numba does not cache a function that takes a compiled function as an argument (tried:
     no cache hit in a second process), so every process would compile it again."""
-    for c in prange(bounds.shape[0] - 1):
-        work, work_e, plan = _chunk_buffers(c, arch, widths, A, Sw, D, Yb, C, Xn, a_off, Ae, Se,
-                                            De, Ye, Ce, a_off_e, wT)
-        for i in range(bounds[c], bounds[c + 1]):
-            r = members[i]
-            for e in range(rates.shape[1] if status[r] == 0 else 0):
-                u, t_before = _begin_epoch(c, r, e, thetas, V, S, T, rule, hyper, rates, l2,
-                                           l1, decay, runs, before, v_before, s_before)
-                loss, correct = fast_drivers.train_epoch_sgd(thetas[r], arch, plan, work, X, Y,
-                                                             orders[r, e], batch_size, u,
-                                                             accuracy_mode, Ce[c][:0], 0.0)
-                if _end_epoch(c, r, e, loss, correct, t_before, thetas, V, S, T, before,
-                              v_before, s_before, arch, plan, work_e, Xv, Yv, val_mode, losses,
-                              corrects, val_losses, val_corrects, done, status):
+    for c in prange(chunks.bounds.shape[0] - 1):
+        work_c, work_e_c, plan = _chunk_buffers(c, arch, chunks, work, work_e)
+        for i in range(chunks.bounds[c], chunks.bounds[c + 1]):
+            r = chunks.members[i]
+            for e in range(optim.rates.shape[1] if results.status[r] == 0 else 0):
+                u, t_before = _begin_epoch(np.int64(c), r, e, state, optim, chunks)
+                loss, correct = fast_drivers.train_epoch_sgd(
+                    state.thetas[r], arch, plan, work_c, data.X, data.Y, data.orders[r, e],
+                    data.batch_size, u, data.accuracy_mode, work_e.sample_cost[c][:0],
+                    0.0)
+                if _end_epoch(np.int64(c), r, e, loss, correct, t_before, state, chunks,
+                              results):
                     break
+                if data.Xv.shape[0] > 0:
+                    v_loss, v_correct = fast_drivers.evaluate(state.thetas[r], arch, plan,
+                                                               work_e_c, data.Xv, data.Yv,
+                                                               data.val_mode, 0.0)
+                    _validated(r, e, results, v_loss, v_correct)
 
 
 @njit(**GLUE_JIT)
-def _chunk_buffers(c, arch, widths, A, Sw, D, Yb, C, Xn, a_off, Ae, Se, De, Ye, Ce, a_off_e, wT):
-    """Chunk ``c``'s training and validation workspaces and its serial plan."""
-    work = kernels.Workspace(a_off, A[c], Sw[c], D[c], Yb[c], C[c], Xn[c])
-    work_e = kernels.Workspace(a_off_e, Ae[c], Se[c], De[c], Ye[c], Ce[c], Xn[c][:0])
-    plan = fast_drivers.Plan(np.zeros(arch.sizes.shape[0], dtype=np.uint8), widths, wT[c])
+def _chunk_buffers(c, arch, chunks, w, v):
+    """Chunk ``c``'s training and validation workspaces (rows c of the stacked ``w``, ``v``)
+    and its serial plan."""
+    work = kernels.Workspace(w.a_off, w.A[c], w.S[c], w.D[c], w.y[c], w.sample_cost[c],
+                             w.x_next[c])
+    work_e = kernels.Workspace(v.a_off, v.A[c], v.S[c], v.D[c], v.y[c], v.sample_cost[c],
+                               w.x_next[c][:0])
+    plan = fast_drivers.Plan(np.zeros(arch.sizes.shape[0], dtype=np.uint8), chunks.widths,
+                             chunks.wT[c])
     return work, work_e, plan
 
 
-@njit(**GLUE_JIT)
-def _begin_epoch(c, r, e, thetas, V, S, T, rule, hyper, rates, l2, l1, decay, runs, before,
-                 v_before, s_before):
+# _begin_epoch, _end_epoch and _validated write into the groups; they are compiled as
+# functions of their own, not inlined (GLUE_JIT) into the prange body: numba (0.68) drops a
+# write made in a prange body to an array reached through a tuple argument's field (its
+# dead-code pass does not know the array aliases the argument), so the kernels' every such
+# write happens in a called function. They take the chunk as ``np.int64(c)``: the prange
+# index is int64 in the kernel and uint64 in its gufunc, two compiled forms otherwise.
+
+@njit(**JIT)
+def _begin_epoch(c, r, e, state, optim, chunks):
     """Network r's state saved in chunk c's rollback copies; its ``rules.Update`` for epoch e
     and its step count before the epoch."""
-    before[c][:] = thetas[r]
-    v_before[c][:] = V[r]
-    s_before[c][:] = S[r]
-    u = rules.Update(rule[r], rates[r, e], hyper[r, 0], hyper[r, 1], hyper[r, 2], hyper[r, 3],
-                     hyper[r, 4], l2[r], l1[r], decay, V[r], S[r], T[r], runs)
-    return u, T[r][0]
+    chunks.before[c][:] = state.thetas[r]
+    chunks.v_before[c][:] = state.V[r]
+    chunks.s_before[c][:] = state.S[r]
+    h = optim.hyper
+    u = rules.Update(optim.rule[r], optim.rates[r, e], h[r, 0], h[r, 1], h[r, 2], h[r, 3],
+                     h[r, 4], optim.l2[r], optim.l1[r], optim.decay, state.V[r], state.S[r],
+                     state.T[r], optim.runs)
+    return u, state.T[r][0]
 
 
-@njit(**GLUE_JIT)
-def _end_epoch(c, r, e, loss, correct, t_before, thetas, V, S, T, before, v_before, s_before,
-               arch, plan, work_e, Xv, Yv, val_mode, losses, corrects, val_losses, val_corrects,
-               done, status):
-    """Epoch e of network r recorded; True when it diverged (state rolled back, ``status``
-    set: it trains no further), else its validation pass when ``Xv`` has rows."""
-    theta = thetas[r]
-    losses[r, e] = loss
-    corrects[r, e] = correct
+@njit(**JIT)
+def _end_epoch(c, r, e, loss, correct, t_before, state, chunks, results):
+    """Epoch e of network r recorded; True when it diverged (state rolled back to chunk c's
+    copies, ``status`` set: it trains no further), else ``done[r]`` counts it."""
+    theta = state.thetas[r]
+    results.losses[r, e] = loss
+    results.corrects[r, e] = correct
     bad = 0
     if not np.isfinite(loss):
         bad = DIVERGED_COST
@@ -147,26 +173,29 @@ def _end_epoch(c, r, e, loss, correct, t_before, thetas, V, S, T, before, v_befo
                 bad = DIVERGED_WEIGHT
                 break
     if bad != 0:
-        theta[:] = before[c]
-        V[r][:] = v_before[c]
-        S[r][:] = s_before[c]
-        T[r][0] = t_before
-        status[r] = bad
+        theta[:] = chunks.before[c]
+        state.V[r][:] = chunks.v_before[c]
+        state.S[r][:] = chunks.s_before[c]
+        state.T[r][0] = t_before
+        results.status[r] = bad
         return True
-    done[r] += 1
-    if Xv.shape[0] > 0:
-        v_loss, v_correct = fast_drivers.evaluate(theta, arch, plan, work_e, Xv, Yv, val_mode,
-                                                   0.0)
-        val_losses[r, e] = v_loss
-        val_corrects[r, e] = v_correct
+    results.done[r] += 1
     return False
 
 
+@njit(**JIT)
+def _validated(r, e, results, v_loss, v_correct):
+    """Network r's validation cost and correct count after epoch e recorded."""
+    results.val_losses[r, e] = v_loss
+    results.val_corrects[r, e] = v_correct
+
+
 def _stacked_workspace(sizes, capacity, dtype, chunks, for_training):
-    """``chunks`` workspaces of ``kernels.make_workspace`` stacked into arrays (row = chunk)."""
+    """``chunks`` workspaces of ``kernels.make_workspace`` stacked: one ``kernels.Workspace``
+    whose arrays but ``a_off`` have one row per chunk."""
     one = kernels.make_workspace(sizes, capacity, dtype, for_training)
-    stack = [np.zeros((chunks,) + array.shape, dtype=array.dtype) for array in one[1:]]
-    return one.a_off, stack
+    return kernels.Workspace(one.a_off, *(np.zeros((chunks,) + array.shape, dtype=array.dtype)
+                                          for array in one[1:]))
 
 
 def scratch_bytes(topology, dtype, batch_size, n_val, n_state):
@@ -212,53 +241,43 @@ class LayeredPopulation:
             return one * width, min(threads, -(-networks // width))
         return one, min(chunks or 4 * threads, networks)
 
-    def train(self, thetas, V, S, T, rule, hyper, rates, l2, l1, decay, X, Y, orders,
-              batch_size, accuracy_mode, Xv, Yv, val_mode, members, status, chunks=None):
-        """Run ``train_population`` on the networks ``members`` (see it for the arrays;
-        ``status`` int64 (R,) is updated in place and skips networks already diverged).
+    def train(self, state, optim, data, members, status, chunks=None):
+        """Run ``train_population`` on the networks ``members``: ``state`` (``State``,
+        updated in place), ``optim`` (``Optim``), ``data`` (``Data``), network-major; any
+        tuples of those fields in that order. ``status`` int64 (R,) is updated in place and
+        skips networks already diverged.
 
-        Returns ``(losses, corrects, val_losses, val_corrects, done)``, arrays over
-        all R networks (rows of non-members untouched: zeros). ``chunks`` (default: four per
-        numba thread) only decides which thread trains which network, never a value.
+        Returns ``(losses, corrects, val_losses, val_corrects, done)`` (``Results``), arrays
+        over all R networks (rows of non-members untouched: zeros). ``chunks`` (default:
+        four per numba thread) only decides which thread trains which network, never a
+        value.
         """
-        R, E = rates.shape
-        n = orders.shape[2]
-        batch_size = min(batch_size, n)
+        state, optim = State(*state), Optim(*optim)
+        R, E = optim.rates.shape
+        data = Data(*data)
+        data = data._replace(batch_size=min(data.batch_size, data.orders.shape[2]))
         if lanes.faster(self.arch.sizes, len(members), numba.get_num_threads()):
-            return lanes.train(self, thetas, V, S, T, rule, hyper, rates, l2, l1, decay, X, Y,
-                              orders, batch_size, accuracy_mode, Xv, Yv, val_mode, members,
-                              status)
+            return lanes.train(self, state, optim, data, members, status)[:5]
         if chunks is None:
             chunks = 4 * numba.get_num_threads()
         chunks = max(1, min(chunks, len(members)))
         bounds = np.linspace(0, len(members), chunks + 1).round().astype(np.int64)
         sizes = self.arch.sizes
-        a_off, (A, Sw, D, Yb, C, Xn) = _stacked_workspace(sizes, batch_size, self.dtype, chunks,
-                                                         True)
-        m_eval = max(1, min(EVAL_CHUNK, Xv.shape[0]))
-        a_off_e, (Ae, Se, De, Ye, Ce, _) = _stacked_workspace(sizes, m_eval, self.dtype, chunks,
-                                                             False)
-        P = thetas.shape[1]
-        wT = np.zeros((chunks, P), self.dtype)
-        grad = np.zeros((chunks, P), self.dtype)
-        before = np.zeros((chunks, P), self.dtype)
-        v_before = np.zeros((chunks, V.shape[1]), self.dtype)
-        s_before = np.zeros((chunks, S.shape[1]), self.dtype)
-        losses = np.zeros((R, E))
-        corrects = np.zeros((R, E), np.int64)
-        val_losses = np.zeros((R, E))
-        val_corrects = np.zeros((R, E), np.int64)
-        done = np.zeros(R, np.int64)
+        work = _stacked_workspace(sizes, data.batch_size, self.dtype, chunks, True)
+        m_eval = max(1, min(EVAL_CHUNK, data.Xv.shape[0]))
+        work_e = _stacked_workspace(sizes, m_eval, self.dtype, chunks, False)
+        P = state.thetas.shape[1]
         members = np.asarray(members, np.int64)
-        sgd_only = bool((rule[members] == rules.SGD_RULE).all())
+        scratch = Chunks(members, bounds, self.widths,
+                         *(np.zeros((chunks, width), self.dtype)
+                           for width in (P, P, P, state.V.shape[1], state.S.shape[1])))
+        results = Results(np.zeros((R, E)), np.zeros((R, E), np.int64), np.zeros((R, E)),
+                          np.zeros((R, E), np.int64), np.zeros(R, np.int64), status)
+        sgd_only = bool((optim.rule[members] == rules.SGD_RULE).all())
         kernel = train_population_sgd if sgd_only else train_population
         with np.errstate(over="ignore", invalid="ignore"):
-            kernel(thetas, V, S, T, rule, hyper, rates, l2, l1, decay, rules.mask_runs(decay),
-                   self.arch, self.widths, members, bounds, A, Sw, D, Yb, C, Xn, a_off, Ae, Se,
-                   De, Ye, Ce, a_off_e, wT, grad, before, v_before, s_before, X, Y, orders,
-                   batch_size, accuracy_mode, Xv, Yv, val_mode, losses, corrects, val_losses,
-                   val_corrects, done, status)
-        return losses, corrects, val_losses, val_corrects, done
+            kernel(state, optim, self.arch, scratch, work, work_e, data, results)
+        return results[:5]
 
 
 POPULATIONS = {"layered": LayeredPopulation}

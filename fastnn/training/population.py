@@ -325,8 +325,10 @@ def _train_group(nets, members, opts, updates, trainer, data, rules, plan, bar, 
                 orders[i] = identity
         tic = time.perf_counter()
         losses, corrects, val_losses, val_corrects, done_now = trainer.train(
-            thetas, V, S, T, rule_g, hyper_g, np.ascontiguousarray(rates_all[sub, e0:e0 + E]),
-            l2_g, l1_g, mask, X, Y, orders, batch_size, accuracy_mode, Xv, Yv, val_mode,
+            (thetas, V, S, T),
+            (rule_g, hyper_g, np.ascontiguousarray(rates_all[sub, e0:e0 + E]), l2_g, l1_g, mask,
+             mask_runs(mask)),
+            (X, Y, orders, batch_size, accuracy_mode, Xv, Yv, val_mode),
             np.array(active, np.int64), status, chunks)
         seconds = (time.perf_counter() - tic) / (len(active) * E)
         for i in active:
