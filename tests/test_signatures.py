@@ -18,15 +18,6 @@ PUBLIC = {
 """Public API signatures, whose keyword arguments are the documented interface (with the
 estimators' ``__init__``s, ``_public``)."""
 
-NOT_YET = {
-    # being grouped on branch state
-    ("training/population.py", "_train_group"),
-    ("training/population.py", "_histories"),
-    ("training/fit.py", "fit"),
-}
-"""Functions over the limit until the branch that groups them merges (then: empty)."""
-
-
 def _public(key):
     """True for a public signature: ``PUBLIC``, or an estimator's ``__init__`` (scikit-learn's
     convention: every hyper-parameter a keyword of it)."""
@@ -65,11 +56,5 @@ def _too_long():
 
 
 def test_no_function_takes_more_than_16_parameters():
-    over = {key: n for key, n in _too_long().items() if not _public(key) and key not in NOT_YET}
+    over = {key: n for key, n in _too_long().items() if not _public(key)}
     assert not over, f"over {MAX_PARAMETERS} parameters (group them in a namedtuple): {over}"
-
-
-def test_the_exceptions_not_yet_grouped_are_still_needed():
-    """A function of ``NOT_YET`` that no longer exceeds the limit comes off the list."""
-    stale = NOT_YET - set(_too_long())
-    assert not stale, f"no longer over {MAX_PARAMETERS} parameters: {sorted(stale)}"
