@@ -449,7 +449,7 @@ class Network:
         else:
             last_l2, last_l1, _ = self._penalty or (0.0, 0.0, 1)
             l2, l1, n = self.penalty_coefficients(last_l2 if l2 is None else l2,
-                                                   last_l1 if l1 is None else l1, n, X.shape[0])
+                                                  last_l1 if l1 is None else l1, n, X.shape[0])
         if l2 or l1:
             result["penalty"] = rules.penalty(theta, self.weight_mask(), l2, l1, n)
             result["regularized_loss"] = result["loss"] + result["penalty"]
