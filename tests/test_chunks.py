@@ -1,5 +1,5 @@
-"""``chunks.over_chunks``, the one chunk loop of predict, evaluate and gradients, against a
-plain Python loop: every row reached once, in order, writes kept, totals carried."""
+"""``chunks.chunk_loop``, the one chunk loop of predict, evaluate and gradients, against a
+plain Python loop: every row reached once, in order, the step's writes kept, totals carried."""
 from collections import namedtuple
 
 import numpy as np
@@ -7,20 +7,18 @@ import pytest
 from numba import njit
 
 from fastnn.core._numba import GLUE_JIT
-from fastnn.engine.chunks import over_chunks, step_of
+from fastnn.engine.chunks import chunk_loop
 
 DoubleJob = namedtuple("DoubleJob", "X out")
 SumJob = namedtuple("SumJob", "X")
 
 
-@step_of(DoubleJob)
 @njit(**GLUE_JIT)
 def _double_rows(job, start, m, total):
     job.out[start:start + m] = 2 * job.X[start:start + m]
     return total + 1
 
 
-@step_of(SumJob)
 @njit(**GLUE_JIT)
 def _sum_rows(job, start, m, total):
     loss, firsts = total
@@ -29,18 +27,22 @@ def _sum_rows(job, start, m, total):
     return loss, firsts + start
 
 
+_double_loop = chunk_loop(_double_rows)
+_sum_loop = chunk_loop(_sum_rows)
+
+
 @njit
 def _double(X, out, capacity):
-    return over_chunks(DoubleJob(X, out), X.shape[0], capacity, 0)
+    return _double_loop(DoubleJob(X, out), X.shape[0], capacity, 0)
 
 
 @njit
 def _sum(X, capacity, loss):
-    return over_chunks(SumJob(X), X.shape[0], capacity, (loss, 0))
+    return _sum_loop(SumJob(X), X.shape[0], capacity, (loss, 0))
 
 
 @pytest.mark.parametrize("n,capacity", [(0, 4), (1, 4), (10, 3), (12, 4), (5, 256)])
-def test_over_chunks_matches_a_plain_loop(n, capacity):
+def test_chunk_loop_matches_a_plain_loop(n, capacity):
     X = np.random.default_rng(n).standard_normal(n)
     out = np.full(n, np.nan)
     calls = _double(X, out, capacity)

@@ -3,7 +3,7 @@
 ``train_epoch``, ``predict``, ``gradients`` and ``evaluate`` chain ``kernels.forward_pass``
 and ``kernels.backward_pass`` over the batches of an epoch (or chunks of a data set), over
 workspaces the engine allocated once (``kernels.make_workspace``): no allocation per batch.
-``predict``, ``gradients`` and ``evaluate`` walk the rows in chunks with ``chunks.over_chunks``.
+``predict``, ``gradients`` and ``evaluate`` walk the rows in chunks with ``chunks.chunk_loop``.
 """
 from collections import namedtuple
 
@@ -14,7 +14,7 @@ from ..core import costs
 from ..core._numba import FALSE, GLUE_JIT, JIT, ZERO
 from ..core.metrics import count_correct
 from . import rules
-from .chunks import over_chunks, step_of
+from .chunks import chunk_loop
 from .kernels import backward_pass, forward_pass, layer_of, weight_total
 
 
@@ -68,10 +68,9 @@ PredictJob = namedtuple("PredictJob", "theta arch work X out")
 GradientsJob = namedtuple("GradientsJob", "theta grad arch work X Y weights rows scale")
 EvaluateJob = namedtuple("EvaluateJob", "theta arch work X Y accuracy_mode")
 """The arrays of one ``predict``, ``gradients`` or ``evaluate`` call, walked in chunks of the
-workspace's capacity by ``chunks.over_chunks`` (their steps below)."""
+workspace's capacity by ``chunks.chunk_loop`` (their steps below)."""
 
 
-@step_of(PredictJob)
 @njit(**GLUE_JIT)
 def _predict_rows(job, start, m, total):
     """Forward pass of rows ``start .. start+m``; their output activations into ``out``."""
@@ -81,7 +80,6 @@ def _predict_rows(job, start, m, total):
     return total
 
 
-@step_of(GradientsJob)
 @njit(**GLUE_JIT)
 def _gradient_rows(job, start, m, loss):
     """Forward and backward pass of rows ``start .. start+m``, their gradient (times
@@ -95,7 +93,6 @@ def _gradient_rows(job, start, m, loss):
     return loss
 
 
-@step_of(EvaluateJob)
 @njit(**GLUE_JIT)
 def _evaluate_rows(job, start, m, total):
     """Forward pass of rows ``start .. start+m``; (summed cost, correct count) plus theirs."""
@@ -111,10 +108,15 @@ def _evaluate_rows(job, start, m, total):
     return loss, correct
 
 
+_predict_loop = chunk_loop(_predict_rows)
+_gradient_loop = chunk_loop(_gradient_rows)
+_evaluate_loop = chunk_loop(_evaluate_rows)
+
+
 @njit(**JIT)
 def predict(theta, arch, work, X, out):
     """Output activations of every row of ``X`` into ``out``, in chunks of the workspace size."""
-    over_chunks(PredictJob(theta, arch, work, X, out), X.shape[0], work.y.shape[0], ZERO)
+    _predict_loop(PredictJob(theta, arch, work, X, out), X.shape[0], work.y.shape[0], ZERO)
 
 
 @njit(**JIT)
@@ -123,12 +125,13 @@ def gradients(theta, grad, arch, work, X, Y, weights, rows):
     (weighted means and sums with ``weights``, ``rows`` = arange(n), as
     ``fast_drivers.gradients``)."""
     n = X.shape[0]
-    job = GradientsJob(theta, grad, arch, work, X, Y, weights, rows, 1.0 / weight_total(weights, n))
-    return over_chunks(job, n, work.y.shape[0], 0.0)
+    job = GradientsJob(theta, grad, arch, work, X, Y, weights, rows,
+                       1.0 / weight_total(weights, n))
+    return _gradient_loop(job, n, work.y.shape[0], 0.0)
 
 
 @njit(**JIT)
 def evaluate(theta, arch, work, X, Y, accuracy_mode):
     """Summed cost and number of correct predictions over all rows of ``X``."""
-    return over_chunks(EvaluateJob(theta, arch, work, X, Y, accuracy_mode), X.shape[0],
-                       work.y.shape[0], (0.0, 0))
+    return _evaluate_loop(EvaluateJob(theta, arch, work, X, Y, accuracy_mode), X.shape[0],
+                          work.y.shape[0], (0.0, 0))

@@ -37,7 +37,7 @@ import numpy as np
 from numba import njit, prange
 
 from ..core import activations, fastmath
-from ..core._numba import JIT, ORDERED_JIT, PARALLEL_JIT, SCALAR_JIT, TRUE, ZERO, typed
+from ..core._numba import GLUE_JIT, JIT, ORDERED_JIT, PARALLEL_JIT, SCALAR_JIT, TRUE, ZERO, typed
 from . import rules
 
 BLOCK = 4
@@ -67,14 +67,15 @@ def dot_2x4(A, p, B, q):
     return dot_2x4_rows(A[p], A[p + 1], B[q], B[q + 1], B[q + 2], B[q + 3])
 
 
-@njit(**JIT)
+@njit(**GLUE_JIT)
 def dot_2x4_rows(a0, a1, b0, b1, b2, b3):
     r"""The 2 x 4 register tile :math:`c_{uv} = \sum_r a_u[r]\, b_v[r]`, u < 2, v < 4, of
     two sample rows and four weight rows of one length: every dense weighted sum of the
     package (layers here, dense blocks of a graph in ``graph_kernels.quad_forward_dense``).
 
     Returned as ``(c00, c01, c02, c03, c10, c11, c12, c13)``. Each iteration of the r-loop
-    loads 6 values and does 8 multiply-adds; LLVM vectorises the loop over r.
+    loads 6 values and does 8 multiply-adds; LLVM vectorises the loop over r. Inlined into
+    its callers (``GLUE_JIT``): a function of its own would be optimised again in each.
     """
     zero = typed(a0[0], 0.0)
     c00 = c01 = c02 = c03 = c10 = c11 = c12 = c13 = zero
@@ -102,7 +103,7 @@ def dot_1x4(A, p, B, q):
     return dot_1x4_rows(A[p], B[q], B[q + 1], B[q + 2], B[q + 3])
 
 
-@njit(**JIT)
+@njit(**GLUE_JIT)
 def dot_1x4_rows(a0, b0, b1, b2, b3):
     r"""The 1 x 4 tile :math:`c_v = \sum_r a_0[r]\, b_v[r]`, v < 4 (a sample left over)."""
     zero = typed(a0[0], 0.0)
@@ -352,7 +353,7 @@ def _rank4_pass(target, j0, a_prev, x0, x1, x2, x3, d0, d1, d2, d3):
                a_prev[x0], a_prev[x1], a_prev[x2], a_prev[x3], d0, d1, d2, d3)
 
 
-@njit(**JIT)
+@njit(**GLUE_JIT)
 def rank4_rows(t0, t1, t2, t3, r0, r1, r2, r3, d0, d1, d2, d3):
     r""":math:`t_v[k] \mathrel{+}= \sum_{u<4} d_u[v]\, r_u[k]`, v < 4: the rank-4 register
     tile of every dense BP4 of the package (layers here, dense blocks of a graph in

@@ -42,7 +42,7 @@ from ..core._numba import FALSE, GLUE_JIT, JIT, PARALLEL_JIT, TRUE, typed
 from ..core.metrics import count_correct
 from . import fast_kernels as fk
 from . import rules
-from .chunks import over_chunks, step_of
+from .chunks import chunk_loop
 
 GraphArch = namedtuple("GraphArch", [
     "n_inputs", "level_ptr", "in_ptr", "in_src", "in_edge", "out_ptr", "out_dst", "out_edge",
@@ -633,10 +633,9 @@ PredictJob = namedtuple("PredictJob", "theta g par work X rows out")
 GradientsJob = namedtuple("GradientsJob", "theta grad g par work X Y rows scale")
 EvaluateJob = namedtuple("EvaluateJob", "theta g par work X Y rows accuracy_mode")
 """The arrays of one ``predict``, ``gradients`` or ``evaluate`` call (``rows`` = arange(n)),
-walked in chunks of the workspace's capacity by ``chunks.over_chunks`` (their steps below)."""
+walked in chunks of the workspace's capacity by ``chunks.chunk_loop`` (their steps below)."""
 
 
-@step_of(PredictJob)
 @njit(**GLUE_JIT)
 def _predict_rows(job, start, m, total):
     """Forward pass of rows ``start .. start+m``; their output activations into ``out``."""
@@ -650,7 +649,6 @@ def _predict_rows(job, start, m, total):
     return total
 
 
-@step_of(GradientsJob)
 @njit(**GLUE_JIT)
 def _gradient_rows(job, start, m, loss):
     """Forward and backward pass of rows ``start .. start+m``, their gradient (times
@@ -665,7 +663,6 @@ def _gradient_rows(job, start, m, loss):
     return loss
 
 
-@step_of(EvaluateJob)
 @njit(**GLUE_JIT)
 def _evaluate_rows(job, start, m, total):
     """Forward pass and output costs of rows ``start .. start+m``; (summed cost, correct
@@ -682,11 +679,16 @@ def _evaluate_rows(job, start, m, total):
     return loss, correct
 
 
+_predict_loop = chunk_loop(_predict_rows)
+_gradient_loop = chunk_loop(_gradient_rows)
+_evaluate_loop = chunk_loop(_evaluate_rows)
+
+
 @njit(**JIT)
 def predict(theta, g, par, work, X, out):
     """Output activations of every row of ``X`` into ``out`` (n, n_outputs)."""
     job = PredictJob(theta, g, par, work, X, np.arange(X.shape[0]), out)
-    over_chunks(job, X.shape[0], work.S.shape[1], 0)
+    _predict_loop(job, X.shape[0], work.S.shape[1], 0)
 
 
 @njit(**JIT)
@@ -694,11 +696,11 @@ def gradients(theta, grad, g, par, work, X, Y):
     """Gradient of the mean cost over all rows into ``grad``; returns the summed cost."""
     n = X.shape[0]
     job = GradientsJob(theta, grad, g, par, work, X, Y, np.arange(n), 1.0 / n)
-    return over_chunks(job, n, work.S.shape[1], 0.0)
+    return _gradient_loop(job, n, work.S.shape[1], 0.0)
 
 
 @njit(**JIT)
 def evaluate(theta, g, par, work, X, Y, accuracy_mode):
     """Summed cost and number of correct predictions over all rows."""
     job = EvaluateJob(theta, g, par, work, X, Y, np.arange(X.shape[0]), accuracy_mode)
-    return over_chunks(job, X.shape[0], work.S.shape[1], (0.0, 0))
+    return _evaluate_loop(job, X.shape[0], work.S.shape[1], (0.0, 0))

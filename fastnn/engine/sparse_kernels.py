@@ -55,7 +55,7 @@ from ..core.metrics import count_correct
 from . import fast_drivers as fd
 from . import fast_kernels as fk
 from . import rules
-from .chunks import over_chunks, step_of
+from .chunks import chunk_loop
 from .kernels import _matrix, biases_of, layer_of, weight_total, weights_of
 
 Csr = namedtuple("Csr", ["data", "indices", "indptr"])
@@ -266,10 +266,9 @@ PredictJob = namedtuple("PredictJob", "theta arch plan work X out")
 GradientsJob = namedtuple("GradientsJob", "theta grad arch plan work X Y weights rows scale")
 EvaluateJob = namedtuple("EvaluateJob", "theta arch plan work X Y accuracy_mode")
 """The arrays of one ``predict``, ``gradients`` or ``evaluate`` call on a CSR ``X``, walked
-in chunks of the workspace's capacity by ``chunks.over_chunks`` (their steps below)."""
+in chunks of the workspace's capacity by ``chunks.chunk_loop`` (their steps below)."""
 
 
-@step_of(PredictJob)
 @njit(**GLUE_JIT)
 def _predict_rows(job, start, m, total):
     """Forward pass of rows ``start .. start+m``; their output activations into ``out``."""
@@ -279,7 +278,6 @@ def _predict_rows(job, start, m, total):
     return total
 
 
-@step_of(GradientsJob)
 @njit(**GLUE_JIT)
 def _gradient_rows(job, start, m, loss):
     """Forward pass, BP1 (weighted), BP2-BP4 of rows ``start .. start+m``, their gradient
@@ -296,7 +294,6 @@ def _gradient_rows(job, start, m, loss):
     return loss
 
 
-@step_of(EvaluateJob)
 @njit(**GLUE_JIT)
 def _evaluate_rows(job, start, m, total):
     """Forward pass of rows ``start .. start+m``; (summed cost, correct count) plus theirs."""
@@ -312,11 +309,16 @@ def _evaluate_rows(job, start, m, total):
     return loss, correct
 
 
+_predict_loop = chunk_loop(_predict_rows)
+_gradient_loop = chunk_loop(_gradient_rows)
+_evaluate_loop = chunk_loop(_evaluate_rows)
+
+
 @njit(**JIT)
 def predict(theta, arch, plan, work, X, out):
     """Output activations of every row of ``X`` into ``out``, in chunks of the workspace size."""
-    over_chunks(PredictJob(theta, arch, plan, work, X, out), X.indptr.shape[0] - 1,
-                work.y.shape[0], ONE)
+    _predict_loop(PredictJob(theta, arch, plan, work, X, out), X.indptr.shape[0] - 1,
+                  work.y.shape[0], ONE)
 
 
 @njit(**JIT)
@@ -326,11 +328,11 @@ def gradients(theta, grad, arch, plan, work, X, Y, weights, rows):
     n = X.indptr.shape[0] - 1
     job = GradientsJob(theta, grad, arch, plan, work, X, Y, weights, rows,
                        1.0 / weight_total(weights, n))
-    return over_chunks(job, n, work.y.shape[0], 0.0)
+    return _gradient_loop(job, n, work.y.shape[0], 0.0)
 
 
 @njit(**JIT)
 def evaluate(theta, arch, plan, work, X, Y, accuracy_mode):
     """Summed cost and number of correct predictions over all rows of ``X``."""
-    return over_chunks(EvaluateJob(theta, arch, plan, work, X, Y, accuracy_mode),
-                       X.indptr.shape[0] - 1, work.y.shape[0], (0.0, 0))
+    return _evaluate_loop(EvaluateJob(theta, arch, plan, work, X, Y, accuracy_mode),
+                          X.indptr.shape[0] - 1, work.y.shape[0], (0.0, 0))
