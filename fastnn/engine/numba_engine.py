@@ -225,7 +225,47 @@ class _LoopEngine:
                 [None] + rows(work.D))
 
 
-class NumbaEngine(_LoopEngine):
+class _DenseLoopEngine(_LoopEngine):
+    """What the two dense loop engines share: a CSR ``X`` goes to their ``SparseNumbaEngine``
+    (built with them), any other ``X`` to their own drivers (``_train_epoch``, ``_predict``,
+    ``_evaluate``, and the gradient driver ``_gradients_driver`` on ``_context``)."""
+
+    def __init__(self, topology, cost, dtype):
+        super().__init__(topology, cost, dtype)
+        self.sparse = SparseNumbaEngine(self)
+
+    def train_epoch(self, theta, X, Y, order, batch_size, update, accuracy_mode, weights=None):
+        """One epoch (or a run of whole batches of one) over ``order``."""
+        if is_sparse(X):
+            return self.sparse.train_epoch(theta, X, Y, order, batch_size, update,
+                                           accuracy_mode, weights)
+        return self._train_epoch(theta, X, Y, order, min(batch_size, len(order)), update,
+                                 accuracy_mode, self._weights(weights))
+
+    def predict(self, theta, X):
+        if is_sparse(X):
+            return self.sparse.predict(theta, X)
+        return self._predict(theta, X)
+
+    def evaluate(self, theta, X, Y, accuracy_mode):
+        if is_sparse(X):
+            return self.sparse.evaluate(theta, X, Y, accuracy_mode)
+        return self._evaluate(theta, X, Y, accuracy_mode)
+
+    def gradients(self, theta, X, Y, weights=None):
+        """Gradient of the mean cost (weighted mean with ``weights``) and the summed cost."""
+        if is_sparse(X):
+            return self.sparse.gradients(theta, X, Y, weights)
+        grad = np.empty_like(theta)
+        m = min(CHUNK, X.shape[0])
+        rows = _NO_ROWS if weights is None else np.arange(X.shape[0], dtype=np.int64)
+        driver, what = self._gradients_driver
+        loss = _call(driver, what, self.dtype, theta, grad, *self._context(m), X, Y,
+                     self._weights(weights), rows)
+        return grad, float(loss)
+
+
+class NumbaEngine(_DenseLoopEngine):
     """``engine="numba"``: the tiled, fused kernels of ``fast_drivers`` (a CSR ``X`` runs
     ``SparseNumbaEngine``). A layer runs in parallel where its work pays for the parallel
     region (``_plan``); when some layer would, a long call runs as segments, each on the
@@ -233,21 +273,16 @@ class NumbaEngine(_LoopEngine):
 
     name = "numba"
     population = True
+    _gradients_driver = (fast_drivers.gradients, "gradients")
 
-    def __init__(self, topology, cost, dtype):
-        super().__init__(topology, cost, dtype)
-        self.sparse = SparseNumbaEngine(self)
+    def _context(self, m):
+        """The architecture, plan and workspace the drivers take for chunks of ``m`` rows."""
+        return self.arch, self._plan(m), self._workspace(m)
 
-    def train_epoch(self, theta, X, Y, order, batch_size, update, accuracy_mode, weights=None):
-        """One epoch (or a run of whole batches of one) over ``order``: plain SGD on
-        ``train_epoch_sgd``, whose code holds no other rule's; any other rule on
-        ``train_epoch_rule``. ``weights``: each batch's gradient is then its weighted mean
-        (``fast_drivers.weigh_output_delta``)."""
-        if is_sparse(X):
-            return self.sparse.train_epoch(theta, X, Y, order, batch_size, update,
-                                           accuracy_mode, weights)
-        batch_size = min(batch_size, len(order))
-        weights = self._weights(weights)
+    def _train_epoch(self, theta, X, Y, order, batch_size, update, accuracy_mode, weights):
+        """Plain SGD on ``train_epoch_sgd``, whose code holds no other rule's; any other rule
+        on ``train_epoch_rule``. ``weights`` (none: empty): each batch's gradient is then its
+        weighted mean (``fast_drivers.weigh_output_delta``)."""
         sgd = update.rule == rules.SGD_RULE
         driver = fast_drivers.train_epoch_sgd if sgd else fast_drivers.train_epoch_rule
         head = () if sgd else (self.grad,)
@@ -296,9 +331,7 @@ class NumbaEngine(_LoopEngine):
             governor = local.governors[key] = load.Governor()
         return governor
 
-    def predict(self, theta, X):
-        if is_sparse(X):
-            return self.sparse.predict(theta, X)
+    def _predict(self, theta, X):
         out = np.empty((X.shape[0], int(self.arch.sizes[-1])), dtype=self.dtype)
         m = min(PREDICT_CHUNK, X.shape[0])
         plan, work = self._plan(m), self._workspace(m)
@@ -316,20 +349,7 @@ class NumbaEngine(_LoopEngine):
         load.run_segments(self._governor(("predict", m)), X.shape[0], rows, segment, m)
         return out
 
-    def gradients(self, theta, X, Y, weights=None):
-        """Gradient of the mean cost (weighted mean with ``weights``) and the summed cost."""
-        if is_sparse(X):
-            return self.sparse.gradients(theta, X, Y, weights)
-        grad = np.empty_like(theta)
-        m = min(CHUNK, X.shape[0])
-        rows = _NO_ROWS if weights is None else np.arange(X.shape[0], dtype=np.int64)
-        loss = _call(fast_drivers.gradients, "gradients", self.dtype, theta, grad, self.arch,
-                     self._plan(m), self._workspace(m), X, Y, self._weights(weights), rows)
-        return grad, float(loss)
-
-    def evaluate(self, theta, X, Y, accuracy_mode):
-        if is_sparse(X):
-            return self.sparse.evaluate(theta, X, Y, accuracy_mode)
+    def _evaluate(self, theta, X, Y, accuracy_mode):
         m = min(CHUNK, X.shape[0])
         plan, work = self._plan(m), self._workspace(m)
         serial = self._serial(plan)
@@ -347,53 +367,34 @@ class NumbaEngine(_LoopEngine):
         return total[0], total[1]
 
 
-class PlainNumbaEngine(_LoopEngine):
+class PlainNumbaEngine(_DenseLoopEngine):
     """``engine="numba-plain"``: the plain per-equation kernels of ``drivers``, one loop per
     equation as the documents write it, on the calling thread's buffers; the readable form
     the fast kernels are held to (a CSR ``X`` runs ``SparseNumbaEngine``)."""
 
     name = "numba-plain"
+    _gradients_driver = (drivers.gradients, "plain gradients")
 
-    def __init__(self, topology, cost, dtype):
-        super().__init__(topology, cost, dtype)
-        self.sparse = SparseNumbaEngine(self)
+    def _context(self, m):
+        """The architecture and workspace the drivers take for chunks of ``m`` rows."""
+        return self.arch, self._workspace(m)
 
-    def train_epoch(self, theta, X, Y, order, batch_size, update, accuracy_mode, weights=None):
-        """One epoch (or a run of whole batches of one) over ``order``: ``drivers.train_epoch``."""
-        if is_sparse(X):
-            return self.sparse.train_epoch(theta, X, Y, order, batch_size, update,
-                                           accuracy_mode, weights)
-        batch_size = min(batch_size, len(order))
+    def _train_epoch(self, theta, X, Y, order, batch_size, update, accuracy_mode, weights):
+        """``drivers.train_epoch``."""
         loss, correct = _call(drivers.train_epoch, "plain training loop", self.dtype, theta,
                               self.grad, self.arch, self._workspace(batch_size), X, Y, order,
-                              batch_size, update, accuracy_mode, self._weights(weights))
+                              batch_size, update, accuracy_mode, weights)
         return float(loss), int(correct)
 
-    def predict(self, theta, X):
-        if is_sparse(X):
-            return self.sparse.predict(theta, X)
+    def _predict(self, theta, X):
         out = np.empty((X.shape[0], int(self.arch.sizes[-1])), dtype=self.dtype)
-        _call(drivers.predict, "plain prediction", self.dtype, theta, self.arch,
-              self._workspace(min(CHUNK, X.shape[0])), X, out)
+        _call(drivers.predict, "plain prediction", self.dtype, theta,
+              *self._context(min(CHUNK, X.shape[0])), X, out)
         return out
 
-    def gradients(self, theta, X, Y, weights=None):
-        """Gradient of the mean cost (weighted mean with ``weights``) and the summed cost."""
-        if is_sparse(X):
-            return self.sparse.gradients(theta, X, Y, weights)
-        grad = np.empty_like(theta)
-        m = min(CHUNK, X.shape[0])
-        rows = _NO_ROWS if weights is None else np.arange(X.shape[0], dtype=np.int64)
-        loss = _call(drivers.gradients, "plain gradients", self.dtype, theta, grad, self.arch,
-                     self._workspace(m), X, Y, self._weights(weights), rows)
-        return grad, float(loss)
-
-    def evaluate(self, theta, X, Y, accuracy_mode):
-        if is_sparse(X):
-            return self.sparse.evaluate(theta, X, Y, accuracy_mode)
+    def _evaluate(self, theta, X, Y, accuracy_mode):
         loss, correct = _call(drivers.evaluate, "plain evaluation", self.dtype, theta,
-                              self.arch, self._workspace(min(CHUNK, X.shape[0])), X, Y,
-                              accuracy_mode)
+                              *self._context(min(CHUNK, X.shape[0])), X, Y, accuracy_mode)
         return float(loss), int(correct)
 
 

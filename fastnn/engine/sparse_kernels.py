@@ -22,7 +22,7 @@ sample-major. Neuron-major loops over the network's layout (a block of 4 rows j 
 from for the whole batch) were measured about 2x slower on the benchmark's 50,000 x 100
 layer (prediction: 40 against 20 ms per 200 rows, on a loaded machine): every entry misses
 L2 in each of the block's rows. During a fit the engine holds the parameters, the gradient and the
-optimizer's state in this layout (``NumbaEngine._transposed``: one tiled transpose in and
+optimizer's state in this layout (``SparseNumbaEngine._transposed``: one tiled transpose in and
 out per call of the batch loop, not per batch; the update rules are elementwise, so they give
 the same bits in either order), and only the rows a batch touched are zeroed after its
 update (``clear_rows``): the rest of the transposed gradient stays zero.
@@ -41,7 +41,7 @@ deltas :math:`c\,\delta` are stored before they multiply :math:`x_k`, as the den
 hold them (``fastmath`` may otherwise regroup :math:`c\,\delta\,x_k`).
 
 Mini-batches: ``gather_rows`` copies the batch's rows (shuffled order) into a CSR buffer
-whose size is bounded by the batch (``NumbaEngine`` allocates it once per fit), so memory
+whose size is bounded by the batch (``SparseNumbaEngine`` allocates it once per fit), so memory
 never grows with the data.
 """
 from collections import namedtuple
@@ -49,14 +49,13 @@ from collections import namedtuple
 import numpy as np
 from numba import njit, prange
 
-from ..core import activations, costs
+from ..core import activations
 from ..core._numba import FALSE, GLUE_JIT, JIT, ONE, PARALLEL_JIT, typed
-from ..core.metrics import count_correct
 from . import fast_drivers as fd
 from . import fast_kernels as fk
 from . import rules
 from .chunks import chunk_loop
-from .kernels import _matrix, biases_of, layer_of, weight_total, weights_of
+from .kernels import _matrix, add_output_costs, biases_of, layer_of, weight_total, weights_of
 
 Csr = namedtuple("Csr", ["data", "indices", "indptr"])
 """Rows of a CSR matrix as the kernels take them: ``data`` in the network's dtype, ``indices``
@@ -297,16 +296,9 @@ def _gradient_rows(job, start, m, loss):
 @njit(**GLUE_JIT)
 def _evaluate_rows(job, start, m, total):
     """Forward pass of rows ``start .. start+m``; (summed cost, correct count) plus theirs."""
-    loss, correct = total
-    arch, work = job.arch, job.work
-    forward_pass(job.theta, arch, job.plan, work, job.X, start, start + m)
-    L = arch.sizes.shape[0] - 1
-    s = layer_of(work.S, arch, work, L, m)
-    a = layer_of(work.A, arch, work, L, m)
-    for x in range(m):
-        loss += costs.cost_of_sample(arch.cost, s[x], a[x], job.Y[start + x])
-    correct += count_correct(job.accuracy_mode, a, job.Y[start:start + m])
-    return loss, correct
+    forward_pass(job.theta, job.arch, job.plan, job.work, job.X, start, start + m)
+    return add_output_costs(job.arch, job.work, job.Y[start:start + m], m, job.accuracy_mode,
+                            total)
 
 
 _predict_loop = chunk_loop(_predict_rows)
