@@ -10,12 +10,11 @@ from collections import namedtuple
 import numpy as np
 from numba import njit
 
-from ..core import costs
 from ..core._numba import FALSE, GLUE_JIT, JIT, ZERO
 from ..core.metrics import count_correct
 from . import rules
 from .chunks import chunk_loop
-from .kernels import backward_pass, forward_pass, layer_of, weight_total
+from .kernels import add_output_costs, backward_pass, forward_pass, layer_of, weight_total
 
 
 @njit(**JIT)
@@ -96,16 +95,9 @@ def _gradient_rows(job, start, m, loss):
 @njit(**GLUE_JIT)
 def _evaluate_rows(job, start, m, total):
     """Forward pass of rows ``start .. start+m``; (summed cost, correct count) plus theirs."""
-    loss, correct = total
-    arch, work = job.arch, job.work
-    forward_pass(job.theta, arch, work, job.X[start:start + m], m)
-    L = arch.sizes.shape[0] - 1
-    s = layer_of(work.S, arch, work, L, m)
-    a = layer_of(work.A, arch, work, L, m)
-    for x in range(m):
-        loss += costs.cost_of_sample(arch.cost, s[x], a[x], job.Y[start + x])
-    correct += count_correct(job.accuracy_mode, a, job.Y[start:start + m])
-    return loss, correct
+    forward_pass(job.theta, job.arch, job.work, job.X[start:start + m], m)
+    return add_output_costs(job.arch, job.work, job.Y[start:start + m], m, job.accuracy_mode,
+                            total)
 
 
 _predict_loop = chunk_loop(_predict_rows)

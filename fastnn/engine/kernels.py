@@ -33,6 +33,7 @@ from numba import njit, prange
 
 from ..core import activations, costs, fastmath
 from ..core._numba import GLUE_JIT, JIT, PARALLEL_JIT, typed
+from ..core.metrics import count_correct
 
 Architecture = namedtuple("Architecture", ["sizes", "w_off", "b_off", "codes", "cost"])
 """What the kernels need to know of a network: ``sizes``, parameter offsets ``w_off`` and
@@ -180,6 +181,20 @@ def weight_total(weights, n):
 
 
 # --- passes over the network -------------------------------------------------------------
+
+@njit(**GLUE_JIT)
+def add_output_costs(arch, work, Y, m, accuracy_mode, total):
+    """``total`` (summed cost, correct count) plus the costs and correct predictions of the
+    ``m`` rows in the workspace's output layer against their targets ``Y``; the costs are
+    added one by one (the order of ``evaluate`` of the plain and the sparse drivers)."""
+    loss, correct = total
+    L = arch.sizes.shape[0] - 1
+    s = layer_of(work.S, arch, work, L, m)
+    a = layer_of(work.A, arch, work, L, m)
+    for x in range(m):
+        loss += costs.cost_of_sample(arch.cost, s[x], a[x], Y[x])
+    return loss, correct + count_correct(accuracy_mode, a, Y)
+
 
 @njit(**GLUE_JIT)
 def forward_pass(theta, arch, work, a_in, m):
