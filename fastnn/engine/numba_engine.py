@@ -228,7 +228,7 @@ class _LoopEngine:
 class _DenseLoopEngine(_LoopEngine):
     """What the two dense loop engines share: a CSR ``X`` goes to their ``SparseNumbaEngine``
     (built with them), any other ``X`` to their own drivers (``_train_epoch``, ``_predict``,
-    ``_evaluate``, and the gradient driver ``_gradients_driver`` on ``_context``)."""
+    ``_evaluate``; ``gradients`` of their driver module ``_drivers`` on ``_context``)."""
 
     def __init__(self, topology, cost, dtype):
         super().__init__(topology, cost, dtype)
@@ -259,9 +259,8 @@ class _DenseLoopEngine(_LoopEngine):
         grad = np.empty_like(theta)
         m = min(CHUNK, X.shape[0])
         rows = _NO_ROWS if weights is None else np.arange(X.shape[0], dtype=np.int64)
-        driver, what = self._gradients_driver
-        loss = _call(driver, what, self.dtype, theta, grad, *self._context(m), X, Y,
-                     self._weights(weights), rows)
+        loss = _call(self._drivers.gradients, f"{self._kind}gradients", self.dtype, theta, grad,
+                     *self._context(m), X, Y, self._weights(weights), rows)
         return grad, float(loss)
 
 
@@ -273,7 +272,7 @@ class NumbaEngine(_DenseLoopEngine):
 
     name = "numba"
     population = True
-    _gradients_driver = (fast_drivers.gradients, "gradients")
+    _drivers, _kind = fast_drivers, ""
 
     def _context(self, m):
         """The architecture, plan and workspace the drivers take for chunks of ``m`` rows."""
@@ -373,7 +372,7 @@ class PlainNumbaEngine(_DenseLoopEngine):
     the fast kernels are held to (a CSR ``X`` runs ``SparseNumbaEngine``)."""
 
     name = "numba-plain"
-    _gradients_driver = (drivers.gradients, "plain gradients")
+    _drivers, _kind = drivers, "plain "
 
     def _context(self, m):
         """The architecture and workspace the drivers take for chunks of ``m`` rows."""
