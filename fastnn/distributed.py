@@ -65,6 +65,7 @@ except ImportError:  # pragma: no cover - exercised where Dask is not installed
 import numba
 import numpy as np
 
+from .engine import lanes
 from .network import Network
 from .training import runners
 from .training.restarts import best_of
@@ -118,15 +119,19 @@ def _cache_name():
 
 def warm_up(dtype="float64"):
     """Load (or compile, once per cache) the kernels that training and scoring in ``dtype`` run:
-    one epoch of a tiny network, its evaluation and prediction, and two restarts of it
-    trained together by ``best_of``."""
+    one epoch of a tiny network, its evaluation and prediction, and restarts of it trained
+    together by ``best_of``: two (one network at a time) and enough to fill the lanes
+    (``lanes.faster``: a task of 8 or more small restarts per thread runs them), whose first
+    use would otherwise compile in the middle of a task (measured: 44 s in a worker)."""
     X = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    y = np.array([1, 1, 0])
     net = Network([2, 2, 1], dtype=dtype, seed=0)
-    net.fit(X, np.array([1, 1, 0]), epochs=1, batch_size=2, learning_rate=0.1)
-    net.evaluate(X, np.array([1, 1, 0]))
+    net.fit(X, y, epochs=1, batch_size=2, learning_rate=0.1)
+    net.evaluate(X, y)
     net.predict(X)
-    best_of(2, functools.partial(_tiny_network, dtype), X, np.array([1, 1, 0]),
-            n_jobs=1, epochs=1, batch_size=2, learning_rate=0.1)  # the population engine's loop
+    make = functools.partial(_tiny_network, dtype)
+    for restarts in (2, lanes.MIN_LANES * max(1, numba.get_num_threads())):
+        best_of(restarts, make, X, y, n_jobs=1, epochs=1, batch_size=2, learning_rate=0.1)
 
 
 def _tiny_network(dtype, seed):

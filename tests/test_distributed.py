@@ -110,6 +110,11 @@ def test_workers_are_warmed_once_and_tasks_run_one_numba_thread(client):
     from fastnn.engine import fast_drivers
     loaded = client.run(lambda: len(fast_drivers.train_epoch_sgd.signatures))
     assert all(n >= 2 for n in loaded.values())  # float64 and float32
+    # and the lanes, which a task of 8 or more small restarts runs (else its first such
+    # task compiled them: 44 s in the middle of the test below with chunk_size=12)
+    from fastnn.engine import lanes
+    loaded = client.run(lambda: len(lanes.train_lanes.signatures))
+    assert all(n >= 2 for n in loaded.values())
     seen = []  # in a thread of its own: set_num_threads is per thread
     task = threading.Thread(target=lambda: seen.extend(fd._train_chunk(
         lambda indices: [(None, 0.0, numba.get_num_threads())], [0], False, 1)))
