@@ -1,9 +1,11 @@
 """The first run: a line on stderr while the engine compiles, and ``fastnn compile``.
 
-Nothing here compiles from an empty cache (that is minutes of CPU on the shared machine; the
-benchmark report's cold-start section measures it in a fresh process): the announcement is
-tested on small functions compiled just for this test, and ``fastnn compile`` on the cache
-the rest of the suite fills (what it compiles, the suite would compile anyway).
+Nothing here empties numba's cache to compile from nothing (minutes of CPU on the shared
+machine; the benchmark report's cold-start section measures that in a fresh process): the
+announcement is tested on small functions compiled just for this test, and ``fastnn
+compile`` on the cache the suite shares. That test runs first
+(``conftest.pytest_collection_modifyitems``): what it compiles, in two processes at once,
+the rest of the suite would compile one by one.
 """
 import json
 import os
@@ -93,9 +95,9 @@ def test_fastnn_compile_both_dtypes_leaves_nothing_for_the_next_process_to_compi
     new process that runs what the command's workers run (``precompile.compile_dtype``) for
     both dtypes - as a user's first run would: it reaches every engine entry point in both
     dtypes (its own signatures: nothing else ran in it), loads them all from numba's cache,
-    compiles nothing and says nothing about compiling. What the suite compiled before is in
-    the cache; the entry points are checked in the new process, where only
-    ``compile_dtype`` ran, so the suite's cache cannot stand in for a missing one."""
+    compiles nothing and says nothing about compiling. The entry points are checked in the
+    new process, where only ``compile_dtype`` ran, so that nothing compiled by another test
+    can stand in for one the command missed."""
     status = cli.main(["compile", "--dtype", "both"])
     out = capsys.readouterr().out
     assert status == 0
