@@ -47,7 +47,6 @@ def rng():
     return np.random.default_rng(12345)
 
 
-
 FIRST = ("test_first_run.py::"
          "test_fastnn_compile_both_dtypes_leaves_nothing_for_the_next_process_to_compile")
 
@@ -56,5 +55,5 @@ def pytest_collection_modifyitems(items):
     """``fastnn compile --dtype both`` runs first: it compiles the engine for both dtypes in
     two worker processes at once (both cores) into the numba cache the suite shares, and the
     tests after it load what they would otherwise compile one after another on one core
-    (from an empty cache, as in CI: 7.5 instead of 10.5 minutes here)."""
+    (from an empty cache, as in CI: about 8 instead of 10.5 minutes on 2 cores)."""
     items.sort(key=lambda item: not item.nodeid.endswith(FIRST))
